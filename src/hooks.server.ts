@@ -1,0 +1,39 @@
+import { building } from '$app/environment';
+import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { sequence } from '@sveltejs/kit/hooks';
+import { svelteKitHandler } from 'better-auth/svelte-kit';
+import { getAuth } from '$lib/server/auth';
+import { stampClientAddress } from '$lib/server/auth/client-address';
+import { validateRequestSession } from '$lib/server/auth/session';
+import { prepareServer } from '$lib/server/startup';
+
+export const init: ServerInit = prepareServer;
+
+const clientAddress: Handle = ({ event, resolve }) => {
+	stampClientAddress(event);
+	return resolve(event);
+};
+
+/** Better Auth's own endpoints under /api/auth. */
+const authEndpoints: Handle = ({ event, resolve }) => svelteKitHandler({ event, resolve, auth: getAuth(), building });
+
+const sessionLocals: Handle = async ({ event, resolve }) => {
+	const signedIn = await validateRequestSession(getAuth(), event.request.headers);
+	event.locals.user = signedIn?.user ?? null;
+	event.locals.session = signedIn?.session ?? null;
+	return resolve(event);
+};
+
+/** Pages rendered for a signed-in user must never be stored by a browser or proxy cache. */
+const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	if (event.locals.session) response.headers.set('cache-control', 'private, no-store');
+	return response;
+};
+
+export const handle = sequence(clientAddress, authEndpoints, sessionLocals, noStoreWhenSignedIn);
+
+export const handleError: HandleServerError = ({ error, status, message }) => {
+	if (status >= 500) console.error('latchkey: unexpected error', error);
+	return { message: status >= 500 ? 'Something went wrong on our side. Please try again.' : message };
+};

@@ -1,0 +1,87 @@
+import type { RequestEvent } from '@sveltejs/kit';
+import { isAPIError } from 'better-auth/api';
+import { consumeAll, rateLimiter, SIGN_IN_LIMITS, type RateLimitVerdict } from '../rate-limit';
+import type { Auth } from './instance';
+
+/** Why a sign-in step did not go through, worded for the person at the keyboard. */
+export interface SignInRefusal {
+	status: 400 | 403 | 429 | 503;
+	message: string;
+}
+
+const CODE_PATTERN = /^\d{6}$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const MAX_EMAIL_LENGTH = 254;
+
+const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
+	INVALID_OTP: {
+		status: 400,
+		message: 'That code is not valid. Check the newest email from us, or send a new code.'
+	},
+	OTP_EXPIRED: { status: 400, message: 'That code has expired. Send a new code and use it within 5 minutes.' },
+	TOO_MANY_ATTEMPTS: {
+		status: 403,
+		message: 'Too many wrong codes: this code no longer works. Send a new code.'
+	}
+};
+
+/** Lower-cased, trimmed address, or null when it cannot be an email address. */
+export function normalizeEmail(raw: string): string | null {
+	const email = raw.trim().toLowerCase();
+	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
+}
+
+export async function sendSignInCode(auth: Auth, event: RequestEvent, email: string): Promise<SignInRefusal | null> {
+	const verdict = consumeAll(rateLimiter, [
+		[SIGN_IN_LIMITS.sendCodePerEmail, email],
+		[SIGN_IN_LIMITS.sendCodePerAddress, event.getClientAddress()]
+	]);
+	if (!verdict.allowed) return tooManyRequests(verdict, 'codes sent');
+	try {
+		await auth.api.sendVerificationOTP({ body: { email, type: 'sign-in' }, headers: event.request.headers });
+		return null;
+	} catch (error) {
+		console.error(`latchkey: could not send a sign-in code: ${(error as Error).message}`);
+		return { status: 503, message: 'We could not send the code just now. Please try again in a minute.' };
+	}
+}
+
+/** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
+export async function verifySignInCode(
+	auth: Auth,
+	event: RequestEvent,
+	email: string,
+	code: string
+): Promise<SignInRefusal | null> {
+	const verdict = consumeAll(rateLimiter, [
+		[SIGN_IN_LIMITS.verifyCodePerEmail, email],
+		[SIGN_IN_LIMITS.verifyCodePerAddress, event.getClientAddress()]
+	]);
+	if (!verdict.allowed) return tooManyRequests(verdict, 'attempts');
+	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
+	try {
+		await auth.api.signInEmailOTP({ body: { email, otp: code }, headers: event.request.headers });
+	} catch (error) {
+		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
+		if (refusal) return refusal;
+		throw error;
+	}
+	await endPreviousSession(auth, event);
+	return null;
+}
+
+/** A new sign-in replaces whatever session this browser had, so an old or planted token stops working. */
+async function endPreviousSession(auth: Auth, event: RequestEvent): Promise<void> {
+	const previous = event.locals.session;
+	if (!previous) return;
+	const context = await auth.$context;
+	await context.internalAdapter.deleteSession(previous.token);
+}
+
+function tooManyRequests(verdict: RateLimitVerdict, what: string): SignInRefusal {
+	const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
+	return {
+		status: 429,
+		message: `Too many ${what} for now. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+	};
+}

@@ -1,0 +1,43 @@
+const PLACEHOLDER_ORIGIN = 'http://latchkey.invalid';
+const MAX_LENGTH = 2048;
+
+/**
+ * Turns an untrusted `redirectTo` into a path on this site, or the fallback.
+ * Only relative paths starting with a single `/` pass; anything a browser could read as
+ * another host (`//evil`, `/\evil`, `https://…`, `javascript:`, encoded or padded forms) fails.
+ */
+export function safeRedirectPath(raw: unknown, fallback = '/'): string {
+	if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_LENGTH) return fallback;
+	if (!raw.startsWith('/') || raw.startsWith('//')) return fallback;
+	// Browsers treat `\` as `/` and drop tabs and newlines, so `/\evil.com` and `/\t/evil.com` mean `//evil.com`.
+	if (raw.includes('\\') || hasControlCharacter(raw)) return fallback;
+	let url: URL;
+	try {
+		url = new URL(raw, PLACEHOLDER_ORIGIN);
+	} catch {
+		return fallback;
+	}
+	if (url.origin !== PLACEHOLDER_ORIGIN) return fallback;
+	const path = url.pathname + url.search + url.hash;
+	// A path that decodes to `//host` or `/\host` is still treated as a path by URL, but some
+	// servers and proxies decode before routing; refuse it rather than rely on them.
+	return looksLikeHostAfterDecoding(url.pathname) ? fallback : path;
+}
+
+function hasControlCharacter(value: string): boolean {
+	return /[\u0000-\u001f\u007f]/.test(value);
+}
+
+function looksLikeHostAfterDecoding(pathname: string): boolean {
+	let decoded = pathname;
+	for (let round = 0; round < 3; round++) {
+		try {
+			const next = decodeURIComponent(decoded);
+			if (next === decoded) break;
+			decoded = next;
+		} catch {
+			return true;
+		}
+	}
+	return decoded.startsWith('//') || decoded.startsWith('/\\') || hasControlCharacter(decoded);
+}

@@ -1,0 +1,131 @@
+import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
+import { resolveAuthSecret } from './secret';
+
+/** Environment variables as Node gives them; injectable so tests never touch process.env. */
+export type Env = Record<string, string | undefined>;
+
+export interface MailConfig {
+	/** `null` means the development outbox at /dev/mailbox. */
+	smtpUrl: string | null;
+	from: string;
+}
+
+export interface AppConfig {
+	production: boolean;
+	/** The public origin browsers use; Better Auth's baseURL and the cookie's Secure flag follow it. */
+	origin: string;
+	database: DatabaseTarget;
+	autoMigrate: boolean;
+	secret: string;
+	mail: MailConfig;
+	session: SessionDurations;
+}
+
+export interface SessionDurations {
+	/** Idle lifetime in seconds: a session unused for this long expires. */
+	expiresIn: number;
+	/** Seconds after which a request slides expiresAt forward again. */
+	updateAge: number;
+}
+
+const DAY = 24 * 60 * 60;
+export const DEFAULT_SESSION: SessionDurations = { expiresIn: 7 * DAY, updateAge: DAY };
+export const DATA_DIR = 'data';
+const DEV_ORIGIN = 'http://localhost:5173';
+const DEFAULT_MAIL_FROM = 'Latchkey <no-reply@localhost>';
+
+/** Every problem found in the environment, reported together so an operator fixes them in one go. */
+export class ConfigError extends Error {
+	constructor(readonly problems: string[]) {
+		super(`Latchkey cannot start:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+		this.name = 'ConfigError';
+	}
+}
+
+export function isProduction(env: Env): boolean {
+	return env.NODE_ENV === 'production';
+}
+
+export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
+	const problems: string[] = [];
+	const production = isProduction(env);
+	const collect = <T>(read: () => T): T | undefined => {
+		try {
+			return read();
+		} catch (error) {
+			problems.push((error as Error).message);
+			return undefined;
+		}
+	};
+
+	const origin = collect(() => parseOrigin(env.ORIGIN, production));
+	const database = collect(() => parseDatabaseUrl(env.DATABASE_URL));
+	const autoMigrate = collect(() => parseSwitch('DATABASE_AUTO_MIGRATE', env.DATABASE_AUTO_MIGRATE, true));
+	const mail = collect(() => parseMail(env, production));
+	const secret = collect(() => resolveAuthSecret(env.BETTER_AUTH_SECRET, production, dataDir));
+
+	if (problems.length > 0) throw new ConfigError(problems);
+	return {
+		production,
+		origin: origin!,
+		database: database!,
+		autoMigrate: autoMigrate!,
+		secret: secret!,
+		mail: mail!,
+		session: DEFAULT_SESSION
+	};
+}
+
+export function parseOrigin(raw: string | undefined, production: boolean): string {
+	if (!raw) {
+		if (production) {
+			throw new Error('ORIGIN is required in production: the public URL of the app, e.g. https://auth.example.com');
+		}
+		return DEV_ORIGIN;
+	}
+	let url: URL;
+	try {
+		url = new URL(raw);
+	} catch {
+		throw new Error(`ORIGIN "${raw}" is not a URL; use the form https://auth.example.com`);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+		throw new Error(`ORIGIN "${raw}" must start with http:// or https://`);
+	}
+	if (url.pathname !== '/' || url.search || url.hash) {
+		throw new Error(`ORIGIN "${raw}" must be an origin only (scheme, host, port), without a path`);
+	}
+	return url.origin;
+}
+
+export function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {
+	if (raw === undefined || raw === '') return fallback;
+	const value = raw.trim().toLowerCase();
+	if (['1', 'true', 'on', 'yes'].includes(value)) return true;
+	if (['0', 'false', 'off', 'no'].includes(value)) return false;
+	throw new Error(`${name}="${raw}" is not a switch; use on or off`);
+}
+
+function parseMail(env: Env, production: boolean): MailConfig {
+	const smtpUrl = env.SMTP_URL?.trim() || null;
+	if (smtpUrl === null) {
+		if (production) {
+			throw new Error('SMTP_URL is required in production (the development outbox is not available there)');
+		}
+		return { smtpUrl, from: env.MAIL_FROM || DEFAULT_MAIL_FROM };
+	}
+	if (!/^smtps?:\/\//.test(smtpUrl)) {
+		throw new Error('SMTP_URL must start with smtp:// or smtps://, e.g. smtps://user:password@smtp.example.com:465');
+	}
+	if (production && !env.MAIL_FROM) {
+		throw new Error('MAIL_FROM is required in production when SMTP_URL is set, e.g. "Latchkey <no-reply@example.com>"');
+	}
+	return { smtpUrl, from: env.MAIL_FROM || DEFAULT_MAIL_FROM };
+}
+
+let current: AppConfig | undefined;
+
+/** The configuration of this process, read from process.env on first use (never at import time). */
+export function getConfig(): AppConfig {
+	return (current ??= loadConfig(process.env));
+}

@@ -1,0 +1,34 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { getAuth } from '$lib/server/auth';
+import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
+import { safeRedirectPath } from '$lib/server/auth/redirect-path';
+import { readForm } from '$lib/server/forms';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = ({ locals, url }) => {
+	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
+	if (locals.user) redirect(303, redirectTo);
+	return { redirectTo, signedOut: url.searchParams.has('signedOut') };
+};
+
+export const actions: Actions = {
+	sendCode: async (event) => {
+		const field = await readForm(event.request);
+		const email = normalizeEmail(field('email'));
+		if (!email) {
+			return fail(400, { sendCode: { email: field('email'), message: 'Enter a valid email address, like name@example.com.' } });
+		}
+		const refusal = await sendSignInCode(getAuth(), event, email);
+		if (refusal) return fail(refusal.status, { sendCode: { email, message: refusal.message } });
+		return { codeSent: { email } };
+	},
+
+	verifyCode: async (event) => {
+		const field = await readForm(event.request);
+		const email = normalizeEmail(field('email'));
+		if (!email) return fail(400, { sendCode: { email: field('email'), message: 'Enter your email address first.' } });
+		const refusal = await verifySignInCode(getAuth(), event, email, field('code').trim());
+		if (refusal) return fail(refusal.status, { verifyCode: { email, message: refusal.message } });
+		redirect(303, safeRedirectPath(field('redirectTo')));
+	}
+};
