@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export const MIN_SECRET_LENGTH = 32;
 export const DEV_SECRET_FILE = 'auth-secret';
@@ -28,20 +28,28 @@ export function resolveAuthSecret(raw: string | undefined, production: boolean, 
 
 function readOrCreateDevSecret(dataDir: string): string {
 	const file = join(dataDir, DEV_SECRET_FILE);
-	try {
-		return readFileSync(file, 'utf8').trim();
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+	if (!existsSync(file)) createDevSecret(file);
+	const secret = readFileSync(file, 'utf8').trim();
+	if (secret.length < MIN_SECRET_LENGTH) {
+		throw new Error(
+			`${file} holds no usable secret (under ${MIN_SECRET_LENGTH} characters); delete it to generate a new one`
+		);
 	}
-	const secret = randomBytes(32).toString('base64url');
-	mkdirSync(dataDir, { recursive: true });
-	try {
-		// 'wx' refuses to overwrite a secret another process wrote meanwhile; that one wins.
-		writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
-		throw error;
-	}
-	console.info(`latchkey: generated a development secret in ${file} (set BETTER_AUTH_SECRET in production)`);
 	return secret;
+}
+
+/** Writes the file whole under a temporary name, then links it in: no reader ever sees it half-written. */
+function createDevSecret(file: string): void {
+	mkdirSync(dirname(file), { recursive: true });
+	const draft = `${file}.${process.pid}.tmp`;
+	writeFileSync(draft, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+	try {
+		linkSync(draft, file);
+		console.info(`latchkey: generated a development secret in ${file} (set BETTER_AUTH_SECRET in production)`);
+	} catch (error) {
+		// Another process created it first; its secret wins.
+		if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+	} finally {
+		unlinkSync(draft);
+	}
 }

@@ -19,7 +19,9 @@ export async function prepareServer(): Promise<void> {
 
 function describeDatabase(): string {
 	const { database } = getConfig();
-	return database.dialect === 'sqlite' ? `SQLite at ${database.file}` : `PostgreSQL at ${redactCredentials(database.url)}`;
+	return database.dialect === 'sqlite'
+		? `SQLite at ${database.file}`
+		: `PostgreSQL at ${redactCredentials(database.url)}`;
 }
 
 function describeFailure(error: unknown): string {

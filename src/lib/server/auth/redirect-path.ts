@@ -25,7 +25,11 @@ export function safeRedirectPath(raw: unknown, fallback = '/'): string {
 }
 
 function hasControlCharacter(value: string): boolean {
-	return /[\u0000-\u001f\u007f]/.test(value);
+	for (let i = 0; i < value.length; i++) {
+		const code = value.charCodeAt(i);
+		if (code < 0x20 || code === 0x7f) return true;
+	}
+	return false;
 }
 
 function looksLikeHostAfterDecoding(pathname: string): boolean {

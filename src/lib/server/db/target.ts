@@ -1,8 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-export type DatabaseTarget =
-	| { dialect: 'sqlite'; file: string }
-	| { dialect: 'postgres'; url: string };
+export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
 
 export const DEFAULT_SQLITE_FILE = './data/latchkey.db';
 
@@ -14,10 +12,18 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseTarget {
 	const value = raw?.trim();
 	if (!value) return { dialect: 'sqlite', file: DEFAULT_SQLITE_FILE };
 	if (/^postgres(ql)?:\/\//i.test(value)) return { dialect: 'postgres', url: value };
-	if (value.startsWith('file://')) return { dialect: 'sqlite', file: fileURLToPath(value) };
+	if (value.startsWith('file://')) return sqliteFile(pathOfFileUrl(value), raw!);
 	if (value.startsWith('file:')) return sqliteFile(value.slice('file:'.length), raw!);
 	if (value.endsWith('.db') && !value.includes('://')) return sqliteFile(value, raw!);
 	throw new Error(`DATABASE_URL "${redactCredentials(value)}" is not supported; ${ACCEPTED_FORMS}`);
+}
+
+function pathOfFileUrl(value: string): string {
+	try {
+		return fileURLToPath(value);
+	} catch {
+		throw new Error(`DATABASE_URL "${redactCredentials(value)}" is not a local file URL; ${ACCEPTED_FORMS}`);
+	}
 }
 
 function sqliteFile(path: string, raw: string): DatabaseTarget {
@@ -27,5 +33,6 @@ function sqliteFile(path: string, raw: string): DatabaseTarget {
 
 /** Error messages end up in logs: never echo a password from a connection URL. */
 export function redactCredentials(url: string): string {
-	return url.replace(/\/\/([^/@]*)@/, '//***@');
+	// Greedy up to the last `@` before the path: a password may itself contain `@`.
+	return url.replace(/\/\/[^/]*@/, '//***@').replace(/([?&](?:password|pass|pwd)=)[^&]*/gi, '$1***');
 }

@@ -15,7 +15,9 @@ export class DevOutbox implements Mailer {
 	async send(message: MailMessage): Promise<void> {
 		this.#entries.unshift({ ...message, id: this.#nextId++, sentAt: new Date() });
 		this.#entries.length = Math.min(this.#entries.length, KEPT_MESSAGES);
-		console.info(`latchkey dev mail to ${message.to}: ${message.subject}${message.code ? ` — code ${message.code}` : ''}`);
+		console.info(
+			`latchkey dev mail to ${message.to}: ${message.subject}${message.code ? ` — code ${message.code}` : ''}`
+		);
 	}
 
 	/** Newest first. */

@@ -16,7 +16,9 @@ export const actions: Actions = {
 		const field = await readForm(event.request);
 		const email = normalizeEmail(field('email'));
 		if (!email) {
-			return fail(400, { sendCode: { email: field('email'), message: 'Enter a valid email address, like name@example.com.' } });
+			return fail(400, {
+				sendCode: { email: field('email'), message: 'Enter a valid email address, like name@example.com.' }
+			});
 		}
 		const refusal = await sendSignInCode(getAuth(), event, email);
 		if (refusal) return fail(refusal.status, { sendCode: { email, message: refusal.message } });
@@ -29,6 +31,6 @@ export const actions: Actions = {
 		if (!email) return fail(400, { sendCode: { email: field('email'), message: 'Enter your email address first.' } });
 		const refusal = await verifySignInCode(getAuth(), event, email, field('code').trim());
 		if (refusal) return fail(refusal.status, { verifyCode: { email, message: refusal.message } });
-		redirect(303, safeRedirectPath(field('redirectTo')));
+		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}
 };

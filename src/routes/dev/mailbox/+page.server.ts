@@ -9,6 +9,8 @@ export const load: PageServerLoad = ({ setHeaders }) => {
 	setHeaders({ 'cache-control': 'no-store' });
 	return {
 		smtpConfigured: config.mail.smtpUrl !== null,
-		messages: devOutbox.list().map(({ id, to, subject, text, code, sentAt }) => ({ id, to, subject, text, code, sentAt }))
+		messages: devOutbox
+			.list()
+			.map(({ id, to, subject, text, code, sentAt }) => ({ id, to, subject, text, code, sentAt }))
 	};
 };

@@ -1,0 +1,210 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadConfig, parseOrigin, parseSwitch, type Env } from './config';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const PRODUCTION: Env = {
+	NODE_ENV: 'production',
+	ORIGIN: 'https://auth.example.com',
+	BETTER_AUTH_SECRET: SECRET,
+	SMTP_URL: 'smtps://mailer:mail-password@smtp.example.com:465',
+	MAIL_FROM: 'Latchkey <no-reply@example.com>'
+};
+
+let dataDir: string;
+
+beforeEach(() => {
+	dataDir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+});
+
+afterEach(() => {
+	vi.restoreAllMocks();
+	rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The ConfigError loadConfig throws for this environment (fails the test if it does not throw one). */
+function configError(env: Env): ConfigError {
+	try {
+		loadConfig(env, dataDir);
+	} catch (error) {
+		expect(error).toBeInstanceOf(ConfigError);
+		return error as ConfigError;
+	}
+	throw new Error('loadConfig accepted an environment it should refuse');
+}
+
+describe('loadConfig in development', () => {
+	it('falls back to working defaults when nothing is set', () => {
+		const info = vi.spyOn(console, 'info').mockImplementation(() => {});
+		const config = loadConfig({}, dataDir);
+
+		expect(config.production).toBe(false);
+		expect(config.origin).toBe('http://localhost:5173');
+		expect(config.database).toEqual({ dialect: 'sqlite', file: './data/latchkey.db' });
+		expect(config.autoMigrate).toBe(true);
+		expect(config.session).toEqual({ expiresIn: 7 * 24 * 60 * 60, updateAge: 24 * 60 * 60 });
+		expect(config.mail).toEqual({ smtpUrl: null, from: 'Latchkey <no-reply@localhost>' });
+		expect(config.secret.length).toBeGreaterThanOrEqual(32);
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(true);
+		expect(info).toHaveBeenCalledTimes(1);
+	});
+
+	it('treats an empty SMTP_URL as unset (development outbox)', () => {
+		const config = loadConfig({ BETTER_AUTH_SECRET: SECRET, SMTP_URL: '  ' }, dataDir);
+		expect(config.mail.smtpUrl).toBeNull();
+	});
+
+	it('uses the values it is given', () => {
+		const config = loadConfig(
+			{
+				ORIGIN: 'https://auth.example.com/',
+				DATABASE_URL: 'postgres://latchkey:pw@db.example.com:5432/latchkey',
+				DATABASE_AUTO_MIGRATE: 'off',
+				BETTER_AUTH_SECRET: SECRET,
+				SMTP_URL: 'smtp://localhost:2525',
+				MAIL_FROM: 'Test <test@example.com>'
+			},
+			dataDir
+		);
+
+		expect(config.origin).toBe('https://auth.example.com');
+		expect(config.database).toEqual({
+			dialect: 'postgres',
+			url: 'postgres://latchkey:pw@db.example.com:5432/latchkey'
+		});
+		expect(config.autoMigrate).toBe(false);
+		expect(config.secret).toBe(SECRET);
+		expect(config.mail).toEqual({ smtpUrl: 'smtp://localhost:2525', from: 'Test <test@example.com>' });
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+});
+
+describe('loadConfig in production', () => {
+	it('accepts a complete environment', () => {
+		const config = loadConfig(PRODUCTION, dataDir);
+
+		expect(config.production).toBe(true);
+		expect(config.origin).toBe('https://auth.example.com');
+		expect(config.secret).toBe(SECRET);
+		expect(config.mail).toEqual({
+			smtpUrl: 'smtps://mailer:mail-password@smtp.example.com:465',
+			from: 'Latchkey <no-reply@example.com>'
+		});
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+
+	it.each([
+		['BETTER_AUTH_SECRET', /^BETTER_AUTH_SECRET is required in production/],
+		['ORIGIN', /^ORIGIN is required in production/],
+		['SMTP_URL', /^SMTP_URL is required in production/],
+		['MAIL_FROM', /^MAIL_FROM is required in production when SMTP_URL is set/]
+	])('refuses to start without %s', (variable, message) => {
+		const env = { ...PRODUCTION, [variable]: undefined };
+		const error = configError(env);
+
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toMatch(message);
+		expect(error.message).toContain(variable);
+	});
+
+	it('does not generate a development secret', () => {
+		configError({ ...PRODUCTION, BETTER_AUTH_SECRET: undefined });
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+});
+
+describe('loadConfig with bad values', () => {
+	it.each([
+		['ORIGIN', 'not a url', 'ORIGIN "not a url" is not a URL'],
+		['ORIGIN', 'https://auth.example.com/app', 'ORIGIN "https://auth.example.com/app" must be an origin only'],
+		['ORIGIN', 'https://auth.example.com?x=1', 'ORIGIN "https://auth.example.com?x=1" must be an origin only'],
+		['ORIGIN', 'ftp://auth.example.com', 'ORIGIN "ftp://auth.example.com" must start with http:// or https://'],
+		['DATABASE_URL', 'mysql://root@db.example.com/latchkey', 'DATABASE_URL "mysql://***@db.example.com/latchkey"'],
+		['DATABASE_AUTO_MIGRATE', 'maybe', 'DATABASE_AUTO_MIGRATE="maybe" is not a switch'],
+		['SMTP_URL', 'http://smtp.example.com', 'SMTP_URL must start with smtp:// or smtps://'],
+		['BETTER_AUTH_SECRET', 'too-short', 'BETTER_AUTH_SECRET is 9 characters long; it needs at least 32']
+	])('%s=%s is reported with its own message', (variable, value, message) => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, [variable]: value });
+
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toContain(message);
+		expect(error.problems[0]).toContain(variable);
+		expect(error.message).toContain(error.problems[0]);
+	});
+
+	it('reports every problem together', () => {
+		const error = configError({
+			NODE_ENV: 'production',
+			ORIGIN: 'ftp://auth.example.com',
+			DATABASE_URL: 'mysql://db.example.com/latchkey',
+			DATABASE_AUTO_MIGRATE: 'maybe',
+			SMTP_URL: 'http://smtp.example.com',
+			BETTER_AUTH_SECRET: 'short'
+		});
+
+		expect(error.name).toBe('ConfigError');
+		expect(error.problems).toHaveLength(5);
+		expect(error.problems.map((problem) => problem.split(/[ =]/)[0])).toEqual([
+			'ORIGIN',
+			'DATABASE_URL',
+			'DATABASE_AUTO_MIGRATE',
+			'SMTP_URL',
+			'BETTER_AUTH_SECRET'
+		]);
+		for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+		expect(error.message.startsWith('Latchkey cannot start:\n')).toBe(true);
+	});
+
+	it('never shows a DATABASE_URL password', () => {
+		const error = configError({
+			BETTER_AUTH_SECRET: SECRET,
+			DATABASE_URL: 'mysql://latchkey:Sup3r-S3cret-pw@db.example.com:3306/latchkey'
+		});
+
+		expect(error.message).toContain('DATABASE_URL');
+		expect(error.message).not.toContain('Sup3r-S3cret-pw');
+		expect(error.problems.join('\n')).not.toContain('Sup3r-S3cret-pw');
+	});
+});
+
+describe('parseOrigin', () => {
+	it('reduces a URL to its origin', () => {
+		expect(parseOrigin('https://Auth.Example.com:443/', true)).toBe('https://auth.example.com');
+		expect(parseOrigin('http://localhost:3000', true)).toBe('http://localhost:3000');
+	});
+
+	it('defaults only outside production', () => {
+		expect(parseOrigin(undefined, false)).toBe('http://localhost:5173');
+		expect(parseOrigin('', false)).toBe('http://localhost:5173');
+		expect(() => parseOrigin(undefined, true)).toThrow(/^ORIGIN is required in production/);
+		expect(() => parseOrigin('', true)).toThrow(/^ORIGIN is required in production/);
+	});
+
+	it('refuses a fragment', () => {
+		expect(() => parseOrigin('https://auth.example.com/#top', false)).toThrow('must be an origin only');
+	});
+});
+
+describe('parseSwitch', () => {
+	it.each(['1', 'true', 'on', 'yes', 'ON', ' True ', 'Yes'])('reads %j as on', (raw) => {
+		expect(parseSwitch('FLAG', raw, false)).toBe(true);
+	});
+
+	it.each(['0', 'false', 'off', 'no', 'OFF', ' False ', 'No'])('reads %j as off', (raw) => {
+		expect(parseSwitch('FLAG', raw, true)).toBe(false);
+	});
+
+	it('falls back when unset or empty', () => {
+		expect(parseSwitch('FLAG', undefined, true)).toBe(true);
+		expect(parseSwitch('FLAG', undefined, false)).toBe(false);
+		expect(parseSwitch('FLAG', '', true)).toBe(true);
+		expect(parseSwitch('FLAG', '', false)).toBe(false);
+	});
+
+	it('names the variable and the value it cannot read', () => {
+		expect(() => parseSwitch('FLAG', 'enabled', true)).toThrow('FLAG="enabled" is not a switch; use on or off');
+		expect(() => parseSwitch('FLAG', '2', true)).toThrow('FLAG="2" is not a switch');
+	});
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { parseDatabaseUrl, redactCredentials } from './target';
+
+/** The message parseDatabaseUrl throws for this value (fails the test if it accepts it). */
+function refusal(raw: string): string {
+	try {
+		parseDatabaseUrl(raw);
+	} catch (error) {
+		return (error as Error).message;
+	}
+	throw new Error(`parseDatabaseUrl accepted ${JSON.stringify(raw)}`);
+}
+
+describe('parseDatabaseUrl', () => {
+	it.each([undefined, '', '   '])('defaults to SQLite in ./data for %j', (raw) => {
+		expect(parseDatabaseUrl(raw)).toEqual({ dialect: 'sqlite', file: './data/latchkey.db' });
+	});
+
+	it.each([
+		['file:./x.db', './x.db'],
+		['file:/abs/x.db', '/abs/x.db'],
+		['file:///abs/x.db', '/abs/x.db'],
+		['file:data/other.sqlite', 'data/other.sqlite'],
+		['some/dir/app.db', 'some/dir/app.db'],
+		['./app.db', './app.db'],
+		['  file:./padded.db  ', './padded.db']
+	])('reads %j as the SQLite file %j', (raw, file) => {
+		expect(parseDatabaseUrl(raw)).toEqual({ dialect: 'sqlite', file });
+	});
+
+	it.each([
+		'postgres://latchkey:pw@db.example.com:5432/latchkey',
+		'postgresql://latchkey:pw@db.example.com/latchkey?sslmode=require',
+		'postgres://localhost/latchkey'
+	])('reads %j as PostgreSQL', (url) => {
+		expect(parseDatabaseUrl(url)).toEqual({ dialect: 'postgres', url });
+	});
+
+	it('trims the PostgreSQL URL', () => {
+		expect(parseDatabaseUrl(' postgres://localhost/latchkey\n')).toEqual({
+			dialect: 'postgres',
+			url: 'postgres://localhost/latchkey'
+		});
+	});
+
+	it.each([
+		['mysql://dbuser:Sup3r-S3cret-pw@db.example.com/latchkey', 'Sup3r-S3cret-pw'],
+		['http://x', null],
+		['redis://:Redis-S3cret-pw@cache.example.com:6379', 'Redis-S3cret-pw'],
+		['mongodb+srv://admin:Mongo-S3cret-pw@cluster0.example.net/app', 'Mongo-S3cret-pw'],
+		['file:', null],
+		['latchkey.sqlite3', null],
+		['sqlite://latchkey.db', null]
+	])('refuses %j, naming both accepted forms', (raw, password) => {
+		const message = refusal(raw);
+
+		expect(message).toMatch(/^DATABASE_URL "/);
+		expect(message).toContain('file:');
+		expect(message).toContain('postgres://');
+		if (password) {
+			expect(message).not.toContain(password);
+			expect(message).toContain('***@');
+		}
+	});
+
+	it('does not show a password that contains an @', () => {
+		// The URL parser splits credentials from the host at the last @, so all of "p@ss-word" is the password.
+		const url = 'mysql://dbuser:p@ss-word@db.example.com/latchkey';
+		expect(new URL(url).password).toBe('p%40ss-word');
+
+		const message = refusal(url);
+
+		expect(message).toContain('db.example.com/latchkey');
+		expect(message).not.toContain('ss-word');
+	});
+});
+
+describe('redactCredentials', () => {
+	it.each([
+		['mysql://user:secret@host/db', 'mysql://***@host/db'],
+		['postgres://user@host:5432/db', 'postgres://***@host:5432/db'],
+		['redis://:secret@cache:6379', 'redis://***@cache:6379'],
+		['mysql://host/db', 'mysql://host/db'],
+		['file:./x.db', 'file:./x.db']
+	])('%j becomes %j', (url, redacted) => {
+		expect(redactCredentials(url)).toBe(redacted);
+	});
+});

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { consumeAll, MemoryRateLimiter, SIGN_IN_LIMITS, type RateLimitRule } from './rate-limit';
+
+const RULE: RateLimitRule = { name: 'test-rule', limit: 3, windowSeconds: 60 };
+const OTHER_RULE: RateLimitRule = { name: 'other-rule', limit: 3, windowSeconds: 60 };
+const ALLOWED = { allowed: true, retryAfterSeconds: 0 };
+
+/** A limiter on a clock the test moves by hand, starting at an arbitrary instant. */
+function limiterWithClock() {
+	const clock = { now: 1_700_000_000_000 };
+	const limiter = new MemoryRateLimiter(() => clock.now);
+	const advance = (ms: number) => {
+		clock.now += ms;
+	};
+	return { limiter, advance };
+}
+
+function consumeTimes(limiter: MemoryRateLimiter, rule: RateLimitRule, subject: string, times: number) {
+	return Array.from({ length: times }, () => limiter.consume(rule, subject));
+}
+
+describe('MemoryRateLimiter', () => {
+	it('allows exactly `limit` attempts in a window', () => {
+		const { limiter } = limiterWithClock();
+
+		expect(consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
+	});
+
+	it('tells how long until the window ends, rounded up to whole seconds', () => {
+		const { limiter, advance } = limiterWithClock();
+		consumeTimes(limiter, RULE, 'a@example.com', 3);
+
+		advance(20_000);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
+		advance(500);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
+		advance(39_499);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+	});
+
+	it('opens again once the window has passed, with a fresh count', () => {
+		const { limiter, advance } = limiterWithClock();
+		consumeTimes(limiter, RULE, 'a@example.com', 4);
+
+		advance(60_000);
+		expect(consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
+	});
+
+	it('keeps a window fixed: attempts late in a window do not extend it', () => {
+		const { limiter, advance } = limiterWithClock();
+		limiter.consume(RULE, 'a@example.com');
+		advance(59_000);
+		consumeTimes(limiter, RULE, 'a@example.com', 2);
+
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+		advance(1_000);
+		expect(limiter.consume(RULE, 'a@example.com')).toEqual(ALLOWED);
+	});
+
+	it('counts each subject separately', () => {
+		const { limiter } = limiterWithClock();
+		consumeTimes(limiter, RULE, 'a@example.com', 4);
+
+		expect(limiter.consume(RULE, 'b@example.com')).toEqual(ALLOWED);
+		expect(limiter.consume(RULE, 'a@example.com').allowed).toBe(false);
+	});
+
+	it('counts each rule separately for the same subject', () => {
+		const { limiter } = limiterWithClock();
+		consumeTimes(limiter, RULE, 'a@example.com', 4);
+
+		expect(consumeTimes(limiter, OTHER_RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect(limiter.consume(OTHER_RULE, 'a@example.com').allowed).toBe(false);
+	});
+
+	it('applies the published sign-in limits', () => {
+		const { limiter } = limiterWithClock();
+		const rule = SIGN_IN_LIMITS.sendCodePerEmail;
+
+		expect(consumeTimes(limiter, rule, 'a@example.com', 5).every((verdict) => verdict.allowed)).toBe(true);
+		expect(limiter.consume(rule, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 15 * 60 });
+	});
+});
+
+describe('consumeAll', () => {
+	const PER_EMAIL: RateLimitRule = { name: 'per-email', limit: 2, windowSeconds: 60 };
+	const PER_ADDRESS: RateLimitRule = { name: 'per-address', limit: 5, windowSeconds: 600 };
+
+	it('allows when every rule allows', () => {
+		const { limiter } = limiterWithClock();
+
+		expect(
+			consumeAll(limiter, [
+				[PER_EMAIL, 'a@example.com'],
+				[PER_ADDRESS, '203.0.113.7']
+			])
+		).toEqual(ALLOWED);
+	});
+
+	it('refuses when any rule refuses, with the wait of that rule', () => {
+		const { limiter } = limiterWithClock();
+		const checks: Array<[RateLimitRule, string]> = [
+			[PER_EMAIL, 'a@example.com'],
+			[PER_ADDRESS, '203.0.113.7']
+		];
+		consumeAll(limiter, checks);
+		consumeAll(limiter, checks);
+
+		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
+	});
+
+	it('returns the longest wait when several rules refuse', () => {
+		const { limiter, advance } = limiterWithClock();
+		const checks: Array<[RateLimitRule, string]> = [
+			[PER_EMAIL, 'a@example.com'],
+			[PER_ADDRESS, '203.0.113.7']
+		];
+		consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 5);
+		advance(100_000);
+
+		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+		consumeAll(limiter, checks);
+		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+	});
+
+	it('counts the attempt against every rule, even when one refuses', () => {
+		const { limiter } = limiterWithClock();
+		consumeTimes(limiter, PER_EMAIL, 'a@example.com', 2);
+
+		expect(
+			consumeAll(limiter, [
+				[PER_EMAIL, 'a@example.com'],
+				[PER_ADDRESS, '203.0.113.7']
+			]).allowed
+		).toBe(false);
+		expect(consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 4).every((verdict) => verdict.allowed)).toBe(true);
+		expect(limiter.consume(PER_ADDRESS, '203.0.113.7').allowed).toBe(false);
+	});
+
+	it('allows when there is nothing to check', () => {
+		const { limiter } = limiterWithClock();
+		expect(consumeAll(limiter, [])).toEqual(ALLOWED);
+	});
+});

@@ -1,0 +1,37 @@
+import { expect, test } from '@playwright/test';
+import { uniqueEmail } from './support/mail';
+import { OUTBOX_APP, PRODUCTION_APP } from './support/servers';
+
+test.describe('without SMTP', () => {
+	test.use({ baseURL: OUTBOX_APP.origin });
+
+	test('the code arrives in /dev/mailbox, newest first, and signs in', async ({ page, context }) => {
+		const email = uniqueEmail('outbox');
+		for (const attempt of [1, 2]) {
+			await page.goto('/login');
+			await page.getByLabel('Email address').fill(email);
+			await page.getByRole('button', { name: 'Email me a code' }).click();
+			await expect(page.getByText('We sent a 6-digit code to'), `code request ${attempt}`).toBeVisible();
+		}
+
+		const mailbox = await context.newPage();
+		await mailbox.goto('/dev/mailbox');
+		const messages = mailbox.getByTestId('dev-mail').filter({ hasText: email });
+		await expect(messages).toHaveCount(2);
+		const newest = (await messages.first().getByLabel('Sign-in code').textContent())!.trim();
+		expect(newest).toMatch(/^\d{6}$/);
+
+		await page.getByLabel('Sign-in code').fill(newest);
+		await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+		await expect(page.getByText(`You are signed in as ${email}`)).toBeVisible();
+	});
+});
+
+test.describe('in production', () => {
+	test.use({ baseURL: PRODUCTION_APP.origin });
+
+	test('/dev/mailbox does not exist', async ({ request }) => {
+		const response = await request.get('/dev/mailbox');
+		expect(response.status()).toBe(404);
+	});
+});

@@ -1,0 +1,65 @@
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
+
+const SESSION_COOKIE = 'better-auth.session_token';
+
+async function sessionCookie(context: BrowserContext) {
+	return (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
+}
+
+async function requestCode(page: Page, email: string) {
+	const before = await countMessagesTo(email);
+	await page.getByLabel('Email address').fill(email);
+	await page.getByRole('button', { name: 'Email me a code' }).click();
+	await expect(page.getByText('We sent a 6-digit code to')).toBeVisible();
+	return latestCodeFor(email, before);
+}
+
+async function enterCode(page: Page, code: string) {
+	await page.getByLabel('Sign-in code').fill(code);
+	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+test('a protected page sends a visitor through sign-in and back, and sign-out locks it again', async ({
+	page,
+	context
+}) => {
+	const email = uniqueEmail('journey');
+
+	await page.goto('/account');
+	await expect(page).toHaveURL('/login?redirectTo=%2Faccount');
+
+	const code = await requestCode(page, email);
+	await enterCode(page, code);
+
+	await expect(page).toHaveURL('/account');
+	await expect(page.getByRole('heading', { name: 'Your account' })).toBeVisible();
+	await expect(page.locator('.email')).toHaveText(email);
+	await expect(page.getByText('127.0.0.1')).toBeVisible();
+
+	const cookie = await sessionCookie(context);
+	expect(cookie, 'session cookie after sign-in').toBeDefined();
+	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+
+	await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+	await expect(page).toHaveURL('/login?signedOut');
+	await expect(page.getByText('You are signed out.')).toBeVisible();
+	expect(await sessionCookie(context)).toBeUndefined();
+
+	await page.goto('/account');
+	await expect(page).toHaveURL('/login?redirectTo=%2Faccount');
+});
+
+test('a wrong code is refused with a message; the right one signs in, never to another site', async ({ page }) => {
+	const email = uniqueEmail('wrong-code');
+	await page.goto('/login?redirectTo=%2F%2Fevil.example%2Fphish');
+	const code = await requestCode(page, email);
+
+	await enterCode(page, code === '000000' ? '111111' : '000000');
+	await expect(page.getByRole('alert')).toContainText('That code is not valid');
+	await expect(page.getByLabel('Sign-in code')).toBeVisible();
+
+	await enterCode(page, code);
+	await expect(page).toHaveURL('/');
+	await expect(page.getByText(`You are signed in as ${email}`)).toBeVisible();
+});

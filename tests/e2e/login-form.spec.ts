@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+import { SMTP_APP } from './support/servers';
+
+// Posts the login forms the way a browser without client-side validation would.
+const asBrowser = { origin: SMTP_APP.origin, accept: 'text/html' };
+
+test('an address that is not an email is refused with a message, keeping what was typed', async ({ request }) => {
+	const response = await request.post('/login?/sendCode', { form: { email: 'not-an-email' }, headers: asBrowser });
+	expect(response.status()).toBe(400);
+	const html = await response.text();
+	expect(html).toContain('Enter a valid email address');
+	expect(html).toContain('value="not-an-email"');
+});
+
+test('a code that is not six digits is refused before it costs an attempt', async ({ request }) => {
+	const response = await request.post('/login?/verifyCode', {
+		form: { email: 'someone@example.com', code: '12ab' },
+		headers: asBrowser
+	});
+	expect(response.status()).toBe(400);
+	expect(await response.text()).toContain('Enter the 6-digit code from the email.');
+});
+
+test('a body that is not a form gets 400 with a message, not a 500', async ({ request }) => {
+	const response = await request.post('/login?/sendCode', {
+		data: '--broken\r\nnot really multipart',
+		headers: { ...asBrowser, 'content-type': 'multipart/form-data; boundary=missing' }
+	});
+	expect(response.status()).toBe(400);
+	expect(await response.text()).toContain('The form could not be read');
+});
+
+test('a form posted from another site is refused', async ({ request }) => {
+	const response = await request.post('/login?/sendCode', {
+		form: { email: 'victim@example.com' },
+		headers: { origin: 'https://evil.example', accept: 'text/html' }
+	});
+	expect(response.status()).toBe(403);
+});

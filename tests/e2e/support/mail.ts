@@ -1,0 +1,40 @@
+import { expect } from '@playwright/test';
+import { SMTP_SINK } from './servers';
+
+interface ReceivedMessage {
+	to: string[];
+	raw: string;
+}
+
+async function messagesTo(email: string): Promise<ReceivedMessage[]> {
+	const response = await fetch(`http://127.0.0.1:${SMTP_SINK.httpPort}/messages?to=${encodeURIComponent(email)}`);
+	return (await response.json()) as ReceivedMessage[];
+}
+
+/** The code in the newest message the SMTP sink received for `email`, once it arrives. */
+export async function latestCodeFor(email: string, previousCount = 0): Promise<string> {
+	let messages: ReceivedMessage[] = [];
+	await expect
+		.poll(async () => (messages = await messagesTo(email)).length, { message: `mail for ${email}`, timeout: 10_000 })
+		.toBeGreaterThan(previousCount);
+	const body = messages
+		.at(-1)!
+		.raw.split(/\r?\n\r?\n/)
+		.slice(1)
+		.join('\n');
+	const code = /\b(\d{6})\b/.exec(body)?.[1];
+	if (!code) throw new Error(`no 6-digit code in the message to ${email}`);
+	return code;
+}
+
+export async function countMessagesTo(email: string): Promise<number> {
+	return (await messagesTo(email)).length;
+}
+
+let emails = 0;
+
+/** A fresh address per test, so tests never read each other's codes. */
+export function uniqueEmail(label: string): string {
+	emails += 1;
+	return `${label}-${Date.now().toString(36)}-${emails}@example.com`;
+}
