@@ -2,9 +2,10 @@ import { building } from '$app/environment';
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
-import { getAuth } from '$lib/server/auth';
+import { getAuth, getSessionValidator } from '$lib/server/auth';
 import { stampClientAddress } from '$lib/server/auth/client-address';
-import { validateRequestSession } from '$lib/server/auth/session';
+import { applyCookieAction } from '$lib/server/auth/session-cookie';
+import { getConfig } from '$lib/server/config';
 import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
@@ -17,10 +18,12 @@ const clientAddress: Handle = ({ event, resolve }) => {
 /** Better Auth's own endpoints under /api/auth. */
 const authEndpoints: Handle = ({ event, resolve }) => svelteKitHandler({ event, resolve, auth: getAuth(), building });
 
+/** Where every request's session is validated (and slid forward when due): see auth/session.ts. */
 const sessionLocals: Handle = async ({ event, resolve }) => {
-	const signedIn = await validateRequestSession(getAuth(), event.request.headers);
-	event.locals.user = signedIn?.user ?? null;
-	event.locals.session = signedIn?.session ?? null;
+	const { user, session, cookie } = await getSessionValidator().check(event.request.headers.get('cookie'));
+	event.locals.user = user;
+	event.locals.session = session;
+	applyCookieAction(event.cookies, getConfig().cookies, cookie);
 	return resolve(event);
 };
 

@@ -23,6 +23,11 @@ CREATE TABLE "session" (
 	"updated_at" timestamp with time zone NOT NULL,
 	"ip_address" text,
 	"user_agent" text,
+	"policy" text NOT NULL,
+	"idle_seconds" integer NOT NULL,
+	"refresh_seconds" integer NOT NULL,
+	"absolute_expires_at" timestamp with time zone,
+	"persistent" boolean NOT NULL,
 	CONSTRAINT "session_token_unique" UNIQUE("token")
 );
 --> statement-breakpoint

@@ -25,6 +25,11 @@ CREATE TABLE `session` (
 	`updated_at` integer NOT NULL,
 	`ip_address` text,
 	`user_agent` text,
+	`policy` text NOT NULL,
+	`idle_seconds` integer NOT NULL,
+	`refresh_seconds` integer NOT NULL,
+	`absolute_expires_at` integer,
+	`persistent` integer NOT NULL,
 	FOREIGN KEY (`user_id`) REFERENCES `user`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint

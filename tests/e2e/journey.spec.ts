@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
 
-const SESSION_COOKIE = 'better-auth.session_token';
+const SESSION_COOKIE = 'latchkey.session_token';
 
 async function sessionCookie(context: BrowserContext) {
 	return (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
@@ -15,8 +15,9 @@ async function requestCode(page: Page, email: string) {
 	return latestCodeFor(email, before);
 }
 
-async function enterCode(page: Page, code: string) {
+async function enterCode(page: Page, code: string, rememberMe = false) {
 	await page.getByLabel('Sign-in code').fill(code);
+	if (rememberMe) await page.getByLabel('Remember me on this device').check();
 	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
@@ -39,7 +40,9 @@ test('a protected page sends a visitor through sign-in and back, and sign-out lo
 
 	const cookie = await sessionCookie(context);
 	expect(cookie, 'session cookie after sign-in').toBeDefined();
-	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
+	// Remember-me was left unticked: a browser-session cookie, gone when the browser closes.
+	expect(cookie!.expires).toBe(-1);
 
 	await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
 	await expect(page).toHaveURL('/login?signedOut');
@@ -62,4 +65,17 @@ test('a wrong code is refused with a message; the right one signs in, never to a
 	await enterCode(page, code);
 	await expect(page).toHaveURL('/');
 	await expect(page.getByText(`You are signed in as ${email}`)).toBeVisible();
+});
+
+test('remember me gives a cookie that outlives the browser for 30 days', async ({ page, context }) => {
+	const email = uniqueEmail('remember');
+	await page.goto('/login?redirectTo=%2Faccount');
+	await enterCode(page, await requestCode(page, email), true);
+	await expect(page).toHaveURL('/account');
+	await expect(page.getByText('remember-me', { exact: true })).toBeVisible();
+
+	const cookie = await sessionCookie(context);
+	const thirtyDays = 30 * 24 * 3600;
+	expect(cookie!.expires - Date.now() / 1000).toBeGreaterThan(thirtyDays - 120);
+	expect(cookie!.expires - Date.now() / 1000).toBeLessThanOrEqual(thirtyDays + 5);
 });

@@ -1,3 +1,5 @@
+import { appPolicyFrom, parsePresetName, type SessionSettings } from './auth/policy';
+import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
 import { resolveAuthSecret } from './secret';
 
@@ -18,18 +20,10 @@ export interface AppConfig {
 	autoMigrate: boolean;
 	secret: string;
 	mail: MailConfig;
-	session: SessionDurations;
+	sessions: SessionSettings;
+	cookies: CookieSettings;
 }
 
-export interface SessionDurations {
-	/** Idle lifetime in seconds: a session unused for this long expires. */
-	expiresIn: number;
-	/** Seconds after which a request slides expiresAt forward again. */
-	updateAge: number;
-}
-
-const DAY = 24 * 60 * 60;
-export const DEFAULT_SESSION: SessionDurations = { expiresIn: 7 * DAY, updateAge: DAY };
 export const DATA_DIR = 'data';
 const DEV_ORIGIN = 'http://localhost:5173';
 const DEFAULT_MAIL_FROM = 'Latchkey <no-reply@localhost>';
@@ -63,6 +57,8 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const autoMigrate = collect(() => parseSwitch('DATABASE_AUTO_MIGRATE', env.DATABASE_AUTO_MIGRATE, true));
 	const mail = collect(() => parseMail(env, production));
 	const secret = collect(() => resolveAuthSecret(env.BETTER_AUTH_SECRET, production, dataDir));
+	const sessions = collect(() => parseSessionSettings(env));
+	const cookies = origin ? collect(() => parseCookieSettings(env, origin, production)) : undefined;
 
 	if (problems.length > 0) throw new ConfigError(problems);
 	return {
@@ -72,7 +68,8 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		autoMigrate: autoMigrate!,
 		secret: secret!,
 		mail: mail!,
-		session: DEFAULT_SESSION
+		sessions: sessions!,
+		cookies: cookies!
 	};
 }
 
@@ -104,6 +101,21 @@ export function parseSwitch(name: string, raw: string | undefined, fallback: boo
 	if (['1', 'true', 'on', 'yes'].includes(value)) return true;
 	if (['0', 'false', 'off', 'no'].includes(value)) return false;
 	throw new Error(`${name}="${raw}" is not a switch; use on or off`);
+}
+
+function parseSessionSettings(env: Env): SessionSettings {
+	const appPolicy = appPolicyFrom(env);
+	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
+	const offeredByDefault = parsePresetName(env.SESSION_PRESET) !== 'high-security';
+	return { appPolicy, rememberMeOffered: parseSwitch('REMEMBER_ME', env.REMEMBER_ME, offeredByDefault) };
+}
+
+function parseCookieSettings(env: Env, origin: string, production: boolean): CookieSettings {
+	return {
+		prefix: parseCookiePrefix(env.COOKIE_PREFIX),
+		domain: parseCookieDomain(env.COOKIE_DOMAIN, origin),
+		secure: production || origin.startsWith('https:')
+	};
 }
 
 function parseMail(env: Env, production: boolean): MailConfig {

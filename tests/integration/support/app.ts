@@ -1,43 +1,69 @@
-import { DEFAULT_SESSION, type AppConfig } from '../../../src/lib/server/config';
+import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
 import { createAuth, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
+import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
+import { createSessionStore } from '../../../src/lib/server/auth/session-store';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 
 export const TEST_ORIGIN = 'http://localhost:5173';
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 
-export function testConfig(target: DatabaseTarget): AppConfig {
-	return {
-		production: false,
-		origin: TEST_ORIGIN,
-		database: target,
-		autoMigrate: true,
-		secret: TEST_SECRET,
-		mail: { smtpUrl: null, from: 'Latchkey <test@localhost>' },
-		session: DEFAULT_SESSION
-	};
+/** A clock the tests move by hand: time passes only when a test says so. */
+export class TestClock {
+	constructor(public ms = Date.now()) {}
+	readonly now = () => this.ms;
+	advance(seconds: number): void {
+		this.ms += seconds * 1000;
+	}
+}
+
+function databaseUrl(target: DatabaseTarget): string {
+	return target.dialect === 'sqlite' ? `file:${target.file}` : target.url;
+}
+
+/** The configuration Latchkey would read from `env`, on the given database. */
+export function testConfig(target: DatabaseTarget, env: Env = {}): AppConfig {
+	return loadConfig({
+		ORIGIN: TEST_ORIGIN,
+		BETTER_AUTH_SECRET: TEST_SECRET,
+		DATABASE_URL: databaseUrl(target),
+		...env
+	});
 }
 
 export interface TestApp {
+	config: AppConfig;
 	auth: Auth;
+	validator: SessionValidator;
 	database: Database;
 	outbox: DevOutbox;
+	origin: string;
 }
 
-/** Latchkey's real auth stack on a migrated database, without the HTTP server around it. */
-export async function startTestApp(target: DatabaseTarget): Promise<TestApp> {
-	const database = openDatabase(target);
-	await migrateDatabase(database);
+export interface TestAppOptions {
+	env?: Env;
+	clock?: TestClock;
+	/** An already open, migrated database to share with another TestApp. */
+	database?: Database;
+}
+
+/** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
+export async function startTestApp(target: DatabaseTarget, options: TestAppOptions = {}): Promise<TestApp> {
+	const config = testConfig(target, options.env);
+	const database = options.database ?? openDatabase(target);
+	if (!options.database) await migrateDatabase(database);
 	const outbox = new DevOutbox();
-	const auth = createAuth({
-		config: testConfig(target),
-		database,
-		mailer: outbox,
-		currentRequestEvent: () => undefined
+	const clock = options.clock?.now;
+	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, clock });
+	const validator = createSessionValidator({
+		store: createSessionStore(database),
+		secret: config.secret,
+		cookies: config.cookies,
+		clock
 	});
-	return { auth, database, outbox };
+	return { config, auth, validator, database, outbox, origin: config.origin };
 }
 
 export interface Visitor {
@@ -45,28 +71,63 @@ export interface Visitor {
 	userAgent: string;
 }
 
+let visitors = 0;
+
+/** A browser at an address of its own: Better Auth limits its OTP endpoints to 3 calls a minute per address. */
+export function newVisitor(): Visitor {
+	visitors += 1;
+	const address = `203.0.${Math.floor(visitors / 250)}.${(visitors % 250) + 1}`;
+	return { address, userAgent: `Mozilla/5.0 (X11; Linux x86_64) IntegrationTest/${visitors}` };
+}
+
 /** A request to Better Auth's HTTP API as a browser at `visitor` would send it. */
-export function authRequest(path: string, visitor: Visitor, init: { body?: unknown; cookie?: string } = {}): Request {
+export function authRequest(
+	app: Pick<TestApp, 'origin'>,
+	path: string,
+	visitor: Visitor,
+	init: { body?: unknown; cookie?: string } = {}
+): Request {
 	const headers = new Headers({
-		origin: TEST_ORIGIN,
+		origin: app.origin,
 		'user-agent': visitor.userAgent,
 		[CLIENT_ADDRESS_HEADER]: visitor.address
 	});
 	if (init.cookie) headers.set('cookie', init.cookie);
 	if (init.body !== undefined) headers.set('content-type', 'application/json');
-	return new Request(`${TEST_ORIGIN}/api/auth${path}`, {
+	return new Request(`${app.origin}/api/auth${path}`, {
 		method: 'POST',
 		headers,
 		body: init.body === undefined ? undefined : JSON.stringify(init.body)
 	});
 }
 
+/** The session cookie's Set-Cookie line in a response (the last one wins, as in a browser). */
+export function sessionSetCookie(response: Response): string {
+	const line = response.headers
+		.getSetCookie()
+		.filter((candidate) => /^(__Secure-)?[\w-]+\.session_token=/.test(candidate))
+		.at(-1);
+	if (!line) throw new Error(`no session cookie in response (status ${response.status})`);
+	return line;
+}
+
 /** `name=value` of the session cookie from a response, as the browser would send it back. */
 export function sessionCookieFrom(response: Response): string {
-	const cookie = response.headers
-		.getSetCookie()
-		.map((line) => line.split(';')[0]!)
-		.find((pair) => pair.startsWith('better-auth.session_token='));
-	if (!cookie) throw new Error(`no session cookie in response (status ${response.status})`);
-	return cookie;
+	return sessionSetCookie(response).split(';')[0]!;
+}
+
+/** Email OTP sign-in through Better Auth's HTTP API; returns the sign-in response. */
+export async function signIn(
+	app: TestApp,
+	email: string,
+	options: { visitor?: Visitor; rememberMe?: boolean } = {}
+): Promise<Response> {
+	const visitor = options.visitor ?? newVisitor();
+	const send = await app.auth.handler(
+		authRequest(app, '/email-otp/send-verification-otp', visitor, { body: { email, type: 'sign-in' } })
+	);
+	if (send.status !== 200) throw new Error(`sending the code failed with ${send.status}`);
+	const code = app.outbox.list()[0]!.code!;
+	const body = { email, otp: code, ...(options.rememberMe === undefined ? {} : { rememberMe: options.rememberMe }) };
+	return app.auth.handler(authRequest(app, '/sign-in/email-otp', visitor, { body }));
 }

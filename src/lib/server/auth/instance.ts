@@ -1,12 +1,14 @@
 import type { RequestEvent } from '@sveltejs/kit';
-import { betterAuth } from 'better-auth';
+import { betterAuth, type BetterAuthPlugin } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { createAuthMiddleware } from 'better-auth/api';
 import { emailOTP } from 'better-auth/plugins/email-otp';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
 import type { AppConfig } from '../config';
 import type { Database } from '../db';
 import { signInCodeMessage, type Mailer } from '../mail';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
+import { policyForSignIn, type SessionSettings } from './policy';
 
 export const OTP_LENGTH = 6;
 export const OTP_EXPIRES_IN_SECONDS = 5 * 60;
@@ -18,10 +20,26 @@ export interface AuthDependencies {
 	mailer: Mailer;
 	/** The SvelteKit request being served, so cookies Better Auth sets reach the response; none in tests. */
 	currentRequestEvent: () => RequestEvent | undefined;
+	/** Milliseconds since the epoch; tests move it instead of sleeping. */
+	clock?: () => number;
 }
 
-/** Better Auth owns sign-in, session creation, cookie issuance and sign-out. */
-export function createAuth({ config, database, mailer, currentRequestEvent }: AuthDependencies) {
+/** Columns Latchkey adds to Better Auth's session; set at creation, never by the client. */
+const sessionPolicyFields = {
+	policy: { type: 'string', required: true, input: false },
+	idleSeconds: { type: 'number', required: true, input: false },
+	refreshSeconds: { type: 'number', required: true, input: false },
+	absoluteExpiresAt: { type: 'date', required: false, input: false },
+	persistent: { type: 'boolean', required: true, input: false }
+} as const;
+
+/**
+ * Better Auth owns sign-in, session creation, cookie issuance and sign-out. Per-request
+ * validation and refresh belong to the session validator (session.ts), so Better Auth's own
+ * refresh is off and its instance-wide durations only matter as defaults.
+ */
+export function createAuth({ config, database, mailer, currentRequestEvent, clock = Date.now }: AuthDependencies) {
+	const { appPolicy } = config.sessions;
 	return betterAuth({
 		appName: 'Latchkey',
 		baseURL: config.origin,
@@ -32,11 +50,26 @@ export function createAuth({ config, database, mailer, currentRequestEvent }: Au
 			schema: database.schema
 		}),
 		session: {
-			expiresIn: config.session.expiresIn,
-			updateAge: config.session.updateAge
+			expiresIn: appPolicy.idleSeconds,
+			updateAge: appPolicy.refreshSeconds,
+			disableSessionRefresh: true,
+			additionalFields: sessionPolicyFields
+		},
+		databaseHooks: {
+			session: {
+				create: {
+					async before(session, context) {
+						const rememberMe = rememberMeRequested(context?.body);
+						return { data: { ...session, ...policyColumns(config.sessions, rememberMe, clock()) } };
+					}
+				}
+			}
 		},
 		rateLimit: { enabled: true },
 		advanced: {
+			cookiePrefix: config.cookies.prefix,
+			useSecureCookies: config.cookies.secure,
+			...(config.cookies.domain ? { crossSubDomainCookies: { enabled: true, domain: config.cookies.domain } } : {}),
 			// hooks.server.ts stamps SvelteKit's view of the client address (socket, or the
 			// operator's ADDRESS_HEADER) into this header; a client-sent X-Forwarded-For is never trusted.
 			ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] }
@@ -52,10 +85,62 @@ export function createAuth({ config, database, mailer, currentRequestEvent }: Au
 					await mailer.send(signInCodeMessage(email, otp, OTP_EXPIRES_IN_SECONDS / 60));
 				}
 			}),
+			sessionPolicyCookie(clock),
 			// Must stay last: it copies every Set-Cookie the other endpoints and plugins produced.
 			sveltekitCookies(currentRequestEvent as () => RequestEvent)
 		]
 	});
+}
+
+/** The remember-me checkbox arrives as `rememberMe: true` in the sign-in body (login action or JSON API). */
+function rememberMeRequested(body: unknown): boolean {
+	const value = (body as { rememberMe?: unknown } | undefined)?.rememberMe;
+	return value === true;
+}
+
+/** What a new session row records: its policy, and times that follow from it. */
+function policyColumns(settings: SessionSettings, rememberMe: boolean, now: number) {
+	const { policy, persistent } = policyForSignIn(settings, rememberMe);
+	const absoluteExpiresAt = policy.absoluteSeconds === null ? null : new Date(now + policy.absoluteSeconds * 1000);
+	const idleExpiry = new Date(now + policy.idleSeconds * 1000);
+	return {
+		policy: policy.name,
+		idleSeconds: policy.idleSeconds,
+		refreshSeconds: policy.refreshSeconds,
+		absoluteExpiresAt,
+		persistent,
+		expiresAt: absoluteExpiresAt && absoluteExpiresAt < idleExpiry ? absoluteExpiresAt : idleExpiry,
+		createdAt: new Date(now),
+		updatedAt: new Date(now)
+	};
+}
+
+/**
+ * Better Auth gives every new session cookie the instance-wide Max-Age. This re-issues it
+ * with the session's own: until its expiresAt when persistent, none (a browser-session
+ * cookie) when not. Runs before sveltekitCookies, which copies the final header.
+ */
+function sessionPolicyCookie(clock: () => number) {
+	return {
+		id: 'latchkey-session-policy-cookie',
+		hooks: {
+			after: [
+				{
+					matcher: () => true,
+					handler: createAuthMiddleware(async (ctx) => {
+						const created = ctx.context.newSession?.session as
+							{ token: string; expiresAt: Date; persistent?: boolean } | undefined;
+						if (!created) return;
+						const cookie = ctx.context.authCookies.sessionToken;
+						const maxAge = created.persistent
+							? Math.max(0, Math.round((created.expiresAt.getTime() - clock()) / 1000))
+							: undefined;
+						await ctx.setSignedCookie(cookie.name, created.token, ctx.context.secret, { ...cookie.attributes, maxAge });
+					})
+				}
+			]
+		}
+	} satisfies BetterAuthPlugin;
 }
 
 export type Auth = ReturnType<typeof createAuth>;

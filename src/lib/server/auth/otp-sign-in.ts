@@ -46,12 +46,18 @@ export async function sendSignInCode(auth: Auth, event: RequestEvent, email: str
 	}
 }
 
+export interface CodeAttempt {
+	email: string;
+	code: string;
+	/** The remember-me checkbox; instance.ts turns it into the session's policy. */
+	rememberMe: boolean;
+}
+
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
 	auth: Auth,
 	event: RequestEvent,
-	email: string,
-	code: string
+	{ email, code, rememberMe }: CodeAttempt
 ): Promise<SignInRefusal | null> {
 	const verdict = consumeAll(rateLimiter, [
 		[SIGN_IN_LIMITS.verifyCodePerEmail, email],
@@ -60,7 +66,7 @@ export async function verifySignInCode(
 	if (!verdict.allowed) return tooManyRequests(verdict, 'attempts');
 	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
 	try {
-		await auth.api.signInEmailOTP({ body: { email, otp: code }, headers: event.request.headers });
+		await auth.api.signInEmailOTP({ body: { email, otp: code, rememberMe }, headers: event.request.headers });
 	} catch (error) {
 		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
 		if (refusal) return refusal;

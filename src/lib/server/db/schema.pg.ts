@@ -1,4 +1,4 @@
-import { boolean, index, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
 
 // Same tables and columns as schema.sqlite.ts; Better Auth's core models plus what Latchkey adds.
 const timestamp = (name: string) => pgTimestamp(name, { withTimezone: true, mode: 'date' });
@@ -25,7 +25,14 @@ export const session = pgTable(
 		createdAt: timestamp('created_at').notNull(),
 		updatedAt: timestamp('updated_at').notNull(),
 		ipAddress: text('ip_address'),
-		userAgent: text('user_agent')
+		userAgent: text('user_agent'),
+		// The policy this session was created with (auth/policy.ts); refreshes follow it, not the app's current preset.
+		policy: text('policy').notNull(),
+		idleSeconds: integer('idle_seconds').notNull(),
+		refreshSeconds: integer('refresh_seconds').notNull(),
+		absoluteExpiresAt: timestamp('absolute_expires_at'),
+		/** false: a browser-session cookie (remember-me declined). */
+		persistent: boolean('persistent').notNull()
 	},
 	(table) => [index('session_user_id_idx').on(table.userId), index('session_expires_at_idx').on(table.expiresAt)]
 );

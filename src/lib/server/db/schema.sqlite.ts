@@ -25,7 +25,14 @@ export const session = sqliteTable(
 		createdAt: timestamp('created_at').notNull(),
 		updatedAt: timestamp('updated_at').notNull(),
 		ipAddress: text('ip_address'),
-		userAgent: text('user_agent')
+		userAgent: text('user_agent'),
+		// The policy this session was created with (auth/policy.ts); refreshes follow it, not the app's current preset.
+		policy: text('policy').notNull(),
+		idleSeconds: integer('idle_seconds').notNull(),
+		refreshSeconds: integer('refresh_seconds').notNull(),
+		absoluteExpiresAt: timestamp('absolute_expires_at'),
+		/** false: a browser-session cookie (remember-me declined). */
+		persistent: integer('persistent', { mode: 'boolean' }).notNull()
 	},
 	(table) => [index('session_user_id_idx').on(table.userId), index('session_expires_at_idx').on(table.expiresAt)]
 );

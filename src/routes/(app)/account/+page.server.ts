@@ -9,7 +9,11 @@ export const load: PageServerLoad = (event) => {
 			createdAt: session.createdAt,
 			expiresAt: session.expiresAt,
 			ipAddress: session.ipAddress ?? null,
-			userAgent: session.userAgent ?? null
+			userAgent: session.userAgent ?? null,
+			policy: session.policy,
+			idleSeconds: session.idleSeconds,
+			absoluteExpiresAt: session.absoluteExpiresAt ?? null,
+			persistent: session.persistent
 		}
 	};
 };

@@ -2,13 +2,18 @@ import { fail, redirect } from '@sveltejs/kit';
 import { getAuth } from '$lib/server/auth';
 import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';
+import { getConfig } from '$lib/server/config';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
 	if (locals.user) redirect(303, redirectTo);
-	return { redirectTo, signedOut: url.searchParams.has('signedOut') };
+	return {
+		redirectTo,
+		signedOut: url.searchParams.has('signedOut'),
+		rememberMeOffered: getConfig().sessions.rememberMeOffered
+	};
 };
 
 export const actions: Actions = {
@@ -29,7 +34,11 @@ export const actions: Actions = {
 		const field = await readForm(event.request);
 		const email = normalizeEmail(field('email'));
 		if (!email) return fail(400, { sendCode: { email: field('email'), message: 'Enter your email address first.' } });
-		const refusal = await verifySignInCode(getAuth(), event, email, field('code').trim());
+		const refusal = await verifySignInCode(getAuth(), event, {
+			email,
+			code: field('code').trim(),
+			rememberMe: field('rememberMe') === 'on'
+		});
 		if (refusal) return fail(refusal.status, { verifyCode: { email, message: refusal.message } });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}

@@ -1,0 +1,126 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Cookies } from '@sveltejs/kit';
+import type { CookieAction } from './session';
+
+/**
+ * The session cookie exactly as Better Auth writes and reads it:
+ * name `[__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
+ * URL-encoded. The validator reads it with these functions; Better Auth issues it.
+ */
+export interface CookieSettings {
+	/** COOKIE_PREFIX: the part before `.session_token`. */
+	prefix: string;
+	/** COOKIE_DOMAIN: set to share the cookie across subdomains; null for this host only. */
+	domain: string | null;
+	/** Secure attribute and `__Secure-` name prefix: on whenever the public origin is https or in production. */
+	secure: boolean;
+}
+
+export const DEFAULT_COOKIE_PREFIX = 'latchkey';
+const SECURE_PREFIX = '__Secure-';
+const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
+
+export function sessionCookieName(settings: CookieSettings): string {
+	return `${settings.secure ? SECURE_PREFIX : ''}${settings.prefix}.session_token`;
+}
+
+/** The cookie value before URL-encoding. */
+export function signSessionToken(token: string, secret: string): string {
+	return `${token}.${hmac(token, secret).toString('base64')}`;
+}
+
+/**
+ * The session token in `cookieHeader` when its signature is valid, else null.
+ * Parses like better-call (first cookie of a name wins, quotes stripped, `%` decoded) so that
+ * no header is read one way here and another way by Better Auth.
+ */
+export function verifiedSessionToken(cookieHeader: string | null, name: string, secret: string): string | null {
+	const value = cookieHeader ? firstCookieValue(cookieHeader, name) : null;
+	if (!value) return null;
+	const dot = value.lastIndexOf('.');
+	if (dot < 1) return null;
+	const token = value.slice(0, dot);
+	const signature = value.slice(dot + 1);
+	if (!SIGNATURE.test(signature)) return null;
+	return timingSafeEqual(Buffer.from(signature, 'base64'), hmac(token, secret)) ? token : null;
+}
+
+/** True when the header carries a cookie of this name at all, valid or not. */
+export function hasCookie(cookieHeader: string | null, name: string): boolean {
+	return cookieHeader !== null && firstCookieValue(cookieHeader, name) !== null;
+}
+
+function hmac(value: string, secret: string): Buffer {
+	return createHmac('sha256', secret).update(value).digest();
+}
+
+function firstCookieValue(header: string, name: string): string | null {
+	let index = 0;
+	while (index < header.length) {
+		const eq = header.indexOf('=', index);
+		if (eq === -1) return null;
+		let end = header.indexOf(';', index);
+		if (end === -1) end = header.length;
+		else if (end < eq) {
+			index = header.lastIndexOf(';', eq - 1) + 1;
+			continue;
+		}
+		if (header.slice(index, eq).trim() === name) {
+			let value = header.slice(eq + 1, end).trim();
+			if (value.codePointAt(0) === 34) value = value.slice(1, -1);
+			return decodeIfEncoded(value);
+		}
+		index = end + 1;
+	}
+	return null;
+}
+
+function decodeIfEncoded(value: string): string {
+	try {
+		return value.includes('%') ? decodeURIComponent(value) : value;
+	} catch {
+		return value;
+	}
+}
+
+/** Attributes for writing the session cookie; no maxAge means a browser-session cookie. */
+export function sessionCookieAttributes(settings: CookieSettings, maxAgeSeconds: number | undefined) {
+	return {
+		path: '/',
+		httpOnly: true,
+		sameSite: 'lax' as const,
+		secure: settings.secure,
+		...(settings.domain ? { domain: settings.domain } : {}),
+		...(maxAgeSeconds === undefined ? {} : { maxAge: maxAgeSeconds })
+	};
+}
+
+const COOKIE_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function parseCookiePrefix(raw: string | undefined): string {
+	const prefix = raw?.trim() || DEFAULT_COOKIE_PREFIX;
+	if (!COOKIE_PREFIX_PATTERN.test(prefix) || prefix.startsWith('__')) {
+		throw new Error(`COOKIE_PREFIX="${raw}" must be 1-64 letters, digits, - or _ (and not start with __)`);
+	}
+	return prefix;
+}
+
+/** COOKIE_DOMAIN must contain the origin's host, or browsers would drop every session cookie. */
+export function parseCookieDomain(raw: string | undefined, origin: string): string | null {
+	const domain = raw?.trim().replace(/^\./, '').toLowerCase();
+	if (!domain) return null;
+	const host = new URL(origin).hostname;
+	if (!/^[a-z0-9.-]+$/.test(domain) || (host !== domain && !host.endsWith(`.${domain}`))) {
+		throw new Error(`COOKIE_DOMAIN="${raw}" must be the host of ORIGIN (${host}) or a parent domain of it`);
+	}
+	return domain;
+}
+
+/** Carries out the validator's verdict on the response's cookies. */
+export function applyCookieAction(cookies: Cookies, settings: CookieSettings, action: CookieAction): void {
+	if (action?.kind === 'reissue') {
+		cookies.set(sessionCookieName(settings), action.value, sessionCookieAttributes(settings, action.maxAge));
+	} else if (action?.kind === 'clear') {
+		cookies.delete(sessionCookieName(settings), sessionCookieAttributes(settings, undefined));
+	}
+}

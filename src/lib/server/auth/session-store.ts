@@ -1,0 +1,114 @@
+import type { Database } from '../db';
+import type { Session, User } from './instance';
+
+export interface StoredSession {
+	session: Session;
+	user: User;
+}
+
+/**
+ * The validator's view of the session table: one indexed lookup per request, one guarded
+ * UPDATE per refresh. Plain SQL on prepared statements because this runs on every request;
+ * the columns are those of db/schema.*.ts, which Better Auth writes through Drizzle.
+ */
+export interface SessionStore {
+	findByToken(token: string): Promise<StoredSession | null>;
+	/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
+	extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean>;
+	remove(sessionId: string): Promise<void>;
+}
+
+const FIND_BY_TOKEN = `
+	SELECT s.id, s.token, s.user_id AS "userId", s.expires_at AS "expiresAt", s.created_at AS "createdAt",
+	       s.updated_at AS "updatedAt", s.ip_address AS "ipAddress", s.user_agent AS "userAgent", s.policy,
+	       s.idle_seconds AS "idleSeconds", s.refresh_seconds AS "refreshSeconds",
+	       s.absolute_expires_at AS "absoluteExpiresAt", s.persistent,
+	       u.name AS "userName", u.email AS "userEmail", u.email_verified AS "userEmailVerified",
+	       u.image AS "userImage", u.created_at AS "userCreatedAt", u.updated_at AS "userUpdatedAt"
+	FROM session s JOIN "user" u ON u.id = s.user_id
+	WHERE s.token = ?`;
+const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
+const REMOVE = 'DELETE FROM session WHERE id = ?';
+
+type Row = Record<string, unknown>;
+
+export function createSessionStore(database: Database): SessionStore {
+	return database.dialect === 'sqlite' ? sqliteStore(database.client) : postgresStore(database.client);
+}
+
+function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client']): SessionStore {
+	const find = client.prepare<[string], Row>(FIND_BY_TOKEN);
+	const extend = client.prepare<[number, number, string, number]>(EXTEND);
+	const remove = client.prepare<[string]>(REMOVE);
+	return {
+		async findByToken(token) {
+			const row = find.get(token);
+			return row ? toStoredSession(row) : null;
+		},
+		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
+			return extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1;
+		},
+		async remove(sessionId) {
+			remove.run(sessionId);
+		}
+	};
+}
+
+function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client']): SessionStore {
+	// Named statements: each pooled connection parses and plans them once.
+	const statement = (name: string, text: string) => ({ name: `latchkey_${name}`, text: numberPlaceholders(text) });
+	const find = statement('session_by_token', FIND_BY_TOKEN);
+	const extend = statement('session_extend', EXTEND);
+	const remove = statement('session_remove', REMOVE);
+	return {
+		async findByToken(token) {
+			const result = await pool.query<Row>({ ...find, values: [token] });
+			return result.rows[0] ? toStoredSession(result.rows[0]) : null;
+		},
+		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
+			const result = await pool.query({ ...extend, values: [expiresAt, refreshedAt, sessionId, seenRefreshAt] });
+			return result.rowCount === 1;
+		},
+		async remove(sessionId) {
+			await pool.query({ ...remove, values: [sessionId] });
+		}
+	};
+}
+
+function numberPlaceholders(sql: string): string {
+	let n = 0;
+	return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** SQLite returns milliseconds and 0/1, PostgreSQL Date and boolean. */
+function toDate(value: unknown): Date {
+	return value instanceof Date ? value : new Date(Number(value));
+}
+
+function toStoredSession(row: Row): StoredSession {
+	const session = {
+		id: row.id as string,
+		token: row.token as string,
+		userId: row.userId as string,
+		expiresAt: toDate(row.expiresAt),
+		createdAt: toDate(row.createdAt),
+		updatedAt: toDate(row.updatedAt),
+		ipAddress: (row.ipAddress as string | null) ?? null,
+		userAgent: (row.userAgent as string | null) ?? null,
+		policy: row.policy as string,
+		idleSeconds: Number(row.idleSeconds),
+		refreshSeconds: Number(row.refreshSeconds),
+		absoluteExpiresAt: row.absoluteExpiresAt == null ? null : toDate(row.absoluteExpiresAt),
+		persistent: row.persistent === true || row.persistent === 1
+	} satisfies Session;
+	const user = {
+		id: row.userId as string,
+		name: row.userName as string,
+		email: row.userEmail as string,
+		emailVerified: row.userEmailVerified === true || row.userEmailVerified === 1,
+		image: (row.userImage as string | null) ?? null,
+		createdAt: toDate(row.userCreatedAt),
+		updatedAt: toDate(row.userUpdatedAt)
+	} satisfies User;
+	return { session, user };
+}

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
+import { createSessionValidator } from '../../src/lib/server/auth/session';
+import { createSessionStore } from '../../src/lib/server/auth/session-store';
+import { sessionCookieFrom, sessionSetCookie, signIn, startTestApp, TestClock, type TestApp } from './support/app';
+import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { sessionRows } from './support/rows';
+
+interface Case {
+	preset: PresetName;
+	rememberMe: boolean | undefined;
+	/** What the row must record. */
+	policy: PresetName;
+	/** Max-Age of the sign-in cookie in seconds, or null for a browser-session cookie. */
+	maxAge: number | null;
+}
+
+const H = 3600;
+const D = 24 * H;
+
+// REMEMBER_ME is offered by default except under high-security, where the checkbox is absent.
+const CASES: Case[] = [
+	{ preset: 'standard', rememberMe: false, policy: 'standard', maxAge: null },
+	{ preset: 'standard', rememberMe: true, policy: 'remember-me', maxAge: 30 * D },
+	{ preset: 'mobile', rememberMe: false, policy: 'mobile', maxAge: null },
+	{ preset: 'mobile', rememberMe: true, policy: 'remember-me', maxAge: 30 * D },
+	{ preset: 'remember-me', rememberMe: false, policy: 'remember-me', maxAge: null },
+	{ preset: 'high-security', rememberMe: undefined, policy: 'high-security', maxAge: H },
+	{ preset: 'high-security', rememberMe: true, policy: 'high-security', maxAge: H }
+];
+
+function maxAgeOf(setCookie: string): number | null {
+	const match = /;\s*Max-Age=(\d+)/i.exec(setCookie);
+	return match ? Number(match[1]) : null;
+}
+
+describe.each(DIALECTS)('session policy on %s', (dialect) => {
+	let scratch: ScratchDatabase;
+	let apps: TestApp[] = [];
+	let emails = 0;
+
+	beforeAll(async () => {
+		scratch = await createScratchDatabase(dialect);
+	});
+
+	afterAll(async () => {
+		await apps[0]?.database.close();
+		await scratch?.drop();
+	});
+
+	/** An app on the shared scratch database, with its own clock and environment. */
+	async function appWith(env: Record<string, string>, clock: TestClock): Promise<TestApp> {
+		const app = await startTestApp(scratch.target, { env, clock, database: apps[0]?.database });
+		apps.push(app);
+		return app;
+	}
+
+	/** A validator over the app's database whose writes are counted. */
+	function countingValidator(app: TestApp, clock: TestClock) {
+		const store = createSessionStore(app.database);
+		const extend = vi.fn(store.extend);
+		const validator = createSessionValidator({
+			store: { ...store, extend },
+			secret: app.config.secret,
+			cookies: app.config.cookies,
+			clock: clock.now
+		});
+		return { validator, extend };
+	}
+
+	async function rowOf(sessionId: string) {
+		return (await sessionRows(apps[0]!.database)).find((row) => row.id === sessionId);
+	}
+
+	it.each(CASES)(
+		'$preset with remember-me $rememberMe: cookie, expiry, refresh once per updateAge, idle expiry',
+		async ({ preset, rememberMe, policy, maxAge }) => {
+			const clock = new TestClock();
+			const app = await appWith({ SESSION_PRESET: preset }, clock);
+			const { idleSeconds, refreshSeconds } = PRESETS[policy];
+			const response = await signIn(app, `policy-${dialect}-${++emails}@example.com`, { rememberMe });
+			expect(response.status).toBe(200);
+			expect(maxAgeOf(sessionSetCookie(response))).toBe(maxAge);
+			expect(sessionSetCookie(response)).not.toMatch(/Expires=/i);
+			const cookie = sessionCookieFrom(response);
+			const { validator, extend } = countingValidator(app, clock);
+
+			const first = await validator.check(cookie);
+			const sessionId = first.session!.id;
+			const created = await rowOf(sessionId);
+			expect(created).toMatchObject({ policy, idleSeconds, refreshSeconds, persistent: maxAge !== null });
+			expect(created!.expiresAt.getTime()).toBe(clock.ms + idleSeconds * 1000);
+			expect(first.cookie).toBeNull();
+
+			clock.advance(refreshSeconds - 1);
+			expect((await validator.check(cookie)).cookie).toBeNull();
+			expect(extend).not.toHaveBeenCalled();
+			expect((await rowOf(sessionId))!.expiresAt).toEqual(created!.expiresAt);
+
+			clock.advance(1);
+			const refreshed = await validator.check(cookie);
+			expect(refreshed.cookie).toEqual({
+				kind: 'reissue',
+				value: decodeURIComponent(cookie.split('=')[1]!),
+				maxAge: maxAge === null ? undefined : idleSeconds
+			});
+			expect(extend).toHaveBeenCalledTimes(1);
+			expect((await rowOf(sessionId))!.expiresAt.getTime()).toBe(clock.ms + idleSeconds * 1000);
+
+			expect((await validator.check(cookie)).cookie).toBeNull();
+			expect(extend).toHaveBeenCalledTimes(1);
+
+			// Idle for the whole idle time since that refresh: gone, and the browser is told to drop the cookie.
+			clock.advance(idleSeconds + 1);
+			const expired = await validator.check(cookie);
+			expect(expired.session).toBeNull();
+			expect(expired.cookie).toEqual({ kind: 'clear' });
+		}
+	);
+
+	it('ends a high-security session at its absolute lifetime however active it is', async () => {
+		const clock = new TestClock();
+		const app = await appWith({ SESSION_PRESET: 'high-security' }, clock);
+		const cookie = sessionCookieFrom(await signIn(app, `absolute-${dialect}@example.com`));
+		const { validator } = countingValidator(app, clock);
+		const sessionId = (await validator.check(cookie)).session!.id;
+		const absoluteEnd = clock.ms + 12 * H * 1000;
+
+		// A request every 10 minutes for 12 hours: the session slides, but never past 12 h.
+		while (clock.ms + 10 * 60 * 1000 < absoluteEnd) {
+			clock.advance(10 * 60);
+			const checked = await validator.check(cookie);
+			expect(checked.session, `at ${(absoluteEnd - clock.ms) / 60_000} min before the end`).not.toBeNull();
+			expect(checked.session!.expiresAt.getTime()).toBeLessThanOrEqual(absoluteEnd);
+			if (checked.cookie?.kind === 'reissue') {
+				expect(checked.cookie.maxAge).toBe(Math.round((checked.session!.expiresAt.getTime() - clock.ms) / 1000));
+			}
+		}
+		expect((await rowOf(sessionId))!.expiresAt.getTime()).toBe(absoluteEnd);
+
+		clock.ms = absoluteEnd;
+		const ended = await validator.check(cookie);
+		expect(ended.session).toBeNull();
+		expect(ended.cookie).toEqual({ kind: 'clear' });
+		expect(await rowOf(sessionId)).toBeUndefined();
+	});
+
+	it('keeps refreshing a session by the policy it was created with after the app preset changes', async () => {
+		const clock = new TestClock();
+		const standardApp = await appWith({ SESSION_PRESET: 'standard' }, clock);
+		const cookie = sessionCookieFrom(await signIn(standardApp, `preset-change-${dialect}@example.com`));
+
+		const mobileApp = await appWith({ SESSION_PRESET: 'mobile' }, clock);
+		clock.advance(D);
+		const refreshed = await mobileApp.validator.check(cookie);
+		expect(refreshed.session?.policy).toBe('standard');
+		expect(refreshed.session!.expiresAt.getTime()).toBe(clock.ms + 7 * D * 1000);
+
+		const newSession = await mobileApp.validator.check(
+			sessionCookieFrom(await signIn(mobileApp, `new-${dialect}@example.com`))
+		);
+		expect(newSession.session?.policy).toBe('mobile');
+	});
+
+	it('applies custom durations from the environment', async () => {
+		const clock = new TestClock();
+		const app = await appWith(
+			{ SESSION_EXPIRES_IN: '2h', SESSION_UPDATE_AGE: '10m', SESSION_ABSOLUTE_LIFETIME: '1d' },
+			clock
+		);
+		const { session } = await app.validator.check(
+			sessionCookieFrom(await signIn(app, `custom-${dialect}@example.com`))
+		);
+		expect(session).toMatchObject({ policy: 'custom', idleSeconds: 2 * H, refreshSeconds: 600 });
+		expect(session!.absoluteExpiresAt!.getTime()).toBe(clock.ms + D * 1000);
+	});
+});

@@ -1,0 +1,139 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
+import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { sessionRows, updateSessionRow } from './support/rows';
+
+interface SignedIn {
+	name: string;
+	value: string;
+	token: string;
+	sessionId: string;
+}
+
+type CookieCase = [
+	description: string,
+	expected: 'accepted' | 'rejected',
+	make: (session: SignedIn) => Promise<string>
+];
+
+const sign = (token: string, secret: string) => createHmac('sha256', secret).update(token).digest('base64');
+const cookieOf = (name: string, raw: string) => `${name}=${encodeURIComponent(raw)}`;
+
+describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s', (dialect) => {
+	let scratch: ScratchDatabase;
+	let app: TestApp;
+	let users = 0;
+
+	beforeAll(async () => {
+		scratch = await createScratchDatabase(dialect);
+		app = await startTestApp(scratch.target);
+	});
+
+	afterAll(async () => {
+		await app?.database.close();
+		await scratch?.drop();
+	});
+
+	async function freshSession(): Promise<SignedIn> {
+		const cookie = sessionCookieFrom(await signIn(app, `equivalence-${dialect}-${++users}@example.com`));
+		const [name, encoded] = cookie.split('=') as [string, string];
+		const value = decodeURIComponent(encoded);
+		const token = value.slice(0, value.lastIndexOf('.'));
+		const row = (await sessionRows(app.database)).find((candidate) => candidate.token === token)!;
+		return { name, value, token, sessionId: row.id };
+	}
+
+	const cases: CookieCase[] = [
+		['valid', 'accepted', async (s) => cookieOf(s.name, s.value)],
+		['valid, not URL-encoded', 'accepted', async (s) => `${s.name}=${s.value}`],
+		['valid after an unrelated cookie', 'accepted', async (s) => `theme=dark; ${cookieOf(s.name, s.value)}`],
+		[
+			'wrong signature',
+			'rejected',
+			async (s) => cookieOf(s.name, `${s.token}.${sign(s.token, 'x'.repeat(40)).replace(/^./, 'A')}`)
+		],
+		[
+			'signature one character off',
+			'rejected',
+			async (s) => {
+				// A middle character: every one of its bits is significant (the last one's low bits are not).
+				const at = s.token.length + 6;
+				return cookieOf(s.name, s.value.slice(0, at) + (s.value[at] === 'A' ? 'B' : 'A') + s.value.slice(at + 1));
+			}
+		],
+		['truncated', 'rejected', async (s) => cookieOf(s.name, s.value.slice(0, -5))],
+		['token only', 'rejected', async (s) => cookieOf(s.name, s.token)],
+		['extra dots', 'rejected', async (s) => cookieOf(s.name, `${s.token}.extra.${sign(s.token, app.config.secret)}`)],
+		[
+			'signed with another secret',
+			'rejected',
+			async (s) => cookieOf(s.name, `${s.token}.${sign(s.token, 'another-secret-of-32-characters-or-more')}`)
+		],
+		[
+			'unknown token, correctly signed',
+			'rejected',
+			async (s) => {
+				const token = randomBytes(24).toString('base64url');
+				return cookieOf(s.name, `${token}.${sign(token, app.config.secret)}`);
+			}
+		],
+		[
+			'expired',
+			'rejected',
+			async (s) => {
+				await updateSessionRow(app.database, s.sessionId, { expiresAt: new Date(Date.now() - 1000) });
+				return cookieOf(s.name, s.value);
+			}
+		],
+		[
+			'revoked (row deleted)',
+			'rejected',
+			async (s) => {
+				await app.auth.api.signOut({ headers: new Headers({ cookie: cookieOf(s.name, s.value), origin: app.origin }) });
+				return cookieOf(s.name, s.value);
+			}
+		],
+		['wrong prefix', 'rejected', async (s) => cookieOf('better-auth.session_token', s.value)],
+		['__Secure- name on an http origin', 'rejected', async (s) => cookieOf(`__Secure-${s.name}`, s.value)],
+		[
+			'valid cookie second, forged one first',
+			'rejected',
+			async (s) => `${cookieOf(s.name, `${s.token}.${'A'.repeat(43)}=`)}; ${cookieOf(s.name, s.value)}`
+		],
+		['empty value', 'rejected', async (s) => `${s.name}=`],
+		['bad percent-encoding', 'rejected', async (s) => `${s.name}=${encodeURIComponent(s.value)}%E0%A4%A`]
+	];
+
+	it.each(cases)('%s → %s by both', async (_description, expected, make) => {
+		const cookie = await make(await freshSession());
+		// The validator first: Better Auth deletes an expired row it reads, which would change the second answer.
+		const ours = await app.validator.check(cookie);
+		const theirs = await app.auth.api.getSession({ headers: new Headers({ cookie }) });
+		expect(ours.session === null ? 'rejected' : 'accepted').toBe(expected);
+		expect(theirs === null ? 'rejected' : 'accepted').toBe(expected);
+		if (theirs && ours.session) {
+			expect(ours.session.id).toBe(theirs.session.id);
+			expect(ours.user?.id).toBe(theirs.user.id);
+		}
+	});
+
+	it('past its absolute lifetime: the validator ends the row, so Better Auth agrees afterwards', async () => {
+		const s = await freshSession();
+		const cookie = cookieOf(s.name, s.value);
+		await updateSessionRow(app.database, s.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
+		expect(await app.auth.api.getSession({ headers: new Headers({ cookie }) })).not.toBeNull();
+
+		expect((await app.validator.check(cookie)).session).toBeNull();
+		expect(await app.auth.api.getSession({ headers: new Headers({ cookie }) })).toBeNull();
+	});
+
+	it('returns the same user and session fields as Better Auth for a valid cookie', async () => {
+		const s = await freshSession();
+		const cookie = cookieOf(s.name, s.value);
+		const ours = await app.validator.check(cookie);
+		const theirs = await app.auth.api.getSession({ headers: new Headers({ cookie }) });
+		expect(ours.session).toEqual(theirs!.session);
+		expect(ours.user).toEqual(theirs!.user);
+	});
+});
