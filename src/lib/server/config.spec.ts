@@ -44,7 +44,16 @@ describe('loadConfig in development', () => {
 		expect(config.origin).toBe('http://localhost:5173');
 		expect(config.database).toEqual({ dialect: 'sqlite', file: './data/latchkey.db' });
 		expect(config.autoMigrate).toBe(true);
-		expect(config.session).toEqual({ expiresIn: 7 * 24 * 60 * 60, updateAge: 24 * 60 * 60 });
+		expect(config.sessions).toEqual({
+			appPolicy: {
+				name: 'standard',
+				idleSeconds: 7 * 24 * 60 * 60,
+				refreshSeconds: 24 * 60 * 60,
+				absoluteSeconds: null
+			},
+			rememberMeOffered: true
+		});
+		expect(config.cookies).toEqual({ prefix: 'latchkey', domain: null, secure: false });
 		expect(config.mail).toEqual({ smtpUrl: null, from: 'Latchkey <no-reply@localhost>' });
 		expect(config.secret.length).toBeGreaterThanOrEqual(32);
 		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(true);
@@ -206,5 +215,163 @@ describe('parseSwitch', () => {
 	it('names the variable and the value it cannot read', () => {
 		expect(() => parseSwitch('FLAG', 'enabled', true)).toThrow('FLAG="enabled" is not a switch; use on or off');
 		expect(() => parseSwitch('FLAG', '2', true)).toThrow('FLAG="2" is not a switch');
+	});
+});
+
+describe('loadConfig session settings', () => {
+	const DAY = 24 * 60 * 60;
+
+	it('reaches config.sessions.appPolicy from the preset', () => {
+		const config = loadConfig({ BETTER_AUTH_SECRET: SECRET, SESSION_PRESET: 'mobile' }, dataDir);
+
+		expect(config.sessions.appPolicy).toEqual({
+			name: 'mobile',
+			idleSeconds: 90 * DAY,
+			refreshSeconds: 7 * DAY,
+			absoluteSeconds: null
+		});
+		expect(config.sessions.appPolicy.idleSeconds).toBe(7776000);
+	});
+
+	it('reaches config.sessions.appPolicy from overrides', () => {
+		const config = loadConfig(
+			{
+				BETTER_AUTH_SECRET: SECRET,
+				SESSION_PRESET: 'high-security',
+				SESSION_EXPIRES_IN: '2h',
+				SESSION_ABSOLUTE_LIFETIME: 'off'
+			},
+			dataDir
+		);
+
+		expect(config.sessions).toEqual({
+			appPolicy: { name: 'custom', idleSeconds: 2 * 60 * 60, refreshSeconds: 15 * 60, absoluteSeconds: null },
+			rememberMeOffered: false
+		});
+	});
+
+	it('refuses an unknown SESSION_PRESET, listing the presets', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, SESSION_PRESET: 'paranoid' });
+
+		expect(error.problems).toEqual([
+			'SESSION_PRESET="paranoid" is not a preset; choose one of standard, high-security, remember-me, mobile'
+		]);
+		expect(error.message).toContain('SESSION_PRESET');
+	});
+
+	it('refuses a duration it cannot read, naming the variable', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, SESSION_EXPIRES_IN: 'soon' });
+
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toBe(
+			'SESSION_EXPIRES_IN="soon" is not a duration; use seconds (3600) or a number with s, m, h or d (15m, 1h, 30d)'
+		);
+	});
+
+	it('refuses a refresh no shorter than the expiry, naming both variables', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, SESSION_EXPIRES_IN: '12h' });
+
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toContain('SESSION_UPDATE_AGE (86400s) must be shorter than SESSION_EXPIRES_IN (43200s)');
+	});
+
+	it.each([
+		[{}, true],
+		[{ SESSION_PRESET: 'standard' }, true],
+		[{ SESSION_PRESET: 'mobile' }, true],
+		[{ SESSION_PRESET: 'high-security' }, false],
+		[{ SESSION_PRESET: 'HIGH-SECURITY' }, false],
+		[{ SESSION_PRESET: 'high-security', REMEMBER_ME: 'on' }, true],
+		[{ SESSION_PRESET: 'high-security', REMEMBER_ME: '' }, false],
+		[{ SESSION_PRESET: 'standard', REMEMBER_ME: 'off' }, false],
+		[{ REMEMBER_ME: 'yes' }, true]
+	])('offers remember-me for %j: %s', (env, offered) => {
+		const config = loadConfig({ BETTER_AUTH_SECRET: SECRET, ...env }, dataDir);
+		expect(config.sessions.rememberMeOffered).toBe(offered);
+	});
+
+	it('refuses a REMEMBER_ME that is not a switch', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, REMEMBER_ME: 'maybe' });
+		expect(error.problems).toEqual(['REMEMBER_ME="maybe" is not a switch; use on or off']);
+	});
+
+	it('reports session problems of different variables together', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, SESSION_EXPIRES_IN: 'soon', REMEMBER_ME: 'maybe' });
+
+		expect(error.problems).toHaveLength(2);
+		expect(error.problems[0]).toContain('SESSION_EXPIRES_IN="soon"');
+		expect(error.problems[1]).toContain('REMEMBER_ME="maybe"');
+	});
+});
+
+describe('loadConfig cookie settings', () => {
+	it('marks cookies secure for an https ORIGIN', () => {
+		const config = loadConfig({ BETTER_AUTH_SECRET: SECRET, ORIGIN: 'https://auth.example.com' }, dataDir);
+		expect(config.cookies).toEqual({ prefix: 'latchkey', domain: null, secure: true });
+	});
+
+	it('marks cookies secure in production even with an http ORIGIN', () => {
+		const config = loadConfig({ ...PRODUCTION, ORIGIN: 'http://auth.example.com' }, dataDir);
+		expect(config.cookies.secure).toBe(true);
+	});
+
+	it('leaves cookies not secure for http in development', () => {
+		expect(loadConfig({ BETTER_AUTH_SECRET: SECRET }, dataDir).cookies.secure).toBe(false);
+		expect(
+			loadConfig({ BETTER_AUTH_SECRET: SECRET, ORIGIN: 'http://auth.example.com:8080' }, dataDir).cookies.secure
+		).toBe(false);
+	});
+
+	it('uses COOKIE_PREFIX and COOKIE_DOMAIN', () => {
+		const config = loadConfig(
+			{
+				BETTER_AUTH_SECRET: SECRET,
+				ORIGIN: 'https://auth.example.com',
+				COOKIE_PREFIX: 'myapp',
+				COOKIE_DOMAIN: '.example.com'
+			},
+			dataDir
+		);
+		expect(config.cookies).toEqual({ prefix: 'myapp', domain: 'example.com', secure: true });
+	});
+
+	it('refuses a COOKIE_PREFIX that cannot be a cookie name', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, COOKIE_PREFIX: 'my app' });
+		expect(error.problems).toEqual([
+			'COOKIE_PREFIX="my app" must be 1-64 letters, digits, - or _ (and not start with __)'
+		]);
+	});
+
+	it('refuses a COOKIE_DOMAIN that does not contain the ORIGIN host', () => {
+		const error = configError({
+			BETTER_AUTH_SECRET: SECRET,
+			ORIGIN: 'https://auth.example.com',
+			COOKIE_DOMAIN: 'other.com'
+		});
+		expect(error.problems).toEqual([
+			'COOKIE_DOMAIN="other.com" must be the host of ORIGIN (auth.example.com) or a parent domain of it'
+		]);
+
+		expect(configError({ BETTER_AUTH_SECRET: SECRET, COOKIE_DOMAIN: 'other.com' }).problems[0]).toContain(
+			'(localhost)'
+		);
+	});
+
+	it('reports only the ORIGIN problem when ORIGIN itself is bad', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, ORIGIN: 'not a url', COOKIE_DOMAIN: 'other.com' });
+		expect(error.problems).toEqual(['ORIGIN "not a url" is not a URL; use the form https://auth.example.com']);
+	});
+
+	it('reports cookie problems of different variables together', () => {
+		const error = configError({
+			BETTER_AUTH_SECRET: SECRET,
+			ORIGIN: 'https://auth.example.com',
+			COOKIE_PREFIX: 'my app',
+			COOKIE_DOMAIN: 'other.com'
+		});
+
+		expect(error.problems).toHaveLength(2);
+		expect(error.problems[0]).toContain('COOKIE_PREFIX="my app"');
+		expect(error.problems[1]).toContain('COOKIE_DOMAIN="other.com"');
 	});
 });

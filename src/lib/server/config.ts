@@ -57,8 +57,12 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const autoMigrate = collect(() => parseSwitch('DATABASE_AUTO_MIGRATE', env.DATABASE_AUTO_MIGRATE, true));
 	const mail = collect(() => parseMail(env, production));
 	const secret = collect(() => resolveAuthSecret(env.BETTER_AUTH_SECRET, production, dataDir));
-	const sessions = collect(() => parseSessionSettings(env));
-	const cookies = origin ? collect(() => parseCookieSettings(env, origin, production)) : undefined;
+	const preset = collect(() => parsePresetName(env.SESSION_PRESET));
+	const appPolicy = preset ? collect(() => appPolicyFrom(env, preset)) : undefined;
+	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
+	const rememberMeOffered = collect(() => parseSwitch('REMEMBER_ME', env.REMEMBER_ME, preset !== 'high-security'));
+	const cookiePrefix = collect(() => parseCookiePrefix(env.COOKIE_PREFIX));
+	const cookieDomain = origin ? collect(() => parseCookieDomain(env.COOKIE_DOMAIN, origin)) : undefined;
 
 	if (problems.length > 0) throw new ConfigError(problems);
 	return {
@@ -68,8 +72,8 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		autoMigrate: autoMigrate!,
 		secret: secret!,
 		mail: mail!,
-		sessions: sessions!,
-		cookies: cookies!
+		sessions: { appPolicy: appPolicy!, rememberMeOffered: rememberMeOffered! },
+		cookies: { prefix: cookiePrefix!, domain: cookieDomain!, secure: production || origin!.startsWith('https:') }
 	};
 }
 
@@ -101,21 +105,6 @@ export function parseSwitch(name: string, raw: string | undefined, fallback: boo
 	if (['1', 'true', 'on', 'yes'].includes(value)) return true;
 	if (['0', 'false', 'off', 'no'].includes(value)) return false;
 	throw new Error(`${name}="${raw}" is not a switch; use on or off`);
-}
-
-function parseSessionSettings(env: Env): SessionSettings {
-	const appPolicy = appPolicyFrom(env);
-	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
-	const offeredByDefault = parsePresetName(env.SESSION_PRESET) !== 'high-security';
-	return { appPolicy, rememberMeOffered: parseSwitch('REMEMBER_ME', env.REMEMBER_ME, offeredByDefault) };
-}
-
-function parseCookieSettings(env: Env, origin: string, production: boolean): CookieSettings {
-	return {
-		prefix: parseCookiePrefix(env.COOKIE_PREFIX),
-		domain: parseCookieDomain(env.COOKIE_DOMAIN, origin),
-		secure: production || origin.startsWith('https:')
-	};
 }
 
 function parseMail(env: Env, production: boolean): MailConfig {

@@ -70,8 +70,8 @@ export interface SessionEnv {
 }
 
 /** The app's policy: the preset, with any durations the operator set in its place. */
-export function appPolicyFrom(env: SessionEnv): SessionPolicy {
-	const preset = PRESETS[parsePresetName(env.SESSION_PRESET)];
+export function appPolicyFrom(env: SessionEnv, presetName = parsePresetName(env.SESSION_PRESET)): SessionPolicy {
+	const preset = PRESETS[presetName];
 	const overrides = [env.SESSION_EXPIRES_IN, env.SESSION_UPDATE_AGE, env.SESSION_ABSOLUTE_LIFETIME];
 	const policy: SessionPolicy = {
 		name: overrides.some((raw) => raw?.trim()) ? 'custom' : preset.name,

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Cookies } from '@sveltejs/kit';
 import type { CookieAction } from './session';
 
@@ -105,12 +106,20 @@ export function parseCookiePrefix(raw: string | undefined): string {
 	return prefix;
 }
 
-/** COOKIE_DOMAIN must contain the origin's host, or browsers would drop every session cookie. */
+/**
+ * COOKIE_DOMAIN must contain the origin's host, or browsers would drop every session cookie.
+ * A bare top-level domain and IP hosts are refused too; other public suffixes (co.uk) are not
+ * detected here, since that needs the Public Suffix List.
+ */
 export function parseCookieDomain(raw: string | undefined, origin: string): string | null {
 	const domain = raw?.trim().replace(/^\./, '').toLowerCase();
 	if (!domain) return null;
 	const host = new URL(origin).hostname;
-	if (!/^[a-z0-9.-]+$/.test(domain) || (host !== domain && !host.endsWith(`.${domain}`))) {
+	if (isIP(host) || host.startsWith('[')) {
+		throw new Error(`COOKIE_DOMAIN cannot be used when ORIGIN is an IP address (${host})`);
+	}
+	const parentOrSelf = host === domain || host.endsWith(`.${domain}`);
+	if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain) || !parentOrSelf) {
 		throw new Error(`COOKIE_DOMAIN="${raw}" must be the host of ORIGIN (${host}) or a parent domain of it`);
 	}
 	return domain;
