@@ -1,8 +1,8 @@
 import { building } from '$app/environment';
-import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
+import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
-import { getAuth, getSessionValidator } from '$lib/server/auth';
+import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth';
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
@@ -27,6 +27,19 @@ const sessionLocals: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
+/** A session used from a new network is reported once; under IP_CHANGE_REVOKES it ends here. */
+const networkWatch: Handle = async ({ event, resolve }) => {
+	const { session } = event.locals;
+	if (!session) return resolve(event);
+	const verdict = await getNetworkWatch()(session, event.getClientAddress(), event.request.headers.get('user-agent'));
+	if (verdict !== 'revoked') return resolve(event);
+	event.locals.user = null;
+	event.locals.session = null;
+	applyCookieAction(event.cookies, getConfig().cookies, { kind: 'clear' });
+	if (event.request.method !== 'GET') return resolve(event);
+	redirect(303, `/login?ended=network&redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+};
+
 /** Pages rendered for a signed-in user must never be stored by a browser or proxy cache. */
 const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
@@ -34,7 +47,7 @@ const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle = sequence(clientAddress, authEndpoints, sessionLocals, noStoreWhenSignedIn);
+export const handle = sequence(clientAddress, authEndpoints, sessionLocals, networkWatch, noStoreWhenSignedIn);
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
 	if (status >= 500) console.error('latchkey: unexpected error', error);

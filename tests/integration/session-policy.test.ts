@@ -36,7 +36,7 @@ function maxAgeOf(setCookie: string): number | null {
 
 describe.each(DIALECTS)('session policy on %s', (dialect) => {
 	let scratch: ScratchDatabase;
-	let apps: TestApp[] = [];
+	const apps: TestApp[] = [];
 	let emails = 0;
 
 	beforeAll(async () => {
@@ -61,6 +61,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 		const extend = vi.fn(store.extend);
 		const validator = createSessionValidator({
 			store: { ...store, extend },
+			log: app.log,
 			secret: app.config.secret,
 			cookies: app.config.cookies,
 			clock: clock.now

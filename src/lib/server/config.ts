@@ -1,4 +1,4 @@
-import { appPolicyFrom, parsePresetName, type SessionSettings } from './auth/policy';
+import { appPolicyFrom, parseDuration, parsePresetName, type SessionSettings } from './auth/policy';
 import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
 import { resolveAuthSecret } from './secret';
@@ -21,10 +21,15 @@ export interface AppConfig {
 	secret: string;
 	mail: MailConfig;
 	sessions: SessionSettings;
+	/** Seconds since the last sign-in after which sensitive actions ask for the code again. */
+	reauthWindowSeconds: number;
+	/** End a session used from a new network, instead of only reporting it. */
+	ipChangeRevokes: boolean;
 	cookies: CookieSettings;
 }
 
 export const DATA_DIR = 'data';
+const DEFAULT_REAUTH_WINDOW_SECONDS = 15 * 60;
 const DEV_ORIGIN = 'http://localhost:5173';
 const DEFAULT_MAIL_FROM = 'Latchkey <no-reply@localhost>';
 
@@ -61,6 +66,12 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const appPolicy = preset ? collect(() => appPolicyFrom(env, preset)) : undefined;
 	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
 	const rememberMeOffered = collect(() => parseSwitch('REMEMBER_ME', env.REMEMBER_ME, preset !== 'high-security'));
+	const reauthWindowSeconds = collect(() =>
+		env.REAUTH_WINDOW?.trim() ? parseDuration('REAUTH_WINDOW', env.REAUTH_WINDOW) : DEFAULT_REAUTH_WINDOW_SECONDS
+	);
+	const ipChangeRevokes = collect(() =>
+		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
+	);
 	const cookiePrefix = collect(() => parseCookiePrefix(env.COOKIE_PREFIX));
 	const cookieDomain = origin ? collect(() => parseCookieDomain(env.COOKIE_DOMAIN, origin)) : undefined;
 
@@ -73,6 +84,8 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		secret: secret!,
 		mail: mail!,
 		sessions: { appPolicy: appPolicy!, rememberMeOffered: rememberMeOffered! },
+		reauthWindowSeconds: reauthWindowSeconds!,
+		ipChangeRevokes: ipChangeRevokes!,
 		cookies: { prefix: cookiePrefix!, domain: cookieDomain!, secure: production || origin!.startsWith('https:') }
 	};
 }

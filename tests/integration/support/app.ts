@@ -5,7 +5,9 @@ import { createAuth, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { createSessionStore } from '../../../src/lib/server/auth/session-store';
+import type { SessionControl } from '../../../src/lib/server/auth/devices';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
+import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
 
 export const TEST_ORIGIN = 'http://localhost:5173';
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
@@ -35,6 +37,10 @@ export function testConfig(target: DatabaseTarget, env: Env = {}): AppConfig {
 
 export interface TestApp {
 	config: AppConfig;
+	/** Every structured session log line the app wrote. */
+	logLines: string[];
+	log: SessionLog;
+	control: SessionControl;
 	auth: Auth;
 	validator: SessionValidator;
 	database: Database;
@@ -56,14 +62,18 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 	if (!options.database) await migrateDatabase(database);
 	const outbox = new DevOutbox();
 	const clock = options.clock?.now;
-	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, clock });
+	const logLines: string[] = [];
+	const log = createSessionLog(config.secret, (line) => logLines.push(line));
+	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log, clock });
 	const validator = createSessionValidator({
 		store: createSessionStore(database),
+		log,
 		secret: config.secret,
 		cookies: config.cookies,
 		clock
 	});
-	return { config, auth, validator, database, outbox, origin: config.origin };
+	const control = { auth, database, log };
+	return { config, logLines, log, control, auth, validator, database, outbox, origin: config.origin };
 }
 
 export interface Visitor {

@@ -1,4 +1,5 @@
 import { redirect, type RequestEvent } from '@sveltejs/kit';
+import type { Actor } from './devices';
 import type { Session, User } from './instance';
 
 export interface SignedIn {
@@ -15,6 +16,27 @@ export function requireAuth(event: RequestEvent): SignedIn {
 	return { user, session };
 }
 
+/**
+ * For sensitive actions (sudo mode): the signed-in user, if they signed in within the re-auth
+ * window; otherwise a 303 to the re-authentication step, which comes back to this page. A
+ * re-authentication creates a new session, so its createdAt is the last authentication.
+ */
+export function requireFreshAuth(event: RequestEvent, windowSeconds: number, now = Date.now()): SignedIn {
+	const signedIn = requireAuth(event);
+	if (now - signedIn.session.createdAt.getTime() > windowSeconds * 1000) redirect(303, reauthUrl(event.url));
+	return signedIn;
+}
+
+/** The signed-in user as the security log sees them: who, which session, from where. */
+export function actorOf(event: RequestEvent, { user, session }: SignedIn): Actor {
+	return {
+		userId: user.id,
+		sessionId: session.id,
+		ipAddress: event.getClientAddress(),
+		userAgent: event.request.headers.get('user-agent')
+	};
+}
+
 /** For pages that render differently for signed-in visitors; never redirects. */
 export function withAuth(event: RequestEvent): MaybeSignedIn {
 	const { user, session } = event.locals;
@@ -23,6 +45,16 @@ export function withAuth(event: RequestEvent): MaybeSignedIn {
 
 /** `/login?redirectTo=<the page asked for>`, so sign-in brings the visitor back. */
 export function loginUrl(from: URL): string {
-	const back = from.pathname + from.search;
-	return back === '/' ? '/login' : `/login?redirectTo=${encodeURIComponent(back)}`;
+	return withRedirectTo('/login', from);
+}
+
+export function reauthUrl(from: URL): string {
+	return withRedirectTo('/reauth', from);
+}
+
+function withRedirectTo(path: string, from: URL): string {
+	// A form action's URL (`?/delete`) is not a page to come back to; its page is.
+	const search = from.search.startsWith('?/') ? '' : from.search;
+	const back = from.pathname + search;
+	return back === '/' ? path : `${path}?redirectTo=${encodeURIComponent(back)}`;
 }

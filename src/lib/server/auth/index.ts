@@ -2,14 +2,29 @@ import { getRequestEvent } from '$app/server';
 import { getConfig } from '../config';
 import { getDatabase } from '../db';
 import { getMailer } from '../mail';
+import { createSessionLog, type SessionLog } from '../session-log';
+import type { SessionControl } from './devices';
 import { createAuth, type Auth } from './instance';
+import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { createSessionValidator, type SessionValidator } from './session';
-import { createSessionStore } from './session-store';
+import { createSessionStore, type SessionStore } from './session-store';
 
 export type { Auth, Session, SessionData, User } from './instance';
 
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
+let networkWatch: NetworkWatch | undefined;
+let sessionLog: SessionLog | undefined;
+let sessionStore: SessionStore | undefined;
+
+function getSessionStore(): SessionStore {
+	return (sessionStore ??= createSessionStore(getDatabase()));
+}
+
+/** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
+export function getSessionLog(): SessionLog {
+	return (sessionLog ??= createSessionLog(getConfig().secret));
+}
 
 /** This process's Better Auth instance, built on first use so `vite build` never opens the database. */
 export function getAuth(): Auth {
@@ -17,14 +32,35 @@ export function getAuth(): Auth {
 		config: getConfig(),
 		database: getDatabase(),
 		mailer: getMailer(),
-		currentRequestEvent: requestEventIfAny
+		currentRequestEvent: requestEventIfAny,
+		log: getSessionLog()
 	}));
 }
 
 /** This process's session validator (see session.ts), reading the database Better Auth writes. */
 export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
-	return (validator ??= createSessionValidator({ store: createSessionStore(getDatabase()), secret, cookies }));
+	return (validator ??= createSessionValidator({
+		store: getSessionStore(),
+		log: getSessionLog(),
+		secret,
+		cookies
+	}));
+}
+
+/** Reports (or, under high-security, ends) sessions used from a new network: see network-watch.ts. */
+export function getNetworkWatch(): NetworkWatch {
+	return (networkWatch ??= createNetworkWatch({
+		store: getSessionStore(),
+		database: getDatabase(),
+		log: getSessionLog(),
+		revokeOnChange: getConfig().ipChangeRevokes
+	}));
+}
+
+/** What the device actions need: Better Auth to end sessions, the database for the security log, the session log. */
+export function getSessionControl(): SessionControl {
+	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }
 
 function requestEventIfAny() {

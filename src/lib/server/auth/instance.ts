@@ -7,6 +7,8 @@ import { sveltekitCookies } from 'better-auth/svelte-kit';
 import type { AppConfig } from '../config';
 import type { Database } from '../db';
 import { signInCodeMessage, type Mailer } from '../mail';
+import { recordSecurityEvent } from '../security-log';
+import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { policyForSignIn, type SessionSettings } from './policy';
 
@@ -20,6 +22,7 @@ export interface AuthDependencies {
 	mailer: Mailer;
 	/** The SvelteKit request being served, so cookies Better Auth sets reach the response; none in tests. */
 	currentRequestEvent: () => RequestEvent | undefined;
+	log: SessionLog;
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
 	clock?: () => number;
 }
@@ -27,6 +30,7 @@ export interface AuthDependencies {
 /** Columns Latchkey adds to Better Auth's session; set at creation, never by the client. */
 const sessionPolicyFields = {
 	policy: { type: 'string', required: true, input: false },
+	knownNetworks: { type: 'string', required: false, input: false },
 	idleSeconds: { type: 'number', required: true, input: false },
 	refreshSeconds: { type: 'number', required: true, input: false },
 	absoluteExpiresAt: { type: 'date', required: false, input: false },
@@ -38,7 +42,7 @@ const sessionPolicyFields = {
  * validation and refresh belong to the session validator (session.ts), so Better Auth's own
  * refresh is off and its instance-wide durations only matter as defaults.
  */
-export function createAuth({ config, database, mailer, currentRequestEvent, clock = Date.now }: AuthDependencies) {
+export function createAuth({ config, database, mailer, currentRequestEvent, log, clock = Date.now }: AuthDependencies) {
 	const { appPolicy } = config.sessions;
 	return betterAuth({
 		appName: 'Latchkey',
@@ -60,7 +64,20 @@ export function createAuth({ config, database, mailer, currentRequestEvent, cloc
 				create: {
 					async before(session, context) {
 						const rememberMe = rememberMeRequested(context?.body);
-						return { data: { ...session, ...policyColumns(config.sessions, rememberMe, clock()) } };
+						const policy = policyColumns(config.sessions, rememberMe, clock());
+						return { data: { ...session, ...policy, knownNetworks: '' } };
+					},
+					async after(session, context) {
+						const created = session as typeof session & { policy: string };
+						log.session('created', created.id, { user: created.userId, policy: created.policy });
+						await recordSecurityEvent(database, {
+							userId: created.userId,
+							sessionId: created.id,
+							type: isReauthentication(context?.body) ? 'REAUTHENTICATED' : 'SIGN_IN',
+							ipAddress: created.ipAddress,
+							userAgent: created.userAgent,
+							detail: { method: signInMethod(context) }
+						});
 					}
 				}
 			}
@@ -96,6 +113,17 @@ export function createAuth({ config, database, mailer, currentRequestEvent, cloc
 function rememberMeRequested(body: unknown): boolean {
 	const value = (body as { rememberMe?: unknown } | undefined)?.rememberMe;
 	return value === true;
+}
+
+/** The re-authentication step (routes/(auth)/reauth) signs in again with this flag. */
+function isReauthentication(body: unknown): boolean {
+	return (body as { reauthenticate?: unknown } | undefined)?.reauthenticate === true;
+}
+
+/** `email-otp`, or the OAuth provider's id for a callback. */
+function signInMethod(context: { path?: string; params?: Record<string, string | undefined> } | null): string {
+	if (context?.path === '/sign-in/email-otp') return 'email-otp';
+	return context?.params?.id ?? context?.path ?? 'unknown';
 }
 
 /** What a new session row records: its policy, and times that follow from it. */

@@ -51,13 +51,15 @@ export interface CodeAttempt {
 	code: string;
 	/** The remember-me checkbox; instance.ts turns it into the session's policy. */
 	rememberMe: boolean;
+	/** Confirming the signed-in user's identity (requireFreshAuth) rather than signing in. */
+	reauthenticate?: boolean;
 }
 
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
 	auth: Auth,
 	event: RequestEvent,
-	{ email, code, rememberMe }: CodeAttempt
+	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
 	const verdict = consumeAll(rateLimiter, [
 		[SIGN_IN_LIMITS.verifyCodePerEmail, email],
@@ -66,7 +68,10 @@ export async function verifySignInCode(
 	if (!verdict.allowed) return tooManyRequests(verdict, 'attempts');
 	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
 	try {
-		await auth.api.signInEmailOTP({ body: { email, otp: code, rememberMe }, headers: event.request.headers });
+		await auth.api.signInEmailOTP({
+			body: { email, otp: code, rememberMe, reauthenticate },
+			headers: event.request.headers
+		});
 	} catch (error) {
 		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
 		if (refusal) return refusal;

@@ -16,19 +16,22 @@ export interface SessionStore {
 	/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
 	extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean>;
 	remove(sessionId: string): Promise<void>;
+	/** Replaces knownNetworks unless another request changed it since `seen`; true when this call wrote. */
+	recordNetworks(sessionId: string, networks: string, seen: string): Promise<boolean>;
 }
 
 const FIND_BY_TOKEN = `
 	SELECT s.id, s.token, s.user_id AS "userId", s.expires_at AS "expiresAt", s.created_at AS "createdAt",
 	       s.updated_at AS "updatedAt", s.ip_address AS "ipAddress", s.user_agent AS "userAgent", s.policy,
 	       s.idle_seconds AS "idleSeconds", s.refresh_seconds AS "refreshSeconds",
-	       s.absolute_expires_at AS "absoluteExpiresAt", s.persistent,
+	       s.absolute_expires_at AS "absoluteExpiresAt", s.persistent, s.known_networks AS "knownNetworks",
 	       u.name AS "userName", u.email AS "userEmail", u.email_verified AS "userEmailVerified",
 	       u.image AS "userImage", u.created_at AS "userCreatedAt", u.updated_at AS "userUpdatedAt"
 	FROM session s JOIN "user" u ON u.id = s.user_id
 	WHERE s.token = ?`;
 const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
 const REMOVE = 'DELETE FROM session WHERE id = ?';
+const RECORD_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
 
 type Row = Record<string, unknown>;
 
@@ -40,6 +43,7 @@ function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client'])
 	const find = client.prepare<[string], Row>(FIND_BY_TOKEN);
 	const extend = client.prepare<[number, number, string, number]>(EXTEND);
 	const remove = client.prepare<[string]>(REMOVE);
+	const recordNetworks = client.prepare<[string, string, string]>(RECORD_NETWORKS);
 	return {
 		async findByToken(token) {
 			const row = find.get(token);
@@ -50,6 +54,9 @@ function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client'])
 		},
 		async remove(sessionId) {
 			remove.run(sessionId);
+		},
+		async recordNetworks(sessionId, networks, seen) {
+			return recordNetworks.run(networks, sessionId, seen).changes === 1;
 		}
 	};
 }
@@ -60,6 +67,7 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 	const find = statement('session_by_token', FIND_BY_TOKEN);
 	const extend = statement('session_extend', EXTEND);
 	const remove = statement('session_remove', REMOVE);
+	const recordNetworks = statement('session_record_networks', RECORD_NETWORKS);
 	return {
 		async findByToken(token) {
 			const result = await pool.query<Row>({ ...find, values: [token] });
@@ -71,6 +79,10 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 		},
 		async remove(sessionId) {
 			await pool.query({ ...remove, values: [sessionId] });
+		},
+		async recordNetworks(sessionId, networks, seen) {
+			const result = await pool.query({ ...recordNetworks, values: [networks, sessionId, seen] });
+			return result.rowCount === 1;
 		}
 	};
 }
@@ -99,7 +111,8 @@ function toStoredSession(row: Row): StoredSession {
 		idleSeconds: Number(row.idleSeconds),
 		refreshSeconds: Number(row.refreshSeconds),
 		absoluteExpiresAt: row.absoluteExpiresAt == null ? null : toDate(row.absoluteExpiresAt),
-		persistent: row.persistent === true || row.persistent === 1
+		persistent: row.persistent === true || row.persistent === 1,
+		knownNetworks: row.knownNetworks as string
 	} satisfies Session;
 	const user = {
 		id: row.userId as string,

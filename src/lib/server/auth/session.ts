@@ -1,5 +1,6 @@
 import type { CookieSettings } from './session-cookie';
 import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './session-cookie';
+import type { SessionLog } from '../session-log';
 import type { SessionStore, StoredSession } from './session-store';
 
 /** What the response must do with the session cookie; null for nothing. */
@@ -11,6 +12,7 @@ export type SessionCheck =
 
 export interface SessionValidatorOptions {
 	store: SessionStore;
+	log: SessionLog;
 	secret: string;
 	cookies: CookieSettings;
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
@@ -23,7 +25,7 @@ export interface SessionValidatorOptions {
  * (absolute lifetime, sliding refresh at most once per refreshSeconds) and writes nothing
  * when no refresh is due.
  */
-export function createSessionValidator({ store, secret, cookies, clock = Date.now }: SessionValidatorOptions) {
+export function createSessionValidator({ store, log, secret, cookies, clock = Date.now }: SessionValidatorOptions) {
 	const cookieName = sessionCookieName(cookies);
 
 	async function check(cookieHeader: string | null): Promise<SessionCheck> {
@@ -32,13 +34,18 @@ export function createSessionValidator({ store, secret, cookies, clock = Date.no
 		const found = await store.findByToken(token);
 		if (!found) return signedOut(true);
 		const now = clock();
-		if (pastAbsoluteLifetime(found.session, now)) {
+		const { session } = found;
+		if (pastAbsoluteLifetime(session, now)) {
 			// Deleted, not just refused, so Better Auth's own getSession agrees from now on.
-			await store.remove(found.session.id);
+			await store.remove(session.id);
+			log.session('expired', session.id, { user: session.userId, reason: 'absolute-lifetime' });
 			return signedOut(true);
 		}
 		// Same comparison as Better Auth: a session is valid up to and including its expiresAt.
-		if (found.session.expiresAt.getTime() < now) return signedOut(true);
+		if (session.expiresAt.getTime() < now) {
+			log.session('expired', session.id, { user: session.userId, reason: 'idle' });
+			return signedOut(true);
+		}
 		return { ...found, cookie: await refreshIfDue(found, now) };
 	}
 
@@ -47,7 +54,8 @@ export function createSessionValidator({ store, secret, cookies, clock = Date.no
 		const expiresAt = slidExpiry(session, now);
 		// At its absolute limit a session has nothing left to extend.
 		if (expiresAt <= session.expiresAt.getTime()) return null;
-		await store.extend(session.id, new Date(expiresAt), new Date(now), session.updatedAt);
+		const wrote = await store.extend(session.id, new Date(expiresAt), new Date(now), session.updatedAt);
+		if (wrote) log.session('refreshed', session.id, { user: session.userId, policy: session.policy });
 		session.expiresAt = new Date(expiresAt);
 		session.updatedAt = new Date(now);
 		return {

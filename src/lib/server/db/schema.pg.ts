@@ -31,6 +31,8 @@ export const session = pgTable(
 		idleSeconds: integer('idle_seconds').notNull(),
 		refreshSeconds: integer('refresh_seconds').notNull(),
 		absoluteExpiresAt: timestamp('absolute_expires_at'),
+		/** Networks (ip-network.ts) this session was seen from and reported, besides its sign-in address. */
+		knownNetworks: text('known_networks').notNull().default(''),
 		/** false: a browser-session cookie (remember-me declined). */
 		persistent: boolean('persistent').notNull()
 	},
@@ -70,4 +72,23 @@ export const verification = pgTable(
 		updatedAt: timestamp('updated_at').notNull()
 	},
 	(table) => [index('verification_identifier_idx').on(table.identifier)]
+);
+
+/**
+ * Append-only audit log of what happened to a user's sessions (security-log.ts). No foreign
+ * key: events outlive a deleted account on purpose, and they never hold an email or a token.
+ */
+export const securityEvent = pgTable(
+	'security_event',
+	{
+		id: text('id').primaryKey(),
+		userId: text('user_id').notNull(),
+		sessionId: text('session_id'),
+		type: text('type').notNull(),
+		createdAt: timestamp('created_at').notNull(),
+		ipAddress: text('ip_address'),
+		userAgent: text('user_agent'),
+		detail: text('detail').notNull().default('{}')
+	},
+	(table) => [index('security_event_user_created_idx').on(table.userId, table.createdAt)]
 );

@@ -9,12 +9,19 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
 	if (locals.user) redirect(303, redirectTo);
-	return {
-		redirectTo,
-		signedOut: url.searchParams.has('signedOut'),
-		rememberMeOffered: getConfig().sessions.rememberMeOffered
-	};
+	return { redirectTo, notice: noticeFor(url.searchParams), rememberMeOffered: getConfig().sessions.rememberMeOffered };
 };
+
+/** Why the visitor landed here, from the flag the redirect that brought them set. */
+function noticeFor(params: URLSearchParams): string | null {
+	if (params.has('signedOut')) return 'You are signed out.';
+	if (params.has('signedOutEverywhere')) return 'You are signed out on every device.';
+	if (params.has('accountDeleted')) return 'Your account and all its sessions have been deleted.';
+	if (params.get('ended') === 'network') {
+		return 'Your session ended because it was used from a new network. Please sign in again.';
+	}
+	return null;
+}
 
 export const actions: Actions = {
 	sendCode: async (event) => {

@@ -1,5 +1,7 @@
 import { redirect } from '@sveltejs/kit';
-import { getAuth } from '$lib/server/auth';
+import { getSessionControl } from '$lib/server/auth';
+import { signOutThisDevice } from '$lib/server/auth/devices';
+import { actorOf, withAuth } from '$lib/server/auth/guards';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {
@@ -7,9 +9,11 @@ export const load: PageServerLoad = ({ locals }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ locals, request }) => {
-		// Better Auth deletes the session row and clears the cookie (through sveltekitCookies).
-		if (locals.session) await getAuth().api.signOut({ headers: request.headers });
+	default: async (event) => {
+		const signedIn = withAuth(event);
+		if (signedIn.session) {
+			await signOutThisDevice(getSessionControl(), actorOf(event, signedIn), event.request.headers);
+		}
 		redirect(303, '/login?signedOut');
 	}
 };

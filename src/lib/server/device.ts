@@ -1,0 +1,19 @@
+import { UAParser } from 'ua-parser-js';
+
+const OS_NAMES: Record<string, string> = { 'Mac OS': 'macOS', iOS: 'iOS', Windows: 'Windows', Android: 'Android' };
+
+/**
+ * A user agent in words: "Chrome 131 on macOS", "Safari on iPhone", "Firefox 133 on Windows".
+ * Safari's version is its OS's, so it is left out; iPhones and iPads are named as such.
+ */
+export function describeDevice(userAgent: string | null | undefined): string {
+	if (!userAgent?.trim()) return 'Unknown device';
+	const { browser, os, device } = new UAParser(userAgent.slice(0, 1024)).getResult();
+	const browserName = browser.name?.replace(/^Mobile /, '');
+	if (!browserName) return 'Unknown device';
+	const major = browserName === 'Safari' ? undefined : browser.major;
+	// "iPhone" says more than "iOS"; an Android model number ("SM-G991B") says less than "Android".
+	const applePhoneOrTablet = device.vendor === 'Apple' && (device.type === 'mobile' || device.type === 'tablet');
+	const platform = applePhoneOrTablet && device.model ? device.model : os.name ? (OS_NAMES[os.name] ?? os.name) : null;
+	return `${browserName}${major ? ` ${major}` : ''}${platform ? ` on ${platform}` : ''}`;
+}

@@ -1,0 +1,33 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * The network an address belongs to, for deciding whether a session "moved": an IPv4
+ * address is its own network; an IPv6 address is compared by its /64 prefix, because one
+ * device rotates through addresses inside its /64 (privacy extensions) all day.
+ * Anything that is not an IP address is compared as given.
+ */
+export function networkOf(address: string): string {
+	const ip = address.trim().toLowerCase();
+	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
+	if (mapped) return mapped[1]!;
+	if (isIPv4(ip) || !isIPv6(ip)) return ip;
+	return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+}
+
+export function sameNetwork(a: string, b: string): boolean {
+	return networkOf(a) === networkOf(b);
+}
+
+/** Eight hextets without leading zeros, `::` expanded; an embedded IPv4 tail becomes two hextets. */
+function expandIPv6(ip: string): string[] {
+	const withoutZone = ip.split('%')[0]!;
+	const withHexTail = withoutZone.replace(/(\d{1,3}(?:\.\d{1,3}){3})$/, (ipv4) => {
+		const [a, b, c, d] = ipv4.split('.').map(Number) as [number, number, number, number];
+		return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+	});
+	const [head = '', tail] = withHexTail.split('::');
+	const headParts = head ? head.split(':') : [];
+	const tailParts = tail ? tail.split(':') : [];
+	const zeros = tail === undefined ? [] : Array(8 - headParts.length - tailParts.length).fill('0');
+	return [...headParts, ...zeros, ...tailParts].map((part) => parseInt(part, 16).toString(16));
+}

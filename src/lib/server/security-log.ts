@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { count, desc, eq } from 'drizzle-orm';
+import type { Database, PostgresDatabase, SqliteDatabase } from './db';
+
+/** What the security log records. Stored as text; never holds a token or an email address. */
+export const SECURITY_EVENT_TYPES = [
+	'SIGN_IN',
+	'SIGN_OUT',
+	'SESSION_REVOKED',
+	'SIGNED_OUT_OTHERS',
+	'SIGNED_OUT_EVERYWHERE',
+	'REAUTHENTICATED',
+	'SUSPICIOUS_IP_CHANGE',
+	'ACCOUNT_DELETED'
+] as const;
+
+export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
+
+export interface NewSecurityEvent {
+	userId: string;
+	type: SecurityEventType;
+	sessionId?: string | null;
+	ipAddress?: string | null;
+	userAgent?: string | null;
+	/** Small facts about the event (counts, method, addresses); bounded when stored. */
+	detail?: Record<string, string | number | boolean | null>;
+	at?: Date;
+}
+
+export interface SecurityEvent {
+	id: string;
+	type: SecurityEventType;
+	createdAt: Date;
+	ipAddress: string | null;
+	userAgent: string | null;
+	detail: Record<string, unknown>;
+}
+
+export const MAX_USER_AGENT_LENGTH = 512;
+const MAX_DETAIL_LENGTH = 2048;
+
+/** Appends one event. A user agent is whatever a client sent: it is cut to a bounded length. */
+export async function recordSecurityEvent(database: Database, event: NewSecurityEvent): Promise<void> {
+	const row = {
+		id: randomUUID(),
+		userId: event.userId,
+		sessionId: event.sessionId ?? null,
+		type: event.type,
+		createdAt: event.at ?? new Date(),
+		ipAddress: event.ipAddress?.slice(0, 64) ?? null,
+		userAgent: event.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+		detail: boundedDetail(event.detail ?? {})
+	};
+	if (database.dialect === 'sqlite') database.db.insert(database.schema.securityEvent).values(row).run();
+	else await database.db.insert(database.schema.securityEvent).values(row);
+}
+
+function boundedDetail(detail: NonNullable<NewSecurityEvent['detail']>): string {
+	const json = JSON.stringify(detail);
+	return json.length <= MAX_DETAIL_LENGTH ? json : JSON.stringify({ truncated: true });
+}
+
+export interface SecurityLogPage {
+	events: SecurityEvent[];
+	page: number;
+	pages: number;
+	total: number;
+}
+
+export const SECURITY_LOG_PAGE_SIZE = 20;
+
+/** One page of a user's events, newest first. */
+export async function listSecurityEvents(database: Database, userId: string, page: number): Promise<SecurityLogPage> {
+	const current = Math.max(1, Math.floor(page) || 1);
+	const offset = (current - 1) * SECURITY_LOG_PAGE_SIZE;
+	const { rows, total } =
+		database.dialect === 'sqlite'
+			? readSqlitePage(database, userId, offset)
+			: await readPostgresPage(database, userId, offset);
+	return {
+		events: rows.map((row) => ({
+			id: row.id,
+			type: row.type as SecurityEventType,
+			createdAt: row.createdAt,
+			ipAddress: row.ipAddress,
+			userAgent: row.userAgent,
+			detail: parseDetail(row.detail)
+		})),
+		page: current,
+		pages: Math.max(1, Math.ceil(total / SECURITY_LOG_PAGE_SIZE)),
+		total
+	};
+}
+
+function readSqlitePage({ db, schema }: SqliteDatabase, userId: string, offset: number) {
+	const table = schema.securityEvent;
+	const mine = eq(table.userId, userId);
+	return {
+		rows: db
+			.select()
+			.from(table)
+			.where(mine)
+			.orderBy(desc(table.createdAt))
+			.limit(SECURITY_LOG_PAGE_SIZE)
+			.offset(offset)
+			.all(),
+		total: db.select({ n: count() }).from(table).where(mine).get()?.n ?? 0
+	};
+}
+
+async function readPostgresPage({ db, schema }: PostgresDatabase, userId: string, offset: number) {
+	const table = schema.securityEvent;
+	const mine = eq(table.userId, userId);
+	const [rows, totals] = await Promise.all([
+		db.select().from(table).where(mine).orderBy(desc(table.createdAt)).limit(SECURITY_LOG_PAGE_SIZE).offset(offset),
+		db.select({ n: count() }).from(table).where(mine)
+	]);
+	return { rows, total: totals[0]?.n ?? 0 };
+}
+
+function parseDetail(json: string): Record<string, unknown> {
+	try {
+		const value: unknown = JSON.parse(json);
+		return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+	} catch {
+		return {};
+	}
+}
