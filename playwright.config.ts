@@ -1,5 +1,14 @@
 import { defineConfig, devices } from '@playwright/test';
-import { OUTBOX_APP, PRODUCTION_APP, SMTP_APP, SMTP_SINK, TEST_SECRET } from './tests/e2e/support/servers';
+import {
+	OUTBOX_APP,
+	PRODUCTION_APP,
+	PROXIED_APP,
+	SMTP_APP,
+	SMTP_SINK,
+	STRICT_APP,
+	TEST_SECRET,
+	type TestServer
+} from './tests/e2e/support/servers';
 
 // The system Chromium (apt package `chromium`); Playwright's own browser download is not used.
 const chromium = {
@@ -18,11 +27,13 @@ const chromium = {
 	}
 };
 
-function latchkey(app: { port: number; origin: string; dataDir: string }, env: Record<string, string>) {
+function latchkey(app: TestServer, env: Record<string, string>) {
 	return {
-		// A fresh database per run: nothing from an earlier run can make a test pass.
-		command: `rm -rf ${app.dataDir} && node build`,
-		url: `${app.origin}/login`,
+		// A fresh database per run (nothing from an earlier run can make a test pass), and the
+		// server's output kept for the leak scan.
+		command: `rm -rf ${app.dataDir} && mkdir -p ${app.dataDir} && node build 2>&1 | tee ${app.dataDir}/server.log`,
+		// A TCP check: behind ADDRESS_HEADER a request without the header is refused.
+		port: app.port,
 		reuseExistingServer: false,
 		timeout: 60_000,
 		stdout: 'pipe' as const,
@@ -31,6 +42,9 @@ function latchkey(app: { port: number; origin: string; dataDir: string }, env: R
 			ORIGIN: app.origin,
 			DATABASE_URL: `file:${app.dataDir}/latchkey.db`,
 			BETTER_AUTH_SECRET: TEST_SECRET,
+			// Every test signs in from 127.0.0.1: the per-IP limits would otherwise stop the suite.
+			OTP_SEND_LIMIT_PER_IP: '1000',
+			OTP_VERIFY_LIMIT_PER_IP: '1000',
 			...env
 		}
 	};
@@ -46,9 +60,15 @@ export default defineConfig({
 	forbidOnly: !!process.env.CI,
 	reporter: [['list']],
 	use: { baseURL: SMTP_APP.origin, trace: 'retain-on-failure' },
+	globalSetup: './tests/e2e/support/global-setup.ts',
 	projects: [
-		{ name: 'chromium', use: chromium },
-		{ name: 'chromium-no-js', use: { ...chromium, javaScriptEnabled: false }, testMatch: /journey\.spec\.ts/ }
+		{ name: 'chromium', use: chromium, testIgnore: /leak-scan/ },
+		{
+			name: 'chromium-no-js',
+			use: { ...chromium, javaScriptEnabled: false },
+			testMatch: /(journey|devices|reauth)\.spec\.ts/
+		},
+		{ name: 'leak-scan', testMatch: /leak-scan\.spec\.ts/, dependencies: ['chromium', 'chromium-no-js'] }
 	],
 	webServer: [
 		{
@@ -59,6 +79,13 @@ export default defineConfig({
 		},
 		latchkey(SMTP_APP, smtpMail),
 		latchkey(OUTBOX_APP, {}),
-		latchkey(PRODUCTION_APP, { NODE_ENV: 'production', ...smtpMail })
+		latchkey(PRODUCTION_APP, { NODE_ENV: 'production', ...smtpMail }),
+		latchkey(PROXIED_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }),
+		latchkey(STRICT_APP, {
+			...smtpMail,
+			ADDRESS_HEADER: 'x-forwarded-for',
+			XFF_DEPTH: '1',
+			SESSION_PRESET: 'high-security'
+		})
 	]
 });

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
 import { OUTBOX_APP, PRODUCTION_APP } from './support/servers';
 

@@ -1,24 +1,12 @@
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
-import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
+import type { BrowserContext } from '@playwright/test';
+import { expect, test } from './support/fixtures';
+import { uniqueEmail } from './support/mail';
+import { enterCode, requestCode } from './support/sign-in';
 
 const SESSION_COOKIE = 'latchkey.session_token';
 
 async function sessionCookie(context: BrowserContext) {
 	return (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
-}
-
-async function requestCode(page: Page, email: string) {
-	const before = await countMessagesTo(email);
-	await page.getByLabel('Email address').fill(email);
-	await page.getByRole('button', { name: 'Email me a code' }).click();
-	await expect(page.getByText('We sent a 6-digit code to')).toBeVisible();
-	return latestCodeFor(email, before);
-}
-
-async function enterCode(page: Page, code: string, rememberMe = false) {
-	await page.getByLabel('Sign-in code').fill(code);
-	if (rememberMe) await page.getByLabel('Remember me on this device').check();
-	await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 test('a protected page sends a visitor through sign-in and back, and sign-out locks it again', async ({

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { SMTP_APP } from './support/servers';
 
 // Posts the login forms the way a browser without client-side validation would.

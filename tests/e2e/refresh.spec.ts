@@ -1,18 +1,7 @@
-import Sqlite from 'better-sqlite3';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 import { latestCodeFor, uniqueEmail } from './support/mail';
+import { withAppDatabase } from './support/database';
 import { SMTP_APP } from './support/servers';
-
-/** The SMTP app's own database file: the test moves a session's clock back instead of waiting a day. */
-function withAppDatabase<T>(work: (db: Sqlite.Database) => T): T {
-	const db = new Sqlite(`${SMTP_APP.dataDir}/latchkey.db`);
-	try {
-		db.pragma('busy_timeout = 5000');
-		return work(db);
-	} finally {
-		db.close();
-	}
-}
 
 test('a request a day after the last refresh slides the session and re-issues the cookie; earlier ones do not', async ({
 	page
@@ -31,7 +20,7 @@ test('a request a day after the last refresh slides the session and re-issues th
 	expect(early.headers()['set-cookie']).toBeUndefined();
 
 	const day = 24 * 3600 * 1000;
-	const before = withAppDatabase((db) => {
+	const before = withAppDatabase(SMTP_APP, (db) => {
 		const row = db
 			.prepare<[string], { id: string; updated_at: number; expires_at: number }>(
 				'SELECT s.id, s.updated_at, s.expires_at FROM session s JOIN "user" u ON u.id = s.user_id WHERE u.email = ?'
@@ -53,7 +42,7 @@ test('a request a day after the last refresh slides the session and re-issues th
 	expect(setCookie).toMatch(/HttpOnly/);
 	expect(setCookie).toMatch(/SameSite=Lax/);
 
-	const after = withAppDatabase((db) =>
+	const after = withAppDatabase(SMTP_APP, (db) =>
 		db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM session WHERE id = ?').get(before.id)!
 	);
 	expect(after.expires_at - before.expiresAt).toBeGreaterThan(day - 60_000);

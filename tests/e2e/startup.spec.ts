@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { expect, test } from '@playwright/test';
+import { expect, test } from './support/fixtures';
 
 /** Starts the production build with `env` and returns how it ended; a misconfigured one must stop by itself. */
 function startBuild(env: Record<string, string>) {

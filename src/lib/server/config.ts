@@ -1,6 +1,7 @@
 import { appPolicyFrom, parseDuration, parsePresetName, type SessionSettings } from './auth/policy';
 import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
+import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit';
 import { resolveAuthSecret } from './secret';
 
 /** Environment variables as Node gives them; injectable so tests never touch process.env. */
@@ -25,6 +26,7 @@ export interface AppConfig {
 	reauthWindowSeconds: number;
 	/** End a session used from a new network, instead of only reporting it. */
 	ipChangeRevokes: boolean;
+	signInLimits: SignInLimits;
 	cookies: CookieSettings;
 }
 
@@ -72,6 +74,12 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const ipChangeRevokes = collect(() =>
 		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
 	);
+	const sendLimit = collect(() =>
+		parseCount('OTP_SEND_LIMIT_PER_IP', env.OTP_SEND_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.send)
+	);
+	const verifyLimit = collect(() =>
+		parseCount('OTP_VERIFY_LIMIT_PER_IP', env.OTP_VERIFY_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.verify)
+	);
 	const cookiePrefix = collect(() => parseCookiePrefix(env.COOKIE_PREFIX));
 	const cookieDomain = origin ? collect(() => parseCookieDomain(env.COOKIE_DOMAIN, origin)) : undefined;
 
@@ -86,6 +94,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		sessions: { appPolicy: appPolicy!, rememberMeOffered: rememberMeOffered! },
 		reauthWindowSeconds: reauthWindowSeconds!,
 		ipChangeRevokes: ipChangeRevokes!,
+		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
 		cookies: { prefix: cookiePrefix!, domain: cookieDomain!, secure: production || origin!.startsWith('https:') }
 	};
 }
@@ -118,6 +127,14 @@ export function parseSwitch(name: string, raw: string | undefined, fallback: boo
 	if (['1', 'true', 'on', 'yes'].includes(value)) return true;
 	if (['0', 'false', 'off', 'no'].includes(value)) return false;
 	throw new Error(`${name}="${raw}" is not a switch; use on or off`);
+}
+
+export function parseCount(name: string, raw: string | undefined, fallback: number): number {
+	if (raw === undefined || raw.trim() === '') return fallback;
+	const value = Number(raw.trim());
+	if (!Number.isSafeInteger(value) || value < 1)
+		throw new Error(`${name}="${raw}" must be a whole number of at least 1`);
+	return value;
 }
 
 function parseMail(env: Env, production: boolean): MailConfig {

@@ -8,14 +8,24 @@ import { isIPv4, isIPv6 } from 'node:net';
  */
 export function networkOf(address: string): string {
 	const ip = address.trim().toLowerCase();
-	const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
-	if (mapped) return mapped[1]!;
 	if (isIPv4(ip) || !isIPv6(ip)) return ip;
-	return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;
+	const hextets = expandIPv6(ip);
+	if (isIPv4Mapped(hextets)) return ipv4FromHextets(hextets[6]!, hextets[7]!);
+	return `${hextets.slice(0, 4).join(':')}::/64`;
 }
 
 export function sameNetwork(a: string, b: string): boolean {
 	return networkOf(a) === networkOf(b);
+}
+
+/** `::ffff:a.b.c.d` (or its hex spelling `::ffff:xxxx:xxxx`) is an IPv4 client seen over IPv6. */
+function isIPv4Mapped(hextets: string[]): boolean {
+	return hextets.slice(0, 5).every((part) => part === '0') && hextets[5] === 'ffff';
+}
+
+function ipv4FromHextets(high: string, low: string): string {
+	const [h, l] = [parseInt(high, 16), parseInt(low, 16)];
+	return [h >> 8, h & 255, l >> 8, l & 255].join('.');
 }
 
 /** Eight hextets without leading zeros, `::` expanded; an embedded IPv4 tail becomes two hextets. */

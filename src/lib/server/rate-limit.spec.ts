@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consumeAll, MemoryRateLimiter, SIGN_IN_LIMITS, type RateLimitRule } from './rate-limit';
+import { consumeAll, MemoryRateLimiter, signInLimits, type RateLimitRule } from './rate-limit';
 
 const RULE: RateLimitRule = { name: 'test-rule', limit: 3, windowSeconds: 60 };
 const OTHER_RULE: RateLimitRule = { name: 'other-rule', limit: 3, windowSeconds: 60 };
@@ -77,10 +77,20 @@ describe('MemoryRateLimiter', () => {
 
 	it('applies the published sign-in limits', () => {
 		const { limiter } = limiterWithClock();
-		const rule = SIGN_IN_LIMITS.sendCodePerEmail;
+		const rule = signInLimits().sendCodePerEmail;
 
 		expect(consumeTimes(limiter, rule, 'a@example.com', 5).every((verdict) => verdict.allowed)).toBe(true);
 		expect(limiter.consume(rule, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 15 * 60 });
+	});
+
+	it('takes the per-address limits it is given and keeps the per-email ones', () => {
+		const limits = signInLimits({ send: 300, verify: 600 });
+		expect(limits.sendCodePerAddress).toEqual({ name: 'otp-send-ip', limit: 300, windowSeconds: 900 });
+		expect(limits.verifyCodePerAddress).toEqual({ name: 'otp-verify-ip', limit: 600, windowSeconds: 900 });
+		expect(limits.sendCodePerEmail.limit).toBe(5);
+		expect(limits.verifyCodePerEmail.limit).toBe(10);
+		expect(signInLimits().sendCodePerAddress.limit).toBe(30);
+		expect(signInLimits().verifyCodePerAddress.limit).toBe(60);
 	});
 });
 

@@ -10,16 +10,26 @@ export interface RateLimitVerdict {
 	retryAfterSeconds: number;
 }
 
+const SIGN_IN_WINDOW_SECONDS = 15 * 60;
+
+/** Per-IP defaults; an office behind one NAT address may need more (OTP_SEND_LIMIT_PER_IP, OTP_VERIFY_LIMIT_PER_IP). */
+export const DEFAULT_PER_ADDRESS_LIMITS = { send: 30, verify: 60 };
+
 /**
- * Published limits for sign-in. Form actions call Better Auth's API directly, which skips
- * Better Auth's own limiter, so these are enforced by the actions themselves.
+ * Published limits for sign-in, per 15 minutes. Form actions call Better Auth's API directly,
+ * which skips Better Auth's own limiter, so these are enforced by the actions themselves.
  */
-export const SIGN_IN_LIMITS = {
-	sendCodePerEmail: { name: 'otp-send-email', limit: 5, windowSeconds: 15 * 60 },
-	sendCodePerAddress: { name: 'otp-send-ip', limit: 30, windowSeconds: 15 * 60 },
-	verifyCodePerEmail: { name: 'otp-verify-email', limit: 10, windowSeconds: 15 * 60 },
-	verifyCodePerAddress: { name: 'otp-verify-ip', limit: 60, windowSeconds: 15 * 60 }
-} satisfies Record<string, RateLimitRule>;
+export function signInLimits(perAddress = DEFAULT_PER_ADDRESS_LIMITS) {
+	const rule = (name: string, limit: number): RateLimitRule => ({ name, limit, windowSeconds: SIGN_IN_WINDOW_SECONDS });
+	return {
+		sendCodePerEmail: rule('otp-send-email', 5),
+		sendCodePerAddress: rule('otp-send-ip', perAddress.send),
+		verifyCodePerEmail: rule('otp-verify-email', 10),
+		verifyCodePerAddress: rule('otp-verify-ip', perAddress.verify)
+	};
+}
+
+export type SignInLimits = ReturnType<typeof signInLimits>;
 
 const SWEEP_THRESHOLD = 10_000;
 

@@ -19,12 +19,13 @@ export function createSessionLog(
 	return {
 		session(event, sessionId, fields = {}) {
 			write(
+				// The standard fields last, so no caller's field can replace the hashed reference.
 				JSON.stringify({
+					...fields,
 					time: new Date().toISOString(),
 					level: 'info',
 					event: `session.${event}`,
-					session: sessionReference(salt, sessionId),
-					...fields
+					session: sessionReference(salt, sessionId)
 				})
 			);
 		}

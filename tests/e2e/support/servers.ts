@@ -3,9 +3,26 @@ export const SMTP_SINK = { smtpPort: 2525, httpPort: 2526 } as const;
 
 export const TEST_SECRET = 'e2e-test-secret-0123456789abcdefghijkl';
 
+export interface TestServer {
+	port: number;
+	origin: string;
+	/** Holds the server's SQLite database and its log (server.log), fresh for every run. */
+	dataDir: string;
+}
+
+function server(port: number, name: string): TestServer {
+	return { port, origin: `http://localhost:${port}`, dataDir: `.tmp/e2e-${name}` };
+}
+
 /** Latchkey with mail over SMTP to the sink: the main journey. */
-export const SMTP_APP = { port: 4173, origin: 'http://localhost:4173', dataDir: '.tmp/e2e-smtp' } as const;
+export const SMTP_APP = server(4173, 'smtp');
 /** Latchkey without SMTP: codes land in the development outbox at /dev/mailbox. */
-export const OUTBOX_APP = { port: 4174, origin: 'http://localhost:4174', dataDir: '.tmp/e2e-outbox' } as const;
+export const OUTBOX_APP = server(4174, 'outbox');
 /** Latchkey with NODE_ENV=production. */
-export const PRODUCTION_APP = { port: 4175, origin: 'http://localhost:4175', dataDir: '.tmp/e2e-production' } as const;
+export const PRODUCTION_APP = server(4175, 'production');
+/** Behind a "proxy": the client address comes from X-Forwarded-For, which the tests set. */
+export const PROXIED_APP = server(4176, 'proxied');
+/** The same under the high-security preset: a session used from a new network ends. */
+export const STRICT_APP = server(4177, 'strict');
+
+export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP];

@@ -6,6 +6,7 @@ import { createSessionLog, type SessionLog } from '../session-log';
 import type { SessionControl } from './devices';
 import { createAuth, type Auth } from './instance';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
+import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import { createSessionStore, type SessionStore } from './session-store';
 
@@ -56,6 +57,11 @@ export function getNetworkWatch(): NetworkWatch {
 		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
 	}));
+}
+
+/** What the sign-in and re-authentication steps need. */
+export function getSignInService(): SignInService {
+	return { auth: getAuth(), limits: getConfig().signInLimits };
 }
 
 /** What the device actions need: Better Auth to end sessions, the database for the security log, the session log. */

@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
-import { consumeAll, rateLimiter, SIGN_IN_LIMITS, type RateLimitVerdict } from '../rate-limit';
+import { consumeAll, rateLimiter, type RateLimitVerdict, type SignInLimits } from '../rate-limit';
 import type { Auth } from './instance';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -31,10 +31,20 @@ export function normalizeEmail(raw: string): string | null {
 	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
 }
 
-export async function sendSignInCode(auth: Auth, event: RequestEvent, email: string): Promise<SignInRefusal | null> {
+/** What the sign-in steps need: Better Auth, and the limits to hold its API calls to. */
+export interface SignInService {
+	auth: Auth;
+	limits: SignInLimits;
+}
+
+export async function sendSignInCode(
+	{ auth, limits }: SignInService,
+	event: RequestEvent,
+	email: string
+): Promise<SignInRefusal | null> {
 	const verdict = consumeAll(rateLimiter, [
-		[SIGN_IN_LIMITS.sendCodePerEmail, email],
-		[SIGN_IN_LIMITS.sendCodePerAddress, event.getClientAddress()]
+		[limits.sendCodePerEmail, email],
+		[limits.sendCodePerAddress, event.getClientAddress()]
 	]);
 	if (!verdict.allowed) return tooManyRequests(verdict, 'codes sent');
 	try {
@@ -57,13 +67,13 @@ export interface CodeAttempt {
 
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
-	auth: Auth,
+	{ auth, limits }: SignInService,
 	event: RequestEvent,
 	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
 	const verdict = consumeAll(rateLimiter, [
-		[SIGN_IN_LIMITS.verifyCodePerEmail, email],
-		[SIGN_IN_LIMITS.verifyCodePerAddress, event.getClientAddress()]
+		[limits.verifyCodePerEmail, email],
+		[limits.verifyCodePerAddress, event.getClientAddress()]
 	]);
 	if (!verdict.allowed) return tooManyRequests(verdict, 'attempts');
 	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };

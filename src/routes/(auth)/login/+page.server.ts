@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getAuth } from '$lib/server/auth';
+import { getSignInService } from '$lib/server/auth';
 import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';
 import { getConfig } from '$lib/server/config';
@@ -32,7 +32,7 @@ export const actions: Actions = {
 				sendCode: { email: field('email'), message: 'Enter a valid email address, like name@example.com.' }
 			});
 		}
-		const refusal = await sendSignInCode(getAuth(), event, email);
+		const refusal = await sendSignInCode(getSignInService(), event, email);
 		if (refusal) return fail(refusal.status, { sendCode: { email, message: refusal.message } });
 		return { codeSent: { email } };
 	},
@@ -41,7 +41,7 @@ export const actions: Actions = {
 		const field = await readForm(event.request);
 		const email = normalizeEmail(field('email'));
 		if (!email) return fail(400, { sendCode: { email: field('email'), message: 'Enter your email address first.' } });
-		const refusal = await verifySignInCode(getAuth(), event, {
+		const refusal = await verifySignInCode(getSignInService(), event, {
 			email,
 			code: field('code').trim(),
 			rememberMe: field('rememberMe') === 'on'

@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getAuth } from '$lib/server/auth';
+import { getSignInService } from '$lib/server/auth';
 import { requireAuth } from '$lib/server/auth/guards';
 import { sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';
@@ -18,7 +18,7 @@ export const load: PageServerLoad = (event) => {
 export const actions: Actions = {
 	sendCode: async (event) => {
 		const { user } = requireAuth(event);
-		const refusal = await sendSignInCode(getAuth(), event, user.email);
+		const refusal = await sendSignInCode(getSignInService(), event, user.email);
 		if (refusal) return fail(refusal.status, { message: refusal.message });
 		return { codeSent: true };
 	},
@@ -26,7 +26,7 @@ export const actions: Actions = {
 	verifyCode: async (event) => {
 		const { user, session } = requireAuth(event);
 		const field = await readForm(event.request);
-		const refusal = await verifySignInCode(getAuth(), event, {
+		const refusal = await verifySignInCode(getSignInService(), event, {
 			email: user.email,
 			code: field('code').trim(),
 			// The new session keeps the kind of the one it replaces.

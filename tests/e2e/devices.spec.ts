@@ -1,0 +1,149 @@
+import type { Browser, BrowserContext, Page, TestInfo } from '@playwright/test';
+import { sessionCountFor, sessionIdsFor } from './support/database';
+import { expect, recordTraffic, test } from './support/fixtures';
+import { uniqueEmail } from './support/mail';
+import { SMTP_APP } from './support/servers';
+import { signInAs } from './support/sign-in';
+
+interface Device {
+	context: BrowserContext;
+	page: Page;
+	flush: () => Promise<void>;
+}
+
+/** Another browser (own cookie jar) with the same settings as the test's, recorded for the leak scan. */
+async function openDevice(browser: Browser, testInfo: TestInfo, javaScriptEnabled: boolean): Promise<Device> {
+	const context = await browser.newContext({ baseURL: SMTP_APP.origin, javaScriptEnabled });
+	const flush = recordTraffic(context, testInfo);
+	return { context, page: await context.newPage(), flush };
+}
+
+async function closeDevice(device: Device): Promise<void> {
+	await device.flush();
+	await device.context.close();
+}
+
+function deviceCards(page: Page) {
+	return page.getByTestId('device');
+}
+
+/** The next navigation of a revoked device must land on the sign-in page. */
+async function expectSignedOut(page: Page) {
+	await page.goto('/account/sessions');
+	await expect(page).toHaveURL('/login?redirectTo=%2Faccount%2Fsessions');
+}
+
+test('two devices of one user: list, revoke, sign out others, sign out everywhere; a third user untouched', async ({
+	page,
+	browser,
+	javaScriptEnabled
+}, testInfo) => {
+	const email = uniqueEmail('two-devices');
+	const bystander = uniqueEmail('bystander');
+	const b = await openDevice(browser, testInfo, javaScriptEnabled);
+	const c = await openDevice(browser, testInfo, javaScriptEnabled);
+	try {
+		await signInAs(page, email);
+		await signInAs(b.page, email);
+		await signInAs(c.page, bystander);
+		expect(sessionCountFor(SMTP_APP, bystander)).toBe(1);
+
+		await page.goto('/account/sessions');
+		await expect(deviceCards(page)).toHaveCount(2);
+		await expect(deviceCards(page).filter({ hasText: 'This device' })).toHaveCount(1);
+		await b.page.goto('/account/sessions');
+		await expect(deviceCards(b.page).filter({ hasText: 'This device' })).toHaveCount(1);
+
+		// Revoke B from A: the card without the "This device" badge.
+		const other = deviceCards(page).filter({ hasNotText: 'This device' });
+		await other.getByRole('button', { name: /^Revoke/ }).click();
+		await expect(page.getByRole('status')).toContainText('Signed out');
+		await expect(deviceCards(page)).toHaveCount(1);
+		await expectSignedOut(b.page);
+
+		// B signs in again; Sign out other devices from A.
+		await signInAs(b.page, email);
+		await page.goto('/account/sessions');
+		await expect(deviceCards(page)).toHaveCount(2);
+		await page.getByRole('button', { name: 'Sign out other devices' }).click();
+		await expect(page.getByRole('status')).toContainText('Signed out 1 other device.');
+		await expectSignedOut(b.page);
+		await page.goto('/account');
+		await expect(page).toHaveURL('/account');
+
+		// B once more; Sign out everywhere from A: both out, A lands on /login with a message.
+		await signInAs(b.page, email);
+		await page.goto('/account/sessions');
+		await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+		await expect(page).toHaveURL('/login?signedOutEverywhere');
+		await expect(page.getByRole('status')).toHaveText('You are signed out on every device.');
+		expect((await page.context().cookies()).some((cookie) => cookie.name === 'latchkey.session_token')).toBe(false);
+		await expectSignedOut(page);
+		await expectSignedOut(b.page);
+		expect(sessionCountFor(SMTP_APP, email)).toBe(0);
+
+		expect(sessionCountFor(SMTP_APP, bystander)).toBe(1);
+		await c.page.goto('/account');
+		await expect(c.page).toHaveURL('/account');
+	} finally {
+		await closeDevice(b);
+		await closeDevice(c);
+	}
+});
+
+test('revoking another user’s session id answers 404 and leaves it alone', async ({ page, browser }, testInfo) => {
+	const victim = uniqueEmail('victim');
+	const other = await openDevice(browser, testInfo, true);
+	try {
+		await signInAs(other.page, victim);
+		const [victimSession] = sessionIdsFor(SMTP_APP, victim);
+
+		await signInAs(page, uniqueEmail('attacker'));
+		const response = await page.request.post('/account/sessions?/revoke', {
+			form: { sessionId: victimSession! },
+			headers: { origin: SMTP_APP.origin, accept: 'text/html' }
+		});
+		expect(response.status()).toBe(404);
+		expect(await response.text()).toContain('That session does not exist or has already ended.');
+		expect(sessionIdsFor(SMTP_APP, victim)).toEqual([victimSession]);
+		await other.page.goto('/account');
+		await expect(other.page).toHaveURL('/account');
+	} finally {
+		await closeDevice(other);
+	}
+});
+
+test('the security log shows sign-in, revocation and sign-out with device and IP', async ({
+	page,
+	browser
+}, testInfo) => {
+	const email = uniqueEmail('logged');
+	const other = await openDevice(browser, testInfo, true);
+	try {
+		await signInAs(page, email);
+		await signInAs(other.page, email);
+		await page.goto('/account/sessions');
+		await deviceCards(page)
+			.filter({ hasNotText: 'This device' })
+			.getByRole('button', { name: /^Revoke/ })
+			.click();
+		await expect(page.getByRole('status')).toContainText('Signed out');
+		await signInAs(other.page, email);
+		await page.goto('/account/sessions');
+		await page.getByRole('button', { name: 'Sign out other devices' }).click();
+		await expect(page.getByRole('status')).toContainText('Signed out 1 other device.');
+
+		await page.goto('/account/security');
+		const events = page.getByTestId('security-event');
+		await expect(events.filter({ has: page.locator('code', { hasText: /^SIGN_IN$/ }) })).toHaveCount(3);
+		for (const type of ['SESSION_REVOKED', 'SIGNED_OUT_OTHERS']) {
+			const row = events.filter({ has: page.locator('code', { hasText: new RegExp(`^${type}$`) }) });
+			await expect(row).toHaveCount(1);
+			await expect(row).toContainText('127.0.0.1');
+			await expect(row).toContainText('Chrome');
+		}
+		await expect(events.first()).toHaveAttribute('data-type', 'SIGNED_OUT_OTHERS');
+	} finally {
+		await closeDevice(other);
+	}
+});

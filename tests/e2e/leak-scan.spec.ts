@@ -1,0 +1,67 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { expect, test } from '@playwright/test';
+import { TRAFFIC_DIR, type RecordedResponse } from './support/fixtures';
+import { ALL_APPS, TEST_SECRET } from './support/servers';
+
+// Runs after every other browser test (its project depends on theirs): the session tokens they
+// were issued must appear in no response body, no header but Set-Cookie, and no server log line.
+
+function recordedResponses(): RecordedResponse[] {
+	if (!existsSync(TRAFFIC_DIR)) return [];
+	return readdirSync(TRAFFIC_DIR).flatMap((file) =>
+		readFileSync(join(TRAFFIC_DIR, file), 'utf8')
+			.split('\n')
+			.filter(Boolean)
+			.map((line) => JSON.parse(line) as RecordedResponse)
+	);
+}
+
+/** Tokens the browser was given (from Set-Cookie) plus every token still in the servers' databases. */
+function issuedTokens(responses: RecordedResponse[]): Set<string> {
+	const tokens = new Set<string>();
+	for (const line of responses.flatMap((response) => response.setCookies)) {
+		const value = /^(?:__Secure-)?[\w-]+\.session_token=([^;]+)/.exec(line)?.[1];
+		const token = value ? decodeURIComponent(value).split('.')[0] : '';
+		if (token) tokens.add(token);
+	}
+	for (const app of ALL_APPS) {
+		const file = `${app.dataDir}/latchkey.db`;
+		if (!existsSync(file)) continue;
+		const db = new Sqlite(file, { readonly: true });
+		for (const { token } of db.prepare<[], { token: string }>('SELECT token FROM session').all()) tokens.add(token);
+		db.close();
+	}
+	return tokens;
+}
+
+function serverLogLines(): string[] {
+	return ALL_APPS.flatMap((app) => {
+		const file = `${app.dataDir}/server.log`;
+		return existsSync(file) ? readFileSync(file, 'utf8').split('\n') : [];
+	});
+}
+
+test('no session token or secret appears in any page, JSON, header or log line', () => {
+	const responses = recordedResponses();
+	const tokens = issuedTokens(responses);
+	const logLines = serverLogLines();
+	const places = [
+		...responses.map((response) => ({ where: `body of ${response.url}`, text: response.body ?? '' })),
+		...responses.map((response) => ({ where: `headers of ${response.url}`, text: JSON.stringify(response.headers) })),
+		...logLines.map((line, index) => ({ where: `server log line ${index + 1}`, text: line }))
+	];
+	const secrets = [...tokens, TEST_SECRET];
+	const hits = places.flatMap(({ where, text }) =>
+		secrets.filter((secret) => text.includes(secret)).map((secret) => `${where} contains ${secret.slice(0, 6)}…`)
+	);
+
+	console.log(
+		`leak scan: ${tokens.size} tokens, ${responses.length} responses, ${logLines.length} log lines scanned; ${hits.length} hits`
+	);
+	expect(tokens.size, 'the browser tests issued sessions to look for').toBeGreaterThan(10);
+	expect(responses.filter((response) => response.body).length).toBeGreaterThan(50);
+	expect(logLines.filter((line) => line.includes('"event":"session.')).length).toBeGreaterThan(10);
+	expect(hits).toEqual([]);
+});

@@ -1,0 +1,52 @@
+import { sessionCountFor } from './support/database';
+import { expect, test } from './support/fixtures';
+import { uniqueEmail } from './support/mail';
+import { PROXIED_APP, STRICT_APP } from './support/servers';
+import { signInAs } from './support/sign-in';
+
+// Both servers take the client address from X-Forwarded-For (ADDRESS_HEADER), as behind a proxy.
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+test.describe('standard preset: a new network is reported once', () => {
+	test.use({ baseURL: PROXIED_APP.origin, extraHTTPHeaders: from('198.51.100.10') });
+
+	test('one SUSPICIOUS_IP_CHANGE per new address, none for repeats', async ({ page, context }) => {
+		await signInAs(page, uniqueEmail('roaming'));
+		await page.goto('/account');
+
+		for (const address of ['203.0.113.50', '203.0.113.50', '203.0.113.51', '203.0.113.50', '198.51.100.10']) {
+			await context.setExtraHTTPHeaders(from(address));
+			await page.goto('/account');
+			await expect(page, `still signed in from ${address}`).toHaveURL('/account');
+		}
+
+		await page.goto('/account/security');
+		const changes = page.getByTestId('security-event').and(page.locator('[data-type="SUSPICIOUS_IP_CHANGE"]'));
+		await expect(changes).toHaveCount(2);
+		await expect(changes.nth(0)).toContainText('203.0.113.51');
+		await expect(changes.nth(1)).toContainText('from 198.51.100.10 to 203.0.113.50');
+	});
+});
+
+test.describe('high-security preset: a new network ends the session', () => {
+	test.use({ baseURL: STRICT_APP.origin, extraHTTPHeaders: from('198.51.100.10') });
+
+	test('the next request from another address signs the browser out', async ({ page, context }) => {
+		const email = uniqueEmail('strict');
+		await signInAs(page, email);
+		await page.goto('/account');
+		await expect(page).toHaveURL('/account');
+
+		await context.setExtraHTTPHeaders(from('203.0.113.77'));
+		await page.goto('/account');
+		await expect(page).toHaveURL('/login?ended=network&redirectTo=%2Faccount');
+		await expect(page.getByRole('status')).toContainText('used from a new network');
+		expect(sessionCountFor(STRICT_APP, email)).toBe(0);
+
+		await signInAs(page, email);
+		await page.goto('/account/security');
+		const change = page.locator('[data-type="SUSPICIOUS_IP_CHANGE"]');
+		await expect(change).toHaveCount(1);
+		await expect(change).toContainText('session ended');
+	});
+});

@@ -1,0 +1,36 @@
+import Sqlite from 'better-sqlite3';
+import type { TestServer } from './servers';
+
+/** Opens a test server's own SQLite database, for checks (and clock moves) the UI cannot make. */
+export function withAppDatabase<T>(app: TestServer, work: (db: Sqlite.Database) => T): T {
+	const db = new Sqlite(`${app.dataDir}/latchkey.db`);
+	try {
+		db.pragma('busy_timeout = 5000');
+		return work(db);
+	} finally {
+		db.close();
+	}
+}
+
+export function sessionCountFor(app: TestServer, email: string): number {
+	return withAppDatabase(
+		app,
+		(db) =>
+			db
+				.prepare<[string], { n: number }>(
+					'SELECT count(*) AS n FROM session s JOIN "user" u ON u.id = s.user_id WHERE u.email = ?'
+				)
+				.get(email)!.n
+	);
+}
+
+export function sessionIdsFor(app: TestServer, email: string): string[] {
+	return withAppDatabase(app, (db) =>
+		db
+			.prepare<[string], { id: string }>(
+				'SELECT s.id FROM session s JOIN "user" u ON u.id = s.user_id WHERE u.email = ?'
+			)
+			.all(email)
+			.map((row) => row.id)
+	);
+}
