@@ -1,5 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import {
+	OIDC_PROVIDER,
 	OUTBOX_APP,
 	PRODUCTION_APP,
 	PROXIED_APP,
@@ -50,6 +51,13 @@ function latchkey(app: TestServer, env: Record<string, string>) {
 	};
 }
 
+const oidc = {
+	OIDC_ISSUER: OIDC_PROVIDER.issuer,
+	OIDC_CLIENT_ID: 'latchkey-e2e',
+	OIDC_CLIENT_SECRET: 'latchkey-e2e-secret',
+	OIDC_NAME: OIDC_PROVIDER.name
+};
+
 const smtpMail = { SMTP_URL: `smtp://127.0.0.1:${SMTP_SINK.smtpPort}`, MAIL_FROM: 'Latchkey <no-reply@latchkey.test>' };
 
 export default defineConfig({
@@ -77,9 +85,22 @@ export default defineConfig({
 			reuseExistingServer: false,
 			env: { SMTP_SINK_PORT: String(SMTP_SINK.smtpPort), SMTP_SINK_HTTP_PORT: String(SMTP_SINK.httpPort) }
 		},
-		latchkey(SMTP_APP, smtpMail),
+		{
+			command: 'node_modules/.bin/tsx tests/e2e/support/oidc-provider.ts',
+			url: `http://127.0.0.1:${OIDC_PROVIDER.controlPort}/health`,
+			reuseExistingServer: false,
+			env: { OIDC_PORT: String(OIDC_PROVIDER.port), OIDC_CONTROL_PORT: String(OIDC_PROVIDER.controlPort) }
+		},
+		latchkey(SMTP_APP, { ...smtpMail, ...oidc }),
 		latchkey(OUTBOX_APP, {}),
-		latchkey(PRODUCTION_APP, { NODE_ENV: 'production', ...smtpMail }),
+		// Its OIDC issuer is a closed port: the provider is down.
+		latchkey(PRODUCTION_APP, {
+			NODE_ENV: 'production',
+			...smtpMail,
+			...oidc,
+			OIDC_ISSUER: 'http://127.0.0.1:4199',
+			OIDC_NAME: 'Down ID'
+		}),
 		latchkey(PROXIED_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }),
 		latchkey(STRICT_APP, {
 			...smtpMail,

@@ -1,3 +1,4 @@
+import { parseOAuthProviders, type OAuthProviders } from './auth/providers';
 import { appPolicyFrom, parseDuration, parsePresetName, type SessionSettings } from './auth/policy';
 import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
@@ -28,6 +29,7 @@ export interface AppConfig {
 	ipChangeRevokes: boolean;
 	signInLimits: SignInLimits;
 	cookies: CookieSettings;
+	oauth: OAuthProviders;
 }
 
 export const DATA_DIR = 'data';
@@ -80,6 +82,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const verifyLimit = collect(() =>
 		parseCount('OTP_VERIFY_LIMIT_PER_IP', env.OTP_VERIFY_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.verify)
 	);
+	const oauth = collect(() => parseOAuthProviders(env));
 	const cookiePrefix = collect(() => parseCookiePrefix(env.COOKIE_PREFIX));
 	const cookieDomain = origin ? collect(() => parseCookieDomain(env.COOKIE_DOMAIN, origin)) : undefined;
 
@@ -95,6 +98,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		reauthWindowSeconds: reauthWindowSeconds!,
 		ipChangeRevokes: ipChangeRevokes!,
 		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
+		oauth: oauth!,
 		cookies: { prefix: cookiePrefix!, domain: cookieDomain!, secure: production || origin!.startsWith('https:') }
 	};
 }

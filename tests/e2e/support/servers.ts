@@ -26,3 +26,14 @@ export const PROXIED_APP = server(4176, 'proxied');
 export const STRICT_APP = server(4177, 'strict');
 
 export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP];
+
+/**
+ * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.
+ * Not 4190: the Fetch standard blocks that port (sieve), and Node's fetch with it.
+ */
+export const OIDC_PROVIDER = {
+	port: 4192,
+	controlPort: 4193,
+	issuer: 'http://127.0.0.1:4192',
+	name: 'Test ID'
+} as const;

@@ -1,7 +1,8 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { betterAuth, type BetterAuthPlugin } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
-import { createAuthMiddleware } from 'better-auth/api';
+import { createAuthMiddleware, getOAuthState } from 'better-auth/api';
+import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import { emailOTP } from 'better-auth/plugins/email-otp';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
 import type { AppConfig } from '../config';
@@ -11,6 +12,7 @@ import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { policyForSignIn, type SessionSettings } from './policy';
+import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export const OTP_LENGTH = 6;
 export const OTP_EXPIRES_IN_SECONDS = 5 * 60;
@@ -63,7 +65,7 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 			session: {
 				create: {
 					async before(session, context) {
-						const rememberMe = rememberMeRequested(context?.body);
+						const rememberMe = rememberMeRequested(context?.body) || (await rememberMeCarriedThroughOAuth());
 						const policy = policyColumns(config.sessions, rememberMe, clock());
 						return { data: { ...session, ...policy, knownNetworks: '' } };
 					},
@@ -82,6 +84,14 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 				}
 			}
 		},
+		socialProviders: socialProviders(config.oauth),
+		account: {
+			// A provider's identity joins an existing user with the same email only when the
+			// provider says the address is verified; no provider is trusted without that.
+			accountLinking: { enabled: true, trustedProviders: [] }
+		},
+		// OAuth callbacks that fail before they know where to go land on the sign-in page.
+		onAPIError: { errorURL: `${config.origin}/login` },
 		rateLimit: { enabled: true },
 		advanced: {
 			cookiePrefix: config.cookies.prefix,
@@ -102,6 +112,7 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 					await mailer.send(signInCodeMessage(email, otp, OTP_EXPIRES_IN_SECONDS / 60));
 				}
 			}),
+			...(config.oauth.oidc ? [genericOidc(config.oauth.oidc)] : []),
 			sessionPolicyCookie(clock),
 			// Must stay last: it copies every Set-Cookie the other endpoints and plugins produced.
 			sveltekitCookies(currentRequestEvent as () => RequestEvent)
@@ -113,6 +124,43 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 function rememberMeRequested(body: unknown): boolean {
 	const value = (body as { rememberMe?: unknown } | undefined)?.rememberMe;
 	return value === true;
+}
+
+function socialProviders({ github, google }: OAuthProviders) {
+	return {
+		...(github ? { github: { ...github, scope: ['read:user', 'user:email'] } } : {}),
+		...(google ? { google: { ...google, prompt: 'select_account' as const } } : {})
+	};
+}
+
+/** Any OpenID Connect issuer, from its discovery document; authorization code with PKCE, state and nonce. */
+function genericOidc(oidc: OidcClient) {
+	return genericOAuth({
+		config: [
+			{
+				providerId: OIDC_PROVIDER_ID,
+				name: oidc.name,
+				discoveryUrl: `${oidc.issuer}/.well-known/openid-configuration`,
+				clientId: oidc.clientId,
+				clientSecret: oidc.clientSecret,
+				scopes: ['openid', 'email', 'profile'],
+				pkce: true
+			}
+		]
+	});
+}
+
+/**
+ * The login form's OAuth buttons send the remember-me choice as `additionalData`, which
+ * Better Auth keeps in the OAuth state and gives back during the callback. It is the
+ * visitor's own preference, so a client-supplied value is fine here.
+ */
+async function rememberMeCarriedThroughOAuth(): Promise<boolean> {
+	try {
+		return (await getOAuthState())?.rememberMe === true;
+	} catch {
+		return false;
+	}
 }
 
 /** The re-authentication step (routes/(auth)/reauth) signs in again with this flag. */

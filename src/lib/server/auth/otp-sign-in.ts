@@ -5,7 +5,7 @@ import type { Auth } from './instance';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
 export interface SignInRefusal {
-	status: 400 | 403 | 429 | 503;
+	status: 400 | 403 | 404 | 429 | 503;
 	message: string;
 }
 

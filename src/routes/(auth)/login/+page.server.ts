@@ -1,5 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getSignInService } from '$lib/server/auth';
+import { getAuth, getSignInService } from '$lib/server/auth';
+import { oauthErrorMessage, startOAuthSignIn } from '$lib/server/auth/oauth-sign-in';
+import { providerButtons } from '$lib/server/auth/providers';
 import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';
 import { getConfig } from '$lib/server/config';
@@ -9,7 +11,14 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = ({ locals, url }) => {
 	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
 	if (locals.user) redirect(303, redirectTo);
-	return { redirectTo, notice: noticeFor(url.searchParams), rememberMeOffered: getConfig().sessions.rememberMeOffered };
+	const config = getConfig();
+	return {
+		redirectTo,
+		notice: noticeFor(url.searchParams),
+		oauthError: oauthErrorMessage(url.searchParams.get('error')),
+		providers: providerButtons(config.oauth),
+		rememberMeOffered: config.sessions.rememberMeOffered
+	};
 };
 
 /** Why the visitor landed here, from the flag the redirect that brought them set. */
@@ -35,6 +44,17 @@ export const actions: Actions = {
 		const refusal = await sendSignInCode(getSignInService(), event, email);
 		if (refusal) return fail(refusal.status, { sendCode: { email, message: refusal.message } });
 		return { codeSent: { email } };
+	},
+
+	oauth: async (event) => {
+		const field = await readForm(event.request);
+		const started = await startOAuthSignIn(getAuth(), providerButtons(getConfig().oauth), event, {
+			provider: field('provider'),
+			rememberMe: field('rememberMe') === 'on',
+			redirectTo: safeRedirectPath(event.url.searchParams.get('redirectTo'))
+		});
+		if ('message' in started) return fail(started.status, { oauth: { message: started.message } });
+		redirect(303, started.url);
 	},
 
 	verifyCode: async (event) => {

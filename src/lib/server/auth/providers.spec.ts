@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { OIDC_PROVIDER_ID, parseOAuthProviders, providerButtons } from './providers';
+
+describe('parseOAuthProviders', () => {
+	it('configures nothing when no variable is set', () => {
+		expect(parseOAuthProviders({})).toEqual({ github: null, google: null, oidc: null });
+		expect(providerButtons(parseOAuthProviders({}))).toEqual([]);
+	});
+
+	it('reads each provider whose id and secret are both set, in a fixed button order', () => {
+		const providers = parseOAuthProviders({
+			OIDC_ISSUER: 'https://id.example.com/',
+			OIDC_CLIENT_ID: 'oidc-id',
+			OIDC_CLIENT_SECRET: 'oidc-secret',
+			OIDC_NAME: 'Example ID',
+			GOOGLE_CLIENT_ID: 'google-id',
+			GOOGLE_CLIENT_SECRET: 'google-secret',
+			GITHUB_CLIENT_ID: 'github-id',
+			GITHUB_CLIENT_SECRET: 'github-secret'
+		});
+		expect(providers.github).toEqual({ clientId: 'github-id', clientSecret: 'github-secret' });
+		expect(providers.google).toEqual({ clientId: 'google-id', clientSecret: 'google-secret' });
+		expect(providers.oidc).toEqual({
+			clientId: 'oidc-id',
+			clientSecret: 'oidc-secret',
+			issuer: 'https://id.example.com',
+			name: 'Example ID'
+		});
+		expect(providerButtons(providers)).toEqual([
+			{ id: 'github', label: 'GitHub' },
+			{ id: 'google', label: 'Google' },
+			{ id: OIDC_PROVIDER_ID, label: 'Example ID' }
+		]);
+	});
+
+	it('names a generic provider "single sign-on" when OIDC_NAME is unset', () => {
+		const providers = parseOAuthProviders({
+			OIDC_ISSUER: 'https://id.example.com',
+			OIDC_CLIENT_ID: 'a',
+			OIDC_CLIENT_SECRET: 'b'
+		});
+		expect(providerButtons(providers)).toEqual([{ id: 'oidc', label: 'single sign-on' }]);
+	});
+
+	it.each([
+		[{ GITHUB_CLIENT_ID: 'x' }, 'GITHUB_CLIENT_SECRET is missing'],
+		[{ GOOGLE_CLIENT_SECRET: 'x' }, 'GOOGLE_CLIENT_ID is missing'],
+		[{ OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' }, 'OIDC_ISSUER is missing'],
+		[{ OIDC_ISSUER: 'https://id.example.com' }, 'OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are missing'],
+		[
+			{ OIDC_ISSUER: 'not a url', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' },
+			'OIDC_ISSUER "not a url" is not a URL'
+		],
+		[{ OIDC_ISSUER: 'ftp://id.example.com', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' }, 'must start with https://']
+	])('refuses a half-finished configuration: %j', (env, message) => {
+		expect(() => parseOAuthProviders(env)).toThrow(message);
+	});
+});
