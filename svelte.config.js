@@ -7,7 +7,22 @@ const config = {
 	kit: {
 		// SvelteKit's default origin check on form posts stays on: form actions call Better
 		// Auth's API directly, which skips Better Auth's own origin check.
-		adapter: adapter()
+		adapter: adapter(),
+		// Sent as a header on every rendered page; scripts are allowed by SvelteKit's nonces/hashes only.
+		csp: {
+			mode: 'auto',
+			directives: {
+				'default-src': ['self'],
+				'script-src': ['self'],
+				// Svelte may set style attributes; no script can run from them.
+				'style-src': ['self', 'unsafe-inline'],
+				'img-src': ['self', 'data:'],
+				'connect-src': ['self'],
+				'base-uri': ['self'],
+				'object-src': ['none'],
+				'frame-ancestors': ['none']
+			}
+		}
 	}
 };
 

@@ -1,4 +1,4 @@
-import { createAuth, type Auth } from '../src/lib/server/auth/instance';
+import { createAuth, type Auth, endSessionWith } from '../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/auth/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
 import { createSessionStore } from '../src/lib/server/auth/session-store';
@@ -32,7 +32,13 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const log = createSessionLog(config.secret, () => undefined);
 	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log });
 	const store = createSessionStore(database);
-	const validator = createSessionValidator({ store, log, secret: config.secret, cookies: config.cookies });
+	const validator = createSessionValidator({
+		store,
+		endSession: endSessionWith(auth),
+		log,
+		secret: config.secret,
+		cookies: config.cookies
+	});
 	return { auth, validator, outbox };
 }
 

@@ -10,6 +10,18 @@ import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
 
+/** Headers every response carries; the Content-Security-Policy comes from svelte.config.js. */
+const securityHeaders: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	response.headers.set('x-content-type-options', 'nosniff');
+	response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
+	response.headers.set('x-frame-options', 'DENY');
+	if (getConfig().origin.startsWith('https:')) {
+		response.headers.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
+	}
+	return response;
+};
+
 const clientAddress: Handle = ({ event, resolve }) => {
 	stampClientAddress(event);
 	return resolve(event);
@@ -20,7 +32,15 @@ const authEndpoints: Handle = ({ event, resolve }) => svelteKitHandler({ event, 
 
 /** Where every request's session is validated (and slid forward when due): see auth/session.ts. */
 const sessionLocals: Handle = async ({ event, resolve }) => {
-	const { user, session, cookie } = await getSessionValidator().check(event.request.headers.get('cookie'));
+	let checked;
+	try {
+		checked = await getSessionValidator().check(event.request.headers.get('cookie'));
+	} catch (error) {
+		// The session store is unreachable: say so plainly, and never serve the page as signed out.
+		console.error(`latchkey: session check failed: ${(error as Error).message}`);
+		return serviceUnavailable();
+	}
+	const { user, session, cookie } = checked;
 	event.locals.user = user;
 	event.locals.session = session;
 	applyCookieAction(event.cookies, getConfig().cookies, cookie);
@@ -47,7 +67,24 @@ const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 	return response;
 };
 
-export const handle = sequence(clientAddress, authEndpoints, sessionLocals, networkWatch, noStoreWhenSignedIn);
+export const handle = sequence(
+	securityHeaders,
+	clientAddress,
+	authEndpoints,
+	sessionLocals,
+	networkWatch,
+	noStoreWhenSignedIn
+);
+
+function serviceUnavailable(): Response {
+	const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Latchkey is unavailable</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
+<h1>Latchkey is briefly unavailable</h1><p>We cannot reach our database right now. Please try again in a minute.</p></body></html>`;
+	return new Response(page, {
+		status: 503,
+		headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '30', 'cache-control': 'no-store' }
+	});
+}
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
 	if (status >= 500) console.error('latchkey: unexpected error', error);

@@ -7,6 +7,7 @@ import {
 	signOutOtherDevices,
 	type Actor
 } from '../../src/lib/server/auth/devices';
+import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
 import { createSessionStore } from '../../src/lib/server/auth/session-store';
 import { listSecurityEvents, SECURITY_LOG_PAGE_SIZE } from '../../src/lib/server/security-log';
@@ -155,7 +156,13 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	it('reports each new network once per session, compares IPv6 by /64, and revokes when told to', async () => {
 		const device = await signInDevice(`roamer-${dialect}@example.com`);
 		const store = createSessionStore(app.database);
-		const watch = createNetworkWatch({ store, database: app.database, log: app.log, revokeOnChange: false });
+		const watch = createNetworkWatch({
+			store,
+			endSession: endSessionWith(app.auth),
+			database: app.database,
+			log: app.log,
+			revokeOnChange: false
+		});
 		const requestFrom = async (address: string) => {
 			const { session } = await app.validator.check(device.cookie);
 			return watch(session!, address, CHROME_MAC);
@@ -173,7 +180,13 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		expect(changes.at(-1)!.detail).toMatchObject({ from: device.visitor.address, to: '198.51.100.20' });
 
 		const strict = await signInDevice(`strict-${dialect}@example.com`);
-		const revoking = createNetworkWatch({ store, database: app.database, log: app.log, revokeOnChange: true });
+		const revoking = createNetworkWatch({
+			store,
+			endSession: endSessionWith(app.auth),
+			database: app.database,
+			log: app.log,
+			revokeOnChange: true
+		});
 		const { session } = await app.validator.check(strict.cookie);
 		expect(await revoking(session!, '192.0.2.99', CHROME_MAC)).toBe('revoked');
 		expect(await signedIn(strict)).toBe(false);
@@ -183,6 +196,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const device = await signInDevice(`burst-${dialect}@example.com`);
 		const watch = createNetworkWatch({
 			store: createSessionStore(app.database),
+			endSession: endSessionWith(app.auth),
 			database: app.database,
 			log: app.log,
 			revokeOnChange: false

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
 import { createSessionValidator } from '../../src/lib/server/auth/session';
 import { createSessionStore } from '../../src/lib/server/auth/session-store';
+import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { sessionCookieFrom, sessionSetCookie, signIn, startTestApp, TestClock, type TestApp } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
 import { sessionRows } from './support/rows';
@@ -61,6 +62,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 		const extend = vi.fn(store.extend);
 		const validator = createSessionValidator({
 			store: { ...store, extend },
+			endSession: endSessionWith(app.auth),
 			log: app.log,
 			secret: app.config.secret,
 			cookies: app.config.cookies,

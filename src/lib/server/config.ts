@@ -1,5 +1,5 @@
 import { parseOAuthProviders, type OAuthProviders } from './auth/providers';
-import { appPolicyFrom, parseDuration, parsePresetName, type SessionSettings } from './auth/policy';
+import { appPolicyFrom, durationOr, durationOrOff, parsePresetName, type SessionSettings } from './auth/policy';
 import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
 import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit';
@@ -30,6 +30,24 @@ export interface AppConfig {
 	signInLimits: SignInLimits;
 	cookies: CookieSettings;
 	oauth: OAuthProviders;
+	/** REDIS_URL: shared secondary storage and rate-limit counters for several instances. */
+	redisUrl: string | null;
+	pool: PoolSettings;
+	purge: PurgeSettings;
+}
+
+export interface PoolSettings {
+	/** DATABASE_POOL_MAX: PostgreSQL connections per instance. */
+	max: number;
+	/** DATABASE_STATEMENT_TIMEOUT in milliseconds: PostgreSQL cancels a statement running longer. */
+	statementTimeoutMs: number;
+}
+
+export interface PurgeSettings {
+	/** PURGE_INTERVAL in seconds between purges of expired sessions; null turns the purge off. */
+	intervalSeconds: number | null;
+	/** PURGE_BATCH_SIZE: rows deleted per statement, so no purge holds a lock for long. */
+	batchSize: number;
 }
 
 export const DATA_DIR = 'data';
@@ -71,7 +89,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
 	const rememberMeOffered = collect(() => parseSwitch('REMEMBER_ME', env.REMEMBER_ME, preset !== 'high-security'));
 	const reauthWindowSeconds = collect(() =>
-		env.REAUTH_WINDOW?.trim() ? parseDuration('REAUTH_WINDOW', env.REAUTH_WINDOW) : DEFAULT_REAUTH_WINDOW_SECONDS
+		durationOr('REAUTH_WINDOW', env.REAUTH_WINDOW, DEFAULT_REAUTH_WINDOW_SECONDS)
 	);
 	const ipChangeRevokes = collect(() =>
 		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
@@ -83,6 +101,11 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		parseCount('OTP_VERIFY_LIMIT_PER_IP', env.OTP_VERIFY_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.verify)
 	);
 	const oauth = collect(() => parseOAuthProviders(env));
+	const redisUrl = collect(() => parseRedisUrl(env.REDIS_URL));
+	const poolMax = collect(() => parseCount('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10));
+	const statementTimeout = collect(() => durationOr('DATABASE_STATEMENT_TIMEOUT', env.DATABASE_STATEMENT_TIMEOUT, 30));
+	const purgeInterval = collect(() => durationOrOff('PURGE_INTERVAL', env.PURGE_INTERVAL, 3600));
+	const purgeBatch = collect(() => parseCount('PURGE_BATCH_SIZE', env.PURGE_BATCH_SIZE, 1000));
 	const cookiePrefix = collect(() => parseCookiePrefix(env.COOKIE_PREFIX));
 	const cookieDomain = origin ? collect(() => parseCookieDomain(env.COOKIE_DOMAIN, origin)) : undefined;
 
@@ -99,6 +122,9 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 		ipChangeRevokes: ipChangeRevokes!,
 		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
 		oauth: oauth!,
+		redisUrl: redisUrl!,
+		pool: { max: poolMax!, statementTimeoutMs: statementTimeout! * 1000 },
+		purge: { intervalSeconds: purgeInterval!, batchSize: purgeBatch! },
 		cookies: { prefix: cookiePrefix!, domain: cookieDomain!, secure: production || origin!.startsWith('https:') }
 	};
 }
@@ -139,6 +165,15 @@ export function parseCount(name: string, raw: string | undefined, fallback: numb
 	if (!Number.isSafeInteger(value) || value < 1)
 		throw new Error(`${name}="${raw}" must be a whole number of at least 1`);
 	return value;
+}
+
+function parseRedisUrl(raw: string | undefined): string | null {
+	const url = raw?.trim();
+	if (!url) return null;
+	if (!/^rediss?:\/\/[^/]/.test(url)) {
+		throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
+	}
+	return url;
 }
 
 function parseMail(env: Env, production: boolean): MailConfig {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consumeAll, MemoryRateLimiter, signInLimits, type RateLimitRule } from './rate-limit';
+import { consumeAll, MemoryRateLimiter, signInLimits, type RateLimitRule, type RateLimitVerdict } from './rate-limit';
 
 const RULE: RateLimitRule = { name: 'test-rule', limit: 3, windowSeconds: 60 };
 const OTHER_RULE: RateLimitRule = { name: 'other-rule', limit: 3, windowSeconds: 60 };
@@ -15,72 +15,80 @@ function limiterWithClock() {
 	return { limiter, advance };
 }
 
-function consumeTimes(limiter: MemoryRateLimiter, rule: RateLimitRule, subject: string, times: number) {
-	return Array.from({ length: times }, () => limiter.consume(rule, subject));
+/** Consumes `times` attempts one after another, each awaited before the next. */
+async function consumeTimes(
+	limiter: MemoryRateLimiter,
+	rule: RateLimitRule,
+	subject: string,
+	times: number
+): Promise<RateLimitVerdict[]> {
+	const verdicts: RateLimitVerdict[] = [];
+	for (let i = 0; i < times; i++) verdicts.push(await limiter.consume(rule, subject));
+	return verdicts;
 }
 
 describe('MemoryRateLimiter', () => {
-	it('allows exactly `limit` attempts in a window', () => {
+	it('allows exactly `limit` attempts in a window', async () => {
 		const { limiter } = limiterWithClock();
 
-		expect(consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
+		expect(await consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
 	});
 
-	it('tells how long until the window ends, rounded up to whole seconds', () => {
+	it('tells how long until the window ends, rounded up to whole seconds', async () => {
 		const { limiter, advance } = limiterWithClock();
-		consumeTimes(limiter, RULE, 'a@example.com', 3);
+		await consumeTimes(limiter, RULE, 'a@example.com', 3);
 
 		advance(20_000);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
 		advance(500);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 40 });
 		advance(39_499);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
 	});
 
-	it('opens again once the window has passed, with a fresh count', () => {
+	it('opens again once the window has passed, with a fresh count', async () => {
 		const { limiter, advance } = limiterWithClock();
-		consumeTimes(limiter, RULE, 'a@example.com', 4);
+		await consumeTimes(limiter, RULE, 'a@example.com', 4);
 
 		advance(60_000);
-		expect(consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
+		expect(await consumeTimes(limiter, RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 60 });
 	});
 
-	it('keeps a window fixed: attempts late in a window do not extend it', () => {
+	it('keeps a window fixed: attempts late in a window do not extend it', async () => {
 		const { limiter, advance } = limiterWithClock();
-		limiter.consume(RULE, 'a@example.com');
+		await limiter.consume(RULE, 'a@example.com');
 		advance(59_000);
-		consumeTimes(limiter, RULE, 'a@example.com', 2);
+		await consumeTimes(limiter, RULE, 'a@example.com', 2);
 
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 1 });
 		advance(1_000);
-		expect(limiter.consume(RULE, 'a@example.com')).toEqual(ALLOWED);
+		expect(await limiter.consume(RULE, 'a@example.com')).toEqual(ALLOWED);
 	});
 
-	it('counts each subject separately', () => {
+	it('counts each subject separately', async () => {
 		const { limiter } = limiterWithClock();
-		consumeTimes(limiter, RULE, 'a@example.com', 4);
+		await consumeTimes(limiter, RULE, 'a@example.com', 4);
 
-		expect(limiter.consume(RULE, 'b@example.com')).toEqual(ALLOWED);
-		expect(limiter.consume(RULE, 'a@example.com').allowed).toBe(false);
+		expect(await limiter.consume(RULE, 'b@example.com')).toEqual(ALLOWED);
+		expect((await limiter.consume(RULE, 'a@example.com')).allowed).toBe(false);
 	});
 
-	it('counts each rule separately for the same subject', () => {
+	it('counts each rule separately for the same subject', async () => {
 		const { limiter } = limiterWithClock();
-		consumeTimes(limiter, RULE, 'a@example.com', 4);
+		await consumeTimes(limiter, RULE, 'a@example.com', 4);
 
-		expect(consumeTimes(limiter, OTHER_RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
-		expect(limiter.consume(OTHER_RULE, 'a@example.com').allowed).toBe(false);
+		expect(await consumeTimes(limiter, OTHER_RULE, 'a@example.com', 3)).toEqual([ALLOWED, ALLOWED, ALLOWED]);
+		expect((await limiter.consume(OTHER_RULE, 'a@example.com')).allowed).toBe(false);
 	});
 
-	it('applies the published sign-in limits', () => {
+	it('applies the published sign-in limits', async () => {
 		const { limiter } = limiterWithClock();
 		const rule = signInLimits().sendCodePerEmail;
 
-		expect(consumeTimes(limiter, rule, 'a@example.com', 5).every((verdict) => verdict.allowed)).toBe(true);
-		expect(limiter.consume(rule, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 15 * 60 });
+		expect((await consumeTimes(limiter, rule, 'a@example.com', 5)).every((verdict) => verdict.allowed)).toBe(true);
+		expect(await limiter.consume(rule, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 15 * 60 });
 	});
 
 	it('takes the per-address limits it is given and keeps the per-email ones', () => {
@@ -98,59 +106,61 @@ describe('consumeAll', () => {
 	const PER_EMAIL: RateLimitRule = { name: 'per-email', limit: 2, windowSeconds: 60 };
 	const PER_ADDRESS: RateLimitRule = { name: 'per-address', limit: 5, windowSeconds: 600 };
 
-	it('allows when every rule allows', () => {
+	it('allows when every rule allows', async () => {
 		const { limiter } = limiterWithClock();
 
 		expect(
-			consumeAll(limiter, [
+			await consumeAll(limiter, [
 				[PER_EMAIL, 'a@example.com'],
 				[PER_ADDRESS, '203.0.113.7']
 			])
 		).toEqual(ALLOWED);
 	});
 
-	it('refuses when any rule refuses, with the wait of that rule', () => {
+	it('refuses when any rule refuses, with the wait of that rule', async () => {
 		const { limiter } = limiterWithClock();
 		const checks: Array<[RateLimitRule, string]> = [
 			[PER_EMAIL, 'a@example.com'],
 			[PER_ADDRESS, '203.0.113.7']
 		];
-		consumeAll(limiter, checks);
-		consumeAll(limiter, checks);
+		await consumeAll(limiter, checks);
+		await consumeAll(limiter, checks);
 
-		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
+		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
 	});
 
-	it('returns the longest wait when several rules refuse', () => {
+	it('returns the longest wait when several rules refuse', async () => {
 		const { limiter, advance } = limiterWithClock();
 		const checks: Array<[RateLimitRule, string]> = [
 			[PER_EMAIL, 'a@example.com'],
 			[PER_ADDRESS, '203.0.113.7']
 		];
-		consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 5);
+		await consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 5);
 		advance(100_000);
 
-		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
-		consumeAll(limiter, checks);
-		expect(consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+		await consumeAll(limiter, checks);
+		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
 	});
 
-	it('counts the attempt against every rule, even when one refuses', () => {
+	it('counts the attempt against every rule, even when one refuses', async () => {
 		const { limiter } = limiterWithClock();
-		consumeTimes(limiter, PER_EMAIL, 'a@example.com', 2);
+		await consumeTimes(limiter, PER_EMAIL, 'a@example.com', 2);
 
 		expect(
-			consumeAll(limiter, [
-				[PER_EMAIL, 'a@example.com'],
-				[PER_ADDRESS, '203.0.113.7']
-			]).allowed
+			(
+				await consumeAll(limiter, [
+					[PER_EMAIL, 'a@example.com'],
+					[PER_ADDRESS, '203.0.113.7']
+				])
+			).allowed
 		).toBe(false);
-		expect(consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 4).every((verdict) => verdict.allowed)).toBe(true);
-		expect(limiter.consume(PER_ADDRESS, '203.0.113.7').allowed).toBe(false);
+		expect((await consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 4)).every((verdict) => verdict.allowed)).toBe(true);
+		expect((await limiter.consume(PER_ADDRESS, '203.0.113.7')).allowed).toBe(false);
 	});
 
-	it('allows when there is nothing to check', () => {
+	it('allows when there is nothing to check', async () => {
 		const { limiter } = limiterWithClock();
-		expect(consumeAll(limiter, [])).toEqual(ALLOWED);
+		expect(await consumeAll(limiter, [])).toEqual(ALLOWED);
 	});
 });

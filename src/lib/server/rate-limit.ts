@@ -1,3 +1,6 @@
+import type { Redis } from 'ioredis';
+import { numberedPlaceholders, type Database } from './db';
+
 export interface RateLimitRule {
 	/** Shown in logs and used as the key's namespace. */
 	name: string;
@@ -31,15 +34,25 @@ export function signInLimits(perAddress = DEFAULT_PER_ADDRESS_LIMITS) {
 
 export type SignInLimits = ReturnType<typeof signInLimits>;
 
+/** Fixed-window counters: memory for one process, or shared by every instance (database or Redis). */
+export interface RateLimiter {
+	consume(rule: RateLimitRule, subject: string): Promise<RateLimitVerdict>;
+}
+
+function verdict(count: number, limit: number, resetsAt: number, now: number): RateLimitVerdict {
+	const allowed = count <= limit;
+	return { allowed, retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((resetsAt - now) / 1000)) };
+}
+
 const SWEEP_THRESHOLD = 10_000;
 
-/** Fixed-window counters in this process's memory. */
-export class MemoryRateLimiter {
+/** Counters in this process's memory: for a single instance, and for tests. */
+export class MemoryRateLimiter implements RateLimiter {
 	#windows = new Map<string, { count: number; resetsAt: number }>();
 
 	constructor(private readonly now: () => number = Date.now) {}
 
-	consume(rule: RateLimitRule, subject: string): RateLimitVerdict {
+	async consume(rule: RateLimitRule, subject: string): Promise<RateLimitVerdict> {
 		const key = `${rule.name}:${subject}`;
 		const now = this.now();
 		let window = this.#windows.get(key);
@@ -49,8 +62,7 @@ export class MemoryRateLimiter {
 			this.#windows.set(key, window);
 		}
 		window.count += 1;
-		const allowed = window.count <= rule.limit;
-		return { allowed, retryAfterSeconds: allowed ? 0 : Math.ceil((window.resetsAt - now) / 1000) };
+		return verdict(window.count, rule.limit, window.resetsAt, now);
 	}
 
 	#sweep(now: number): void {
@@ -58,12 +70,67 @@ export class MemoryRateLimiter {
 	}
 }
 
-/** Checks every rule (each counts the attempt) and returns the most restrictive verdict. */
-export function consumeAll(limiter: MemoryRateLimiter, checks: Array<[RateLimitRule, string]>): RateLimitVerdict {
-	const verdicts = checks.map(([rule, subject]) => limiter.consume(rule, subject));
-	const refused = verdicts.filter((verdict) => !verdict.allowed);
-	if (refused.length === 0) return { allowed: true, retryAfterSeconds: 0 };
-	return { allowed: false, retryAfterSeconds: Math.max(...refused.map((verdict) => verdict.retryAfterSeconds)) };
+/**
+ * Counters in Redis, shared by every instance: INCR, and the window's expiry set by the
+ * first attempt only (NX), so later attempts do not stretch it.
+ */
+export function redisRateLimiter(redis: Redis, now: () => number = Date.now): RateLimiter {
+	return {
+		async consume(rule, subject) {
+			const key = `latchkey:rate:${rule.name}:${subject}`;
+			const results = await redis
+				.multi()
+				.incr(key)
+				.pexpire(key, rule.windowSeconds * 1000, 'NX')
+				.pttl(key)
+				.exec();
+			if (!results || results.some(([error]) => error)) throw new Error('redis rate limit transaction failed');
+			const count = Number(results[0]![1]);
+			const remainingMs = Number(results[2]![1]);
+			return verdict(count, rule.limit, now() + Math.max(remainingMs, 0), now());
+		}
+	};
 }
 
-export const rateLimiter = new MemoryRateLimiter();
+/**
+ * Counters in the database, shared by every instance, for deployments without Redis: one
+ * atomic upsert per attempt that starts a new window when the old one has passed.
+ */
+export function databaseRateLimiter(database: Database, now: () => number = Date.now): RateLimiter {
+	const upsert = `
+		INSERT INTO rate_limit_window (key, count, resets_at) VALUES (?, 1, ?)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN rate_limit_window.resets_at <= ? THEN 1 ELSE rate_limit_window.count + 1 END,
+			resets_at = CASE WHEN rate_limit_window.resets_at <= ? THEN excluded.resets_at ELSE rate_limit_window.resets_at END
+		RETURNING count, resets_at AS "resetsAt"`;
+	type Row = { count: number; resetsAt: number | string };
+	const run =
+		database.dialect === 'sqlite'
+			? (() => {
+					const statement = database.client.prepare<[string, number, number, number], Row>(upsert);
+					return async (values: [string, number, number, number]) => statement.get(...values)!;
+				})()
+			: async (values: [string, number, number, number]) => {
+					const text = numberedPlaceholders(upsert);
+					const result = await database.client.query<Row>({ name: 'latchkey_rate_limit', text, values });
+					return result.rows[0]!;
+				};
+	return {
+		async consume(rule, subject) {
+			const at = now();
+			const row = await run([`${rule.name}:${subject}`, at + rule.windowSeconds * 1000, at, at]);
+			return verdict(Number(row.count), rule.limit, Number(row.resetsAt), at);
+		}
+	};
+}
+
+/** Checks every rule (each counts the attempt) and returns the most restrictive verdict. */
+export async function consumeAll(
+	limiter: RateLimiter,
+	checks: Array<[RateLimitRule, string]>
+): Promise<RateLimitVerdict> {
+	const verdicts = await Promise.all(checks.map(([rule, subject]) => limiter.consume(rule, subject)));
+	const refused = verdicts.filter((candidate) => !candidate.allowed);
+	if (refused.length === 0) return { allowed: true, retryAfterSeconds: 0 };
+	return { allowed: false, retryAfterSeconds: Math.max(...refused.map((candidate) => candidate.retryAfterSeconds)) };
+}

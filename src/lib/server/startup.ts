@@ -1,20 +1,44 @@
 import { ConfigError, getConfig } from './config';
 import { getDatabase, migrateDatabase } from './db';
 import { redactCredentials } from './db/target';
+import { schedulePurge } from './purge';
+import { getRedis } from './redis';
 
 /**
- * Runs once before the first request: validates the environment and brings the schema up
- * to date. A problem stops the process with a plain message instead of a stack trace.
+ * Runs once before the first request: validates the environment, brings the schema up to
+ * date and starts the periodic purge. A problem stops the process with a plain message
+ * instead of a stack trace.
  */
 export async function prepareServer(): Promise<void> {
 	try {
 		const config = getConfig();
 		if (config.autoMigrate) await migrateDatabase(getDatabase());
-		console.info(`latchkey: ready on ${config.origin} with ${describeDatabase()}`);
+		const stopPurge = config.purge.intervalSeconds
+			? schedulePurge(getDatabase(), {
+					intervalSeconds: config.purge.intervalSeconds,
+					batchSize: config.purge.batchSize
+				})
+			: () => undefined;
+		closeOnShutdown(stopPurge);
+		console.info(
+			`latchkey: ready on ${config.origin} with ${describeDatabase()}${config.redisUrl ? ' and Redis' : ''}`
+		);
 	} catch (error) {
 		console.error(error instanceof ConfigError ? error.message : `Latchkey cannot start: ${describeFailure(error)}`);
 		process.exit(1);
 	}
+}
+
+/**
+ * adapter-node, on SIGTERM or SIGINT, stops accepting connections, lets in-flight requests
+ * finish, then emits `sveltekit:shutdown`: only then are the pool and Redis closed.
+ */
+function closeOnShutdown(stopPurge: () => void): void {
+	process.once('sveltekit:shutdown', async () => {
+		stopPurge();
+		await getDatabase().close();
+		await getRedis()?.quit();
+	});
 }
 
 function describeDatabase(): string {

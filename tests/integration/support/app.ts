@@ -1,7 +1,7 @@
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
-import { createAuth, type Auth } from '../../../src/lib/server/auth/instance';
+import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { createSessionStore } from '../../../src/lib/server/auth/session-store';
@@ -67,6 +67,7 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log, clock });
 	const validator = createSessionValidator({
 		store: createSessionStore(database),
+		endSession: endSessionWith(auth),
 		log,
 		secret: config.secret,
 		cookies: config.cookies,

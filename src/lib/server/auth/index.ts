@@ -2,9 +2,11 @@ import { getRequestEvent } from '$app/server';
 import { getConfig } from '../config';
 import { getDatabase } from '../db';
 import { getMailer } from '../mail';
+import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate-limit';
+import { getRedis } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
 import type { SessionControl } from './devices';
-import { createAuth, type Auth } from './instance';
+import { createAuth, endSessionWith, type Auth } from './instance';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
@@ -34,7 +36,8 @@ export function getAuth(): Auth {
 		database: getDatabase(),
 		mailer: getMailer(),
 		currentRequestEvent: requestEventIfAny,
-		log: getSessionLog()
+		log: getSessionLog(),
+		redis: getRedis()
 	}));
 }
 
@@ -43,6 +46,7 @@ export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
 		store: getSessionStore(),
+		endSession: endSessionWith(getAuth()),
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -53,6 +57,7 @@ export function getSessionValidator(): SessionValidator {
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
 		store: getSessionStore(),
+		endSession: endSessionWith(getAuth()),
 		database: getDatabase(),
 		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
@@ -61,7 +66,15 @@ export function getNetworkWatch(): NetworkWatch {
 
 /** What the sign-in and re-authentication steps need. */
 export function getSignInService(): SignInService {
-	return { auth: getAuth(), limits: getConfig().signInLimits };
+	return { auth: getAuth(), limits: getConfig().signInLimits, limiter: getRateLimiter() };
+}
+
+let rateLimiter: RateLimiter | undefined;
+
+/** Sign-in limits hold across instances: counted in Redis when configured, else in the database. */
+function getRateLimiter(): RateLimiter {
+	const redis = getRedis();
+	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
 }
 
 /** What the device actions need: Better Auth to end sessions, the database for the security log, the session log. */

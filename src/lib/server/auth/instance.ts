@@ -5,6 +5,8 @@ import { createAuthMiddleware, getOAuthState } from 'better-auth/api';
 import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import { emailOTP } from 'better-auth/plugins/email-otp';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
+import { redisStorage } from '@better-auth/redis-storage';
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Database } from '../db';
 import { signInCodeMessage, type Mailer } from '../mail';
@@ -25,6 +27,8 @@ export interface AuthDependencies {
 	/** The SvelteKit request being served, so cookies Better Auth sets reach the response; none in tests. */
 	currentRequestEvent: () => RequestEvent | undefined;
 	log: SessionLog;
+	/** When set, Better Auth keeps sessions, codes and its rate limits in Redis too (shared by instances). */
+	redis?: Redis | null;
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
 	clock?: () => number;
 }
@@ -44,7 +48,15 @@ const sessionPolicyFields = {
  * validation and refresh belong to the session validator (session.ts), so Better Auth's own
  * refresh is off and its instance-wide durations only matter as defaults.
  */
-export function createAuth({ config, database, mailer, currentRequestEvent, log, clock = Date.now }: AuthDependencies) {
+export function createAuth({
+	config,
+	database,
+	mailer,
+	currentRequestEvent,
+	log,
+	redis = null,
+	clock = Date.now
+}: AuthDependencies) {
 	const { appPolicy } = config.sessions;
 	return betterAuth({
 		appName: 'Latchkey',
@@ -55,7 +67,10 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 			provider: database.dialect === 'sqlite' ? 'sqlite' : 'pg',
 			schema: database.schema
 		}),
+		...(redis ? { secondaryStorage: redisStorage({ client: redis, keyPrefix: 'latchkey:auth:' }) } : {}),
 		session: {
+			// The database stays the source of truth that the validator reads; Redis is a copy.
+			storeSessionInDatabase: true,
 			expiresIn: appPolicy.idleSeconds,
 			updateAge: appPolicy.refreshSeconds,
 			disableSessionRefresh: true,
@@ -92,7 +107,8 @@ export function createAuth({ config, database, mailer, currentRequestEvent, log,
 		},
 		// OAuth callbacks that fail before they know where to go land on the sign-in page.
 		onAPIError: { errorURL: `${config.origin}/login` },
-		rateLimit: { enabled: true },
+		// Counted where every instance sees the same numbers.
+		rateLimit: { enabled: true, storage: redis ? 'secondary-storage' : 'database' },
 		advanced: {
 			cookiePrefix: config.cookies.prefix,
 			useSecureCookies: config.cookies.secure,
@@ -220,6 +236,13 @@ function sessionPolicyCookie(clock: () => number) {
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/** Ending a session through Better Auth removes it from the database and from its Redis copy. */
+export function endSessionWith(auth: Auth) {
+	return async (token: string) => {
+		await (await auth.$context).internalAdapter.deleteSession(token);
+	};
+}
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];
 export type Session = SessionData['session'];

@@ -3,12 +3,14 @@ import { networkOf } from '../ip-network';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import type { Session } from './instance';
+import type { EndSession } from './session';
 import type { SessionStore } from './session-store';
 
 export type NetworkVerdict = 'known' | 'reported' | 'revoked';
 
 export interface NetworkWatchOptions {
 	store: SessionStore;
+	endSession: EndSession;
 	database: Database;
 	log: SessionLog;
 	/** IP_CHANGE_REVOKES: end the session instead of only reporting (default under high-security). */
@@ -24,7 +26,7 @@ const MAX_KNOWN_NETWORKS = 32;
  * the networks already reported, so the common case (same network) costs nothing and
  * concurrent requests from a new network report it once, on every instance.
  */
-export function createNetworkWatch({ store, database, log, revokeOnChange }: NetworkWatchOptions) {
+export function createNetworkWatch({ store, endSession, database, log, revokeOnChange }: NetworkWatchOptions) {
 	return async function check(
 		session: Session,
 		clientAddress: string,
@@ -47,7 +49,7 @@ export function createNetworkWatch({ store, database, log, revokeOnChange }: Net
 			detail: { from: session.ipAddress, to: clientAddress, revoked: revokeOnChange }
 		});
 		if (!revokeOnChange) return 'reported';
-		await store.remove(session.id);
+		await endSession(session.token);
 		log.session('revoked', session.id, { user: session.userId, reason: 'ip-change' });
 		return 'revoked';
 	};

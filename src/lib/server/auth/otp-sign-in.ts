@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
-import { consumeAll, rateLimiter, type RateLimitVerdict, type SignInLimits } from '../rate-limit';
+import { consumeAll, type RateLimiter, type RateLimitVerdict, type SignInLimits } from '../rate-limit';
 import type { Auth } from './instance';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -35,14 +35,15 @@ export function normalizeEmail(raw: string): string | null {
 export interface SignInService {
 	auth: Auth;
 	limits: SignInLimits;
+	limiter: RateLimiter;
 }
 
 export async function sendSignInCode(
-	{ auth, limits }: SignInService,
+	{ auth, limits, limiter }: SignInService,
 	event: RequestEvent,
 	email: string
 ): Promise<SignInRefusal | null> {
-	const verdict = consumeAll(rateLimiter, [
+	const verdict = await consumeAll(limiter, [
 		[limits.sendCodePerEmail, email],
 		[limits.sendCodePerAddress, event.getClientAddress()]
 	]);
@@ -67,11 +68,11 @@ export interface CodeAttempt {
 
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
-	{ auth, limits }: SignInService,
+	{ auth, limits, limiter }: SignInService,
 	event: RequestEvent,
 	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
-	const verdict = consumeAll(rateLimiter, [
+	const verdict = await consumeAll(limiter, [
 		[limits.verifyCodePerEmail, email],
 		[limits.verifyCodePerAddress, event.getClientAddress()]
 	]);

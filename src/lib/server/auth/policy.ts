@@ -77,9 +77,7 @@ export function appPolicyFrom(env: SessionEnv, presetName = parsePresetName(env.
 		name: overrides.some((raw) => raw?.trim()) ? 'custom' : preset.name,
 		idleSeconds: durationOr('SESSION_EXPIRES_IN', env.SESSION_EXPIRES_IN, preset.idleSeconds),
 		refreshSeconds: durationOr('SESSION_UPDATE_AGE', env.SESSION_UPDATE_AGE, preset.refreshSeconds),
-		absoluteSeconds: env.SESSION_ABSOLUTE_LIFETIME?.trim()
-			? parseAbsolute(env.SESSION_ABSOLUTE_LIFETIME)
-			: preset.absoluteSeconds
+		absoluteSeconds: durationOrOff('SESSION_ABSOLUTE_LIFETIME', env.SESSION_ABSOLUTE_LIFETIME, preset.absoluteSeconds)
 	};
 	if (policy.refreshSeconds >= policy.idleSeconds) {
 		throw new Error(
@@ -89,13 +87,14 @@ export function appPolicyFrom(env: SessionEnv, presetName = parsePresetName(env.
 	return policy;
 }
 
-function durationOr(name: string, raw: string | undefined, fallback: number): number {
+/** The duration in `raw`, or the fallback when unset. */
+export function durationOr(name: string, raw: string | undefined, fallback: number): number {
 	return raw?.trim() ? parseDuration(name, raw) : fallback;
 }
 
-/** `off` turns the preset's absolute lifetime off. */
-function parseAbsolute(raw: string): number | null {
-	return raw.trim().toLowerCase() === 'off' ? null : parseDuration('SESSION_ABSOLUTE_LIFETIME', raw);
+/** Like durationOr, and `off` for none. */
+export function durationOrOff(name: string, raw: string | undefined, fallback: number | null): number | null {
+	return raw?.trim().toLowerCase() === 'off' ? null : raw?.trim() ? parseDuration(name, raw) : fallback;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Database } from '../db';
+import { numberedPlaceholders, type Database } from '../db';
 import type { Session, User } from './instance';
 
 export interface StoredSession {
@@ -8,14 +8,13 @@ export interface StoredSession {
 
 /**
  * The validator's view of the session table: one indexed lookup per request, one guarded
- * UPDATE per refresh. Plain SQL on prepared statements because this runs on every request;
+ * UPDATE per refresh. Ending a session is Better Auth's job (it also clears its Redis copy). Plain SQL on prepared statements because this runs on every request;
  * the columns are those of db/schema.*.ts, which Better Auth writes through Drizzle.
  */
 export interface SessionStore {
 	findByToken(token: string): Promise<StoredSession | null>;
 	/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
 	extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean>;
-	remove(sessionId: string): Promise<void>;
 	/** Replaces knownNetworks unless another request changed it since `seen`; true when this call wrote. */
 	recordNetworks(sessionId: string, networks: string, seen: string): Promise<boolean>;
 }
@@ -30,7 +29,6 @@ const FIND_BY_TOKEN = `
 	FROM session s JOIN "user" u ON u.id = s.user_id
 	WHERE s.token = ?`;
 const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
-const REMOVE = 'DELETE FROM session WHERE id = ?';
 const RECORD_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
 
 type Row = Record<string, unknown>;
@@ -42,7 +40,6 @@ export function createSessionStore(database: Database): SessionStore {
 function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client']): SessionStore {
 	const find = client.prepare<[string], Row>(FIND_BY_TOKEN);
 	const extend = client.prepare<[number, number, string, number]>(EXTEND);
-	const remove = client.prepare<[string]>(REMOVE);
 	const recordNetworks = client.prepare<[string, string, string]>(RECORD_NETWORKS);
 	return {
 		async findByToken(token) {
@@ -52,9 +49,6 @@ function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client'])
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			return extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1;
 		},
-		async remove(sessionId) {
-			remove.run(sessionId);
-		},
 		async recordNetworks(sessionId, networks, seen) {
 			return recordNetworks.run(networks, sessionId, seen).changes === 1;
 		}
@@ -63,10 +57,9 @@ function sqliteStore(client: Extract<Database, { dialect: 'sqlite' }>['client'])
 
 function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client']): SessionStore {
 	// Named statements: each pooled connection parses and plans them once.
-	const statement = (name: string, text: string) => ({ name: `latchkey_${name}`, text: numberPlaceholders(text) });
+	const statement = (name: string, text: string) => ({ name: `latchkey_${name}`, text: numberedPlaceholders(text) });
 	const find = statement('session_by_token', FIND_BY_TOKEN);
 	const extend = statement('session_extend', EXTEND);
-	const remove = statement('session_remove', REMOVE);
 	const recordNetworks = statement('session_record_networks', RECORD_NETWORKS);
 	return {
 		async findByToken(token) {
@@ -77,19 +70,11 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 			const result = await pool.query({ ...extend, values: [expiresAt, refreshedAt, sessionId, seenRefreshAt] });
 			return result.rowCount === 1;
 		},
-		async remove(sessionId) {
-			await pool.query({ ...remove, values: [sessionId] });
-		},
 		async recordNetworks(sessionId, networks, seen) {
 			const result = await pool.query({ ...recordNetworks, values: [networks, sessionId, seen] });
 			return result.rowCount === 1;
 		}
 	};
-}
-
-function numberPlaceholders(sql: string): string {
-	let n = 0;
-	return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 /** SQLite returns milliseconds and 0/1, PostgreSQL Date and boolean. */

@@ -10,8 +10,12 @@ export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | un
 export type SessionCheck =
 	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
 
+/** Deletes a session everywhere it is stored (Better Auth's internal adapter: database and Redis). */
+export type EndSession = (token: string) => Promise<void>;
+
 export interface SessionValidatorOptions {
 	store: SessionStore;
+	endSession: EndSession;
 	log: SessionLog;
 	secret: string;
 	cookies: CookieSettings;
@@ -25,7 +29,14 @@ export interface SessionValidatorOptions {
  * (absolute lifetime, sliding refresh at most once per refreshSeconds) and writes nothing
  * when no refresh is due.
  */
-export function createSessionValidator({ store, log, secret, cookies, clock = Date.now }: SessionValidatorOptions) {
+export function createSessionValidator({
+	store,
+	endSession,
+	log,
+	secret,
+	cookies,
+	clock = Date.now
+}: SessionValidatorOptions) {
 	const cookieName = sessionCookieName(cookies);
 
 	async function check(cookieHeader: string | null): Promise<SessionCheck> {
@@ -37,7 +48,7 @@ export function createSessionValidator({ store, log, secret, cookies, clock = Da
 		const { session } = found;
 		if (pastAbsoluteLifetime(session, now)) {
 			// Deleted, not just refused, so Better Auth's own getSession agrees from now on.
-			await store.remove(session.id);
+			await endSession(session.token);
 			log.session('expired', session.id, { user: session.userId, reason: 'absolute-lifetime' });
 			return signedOut(true);
 		}

@@ -32,8 +32,15 @@ export type Database = SqliteDatabase | PostgresDatabase;
 /** Migrations are shipped as SQL beside the code, one folder per dialect. */
 export const MIGRATIONS_DIR = { sqlite: 'drizzle/sqlite', postgres: 'drizzle/pg' } as const;
 
-export function openDatabase(target: DatabaseTarget): Database {
-	return target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url);
+export interface PoolOptions {
+	max: number;
+	statementTimeoutMs: number;
+}
+
+const DEFAULT_POOL: PoolOptions = { max: 10, statementTimeoutMs: 30_000 };
+
+export function openDatabase(target: DatabaseTarget, pool: PoolOptions = DEFAULT_POOL): Database {
+	return target.dialect === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, pool);
 }
 
 function openSqlite(file: string): SqliteDatabase {
@@ -52,8 +59,15 @@ function openSqlite(file: string): SqliteDatabase {
 	};
 }
 
-function openPostgres(url: string): PostgresDatabase {
-	const client = new pg.Pool({ connectionString: url });
+function openPostgres(url: string, { max, statementTimeoutMs }: PoolOptions): PostgresDatabase {
+	const client = new pg.Pool({
+		connectionString: url,
+		max,
+		// A statement or a connection attempt never hangs a request for ever: it fails, and
+		// the request answers 503 (hooks.server.ts).
+		statement_timeout: statementTimeoutMs,
+		connectionTimeoutMillis: 5000
+	});
 	// An idle client losing its connection must not crash the process; the pool replaces it.
 	client.on('error', (error) => console.error(`latchkey: idle PostgreSQL connection failed: ${error.message}`));
 	return {
@@ -65,15 +79,45 @@ function openPostgres(url: string): PostgresDatabase {
 	};
 }
 
+/** SQL written with `?` placeholders (SQLite's) turned into PostgreSQL's `$1, $2, …`. */
+export function numberedPlaceholders(sql: string): string {
+	let n = 0;
+	return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** Any fixed number: every Latchkey instance asks for the same PostgreSQL advisory lock. */
+const MIGRATION_LOCK = 7_361_425;
+
+/**
+ * Brings the schema up to date. On PostgreSQL several instances may start at once: the first
+ * takes an advisory lock and migrates, the others wait for it, then find nothing left to do.
+ */
 export async function migrateDatabase(database: Database, root = process.cwd()): Promise<void> {
 	const migrationsFolder = resolve(root, MIGRATIONS_DIR[database.dialect]);
-	if (database.dialect === 'sqlite') migrateSqlite(database.db, { migrationsFolder });
-	else await migratePg(database.db, { migrationsFolder });
+	if (database.dialect === 'sqlite') {
+		migrateSqlite(database.db, { migrationsFolder });
+		return;
+	}
+	const lock = await database.client.connect();
+	try {
+		await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+		await migratePg(database.db, { migrationsFolder });
+	} finally {
+		await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+		lock.release();
+	}
+}
+
+/** A cheap round trip, for /healthz. */
+export async function pingDatabase(database: Database): Promise<void> {
+	if (database.dialect === 'sqlite') database.client.prepare('SELECT 1').get();
+	else await database.client.query('SELECT 1');
 }
 
 let current: Database | undefined;
 
 /** This process's database, opened on first use: `vite build` imports this module and must not open it. */
 export function getDatabase(): Database {
-	return (current ??= openDatabase(getConfig().database));
+	const { database, pool } = getConfig();
+	return (current ??= openDatabase(database, pool));
 }

@@ -1,4 +1,4 @@
-import { boolean, index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
 
 // Same tables and columns as schema.sqlite.ts; Better Auth's core models plus what Latchkey adds.
 const timestamp = (name: string) => pgTimestamp(name, { withTimezone: true, mode: 'date' });
@@ -92,3 +92,27 @@ export const securityEvent = pgTable(
 	},
 	(table) => [index('security_event_user_created_idx').on(table.userId, table.createdAt)]
 );
+
+/** Better Auth's own rate-limit counters for /api/auth/* when no Redis is configured. */
+export const rateLimit = pgTable('rate_limit', {
+	id: text('id').primaryKey(),
+	key: text('key').notNull().unique(),
+	count: integer('count').notNull(),
+	lastRequest: bigint('last_request', { mode: 'number' }).notNull()
+});
+
+/** Latchkey's sign-in limits (rate-limit.ts) shared by every instance when no Redis is configured. */
+export const rateLimitWindow = pgTable('rate_limit_window', {
+	key: text('key').primaryKey(),
+	count: integer('count').notNull(),
+	/** Epoch milliseconds at which the window starts over. */
+	resetsAt: bigint('resets_at', { mode: 'number' }).notNull()
+});
+
+/** Leases that let one instance at a time run a periodic job (purge.ts). */
+export const jobLease = pgTable('job_lease', {
+	name: text('name').primaryKey(),
+	holder: text('holder').notNull(),
+	/** Epoch milliseconds after which another instance may take the lease. */
+	expiresAt: bigint('expires_at', { mode: 'number' }).notNull()
+});

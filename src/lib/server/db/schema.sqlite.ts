@@ -92,3 +92,27 @@ export const securityEvent = sqliteTable(
 	},
 	(table) => [index('security_event_user_created_idx').on(table.userId, table.createdAt)]
 );
+
+/** Better Auth's own rate-limit counters for /api/auth/* when no Redis is configured. */
+export const rateLimit = sqliteTable('rate_limit', {
+	id: text('id').primaryKey(),
+	key: text('key').notNull().unique(),
+	count: integer('count').notNull(),
+	lastRequest: integer('last_request').notNull()
+});
+
+/** Latchkey's sign-in limits (rate-limit.ts) shared by every instance when no Redis is configured. */
+export const rateLimitWindow = sqliteTable('rate_limit_window', {
+	key: text('key').primaryKey(),
+	count: integer('count').notNull(),
+	/** Epoch milliseconds at which the window starts over. */
+	resetsAt: integer('resets_at').notNull()
+});
+
+/** Leases that let one instance at a time run a periodic job (purge.ts). */
+export const jobLease = sqliteTable('job_lease', {
+	name: text('name').primaryKey(),
+	holder: text('holder').notNull(),
+	/** Epoch milliseconds after which another instance may take the lease. */
+	expiresAt: integer('expires_at').notNull()
+});

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { numberedPlaceholders, type Database } from './db';
+
+export interface PurgeOptions {
+	/** Rows per DELETE: each statement stays short, so requests never wait long behind it. */
+	batchSize: number;
+	/** Pause between batches, leaving the database to requests. */
+	pauseMs: number;
+	now?: () => number;
+}
+
+export interface PurgeResult {
+	sessions: number;
+	batches: number;
+	/** Expired sign-in codes and finished rate-limit windows removed on the way. */
+	other: number;
+}
+
+/**
+ * Deletes expired sessions in batches. A session past its absolute lifetime is also past its
+ * expiresAt (the validator never slides expiresAt beyond it), so one indexed condition finds both.
+ */
+export async function purgeExpiredSessions(database: Database, options: PurgeOptions): Promise<PurgeResult> {
+	const now = options.now ?? Date.now;
+	let sessions = 0;
+	let batches = 0;
+	for (;;) {
+		const deleted = await run(
+			database,
+			'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < ? LIMIT ?)',
+			[timestamp(database, now()), options.batchSize]
+		);
+		sessions += deleted;
+		batches += 1;
+		if (deleted < options.batchSize) break;
+		await sleep(options.pauseMs);
+	}
+	const at = now();
+	const other =
+		(await run(database, 'DELETE FROM verification WHERE expires_at < ?', [timestamp(database, at)])) +
+		(await run(database, 'DELETE FROM rate_limit_window WHERE resets_at < ?', [at])) +
+		(await run(database, 'DELETE FROM rate_limit WHERE last_request < ?', [at - 24 * 3600 * 1000]));
+	return { sessions, batches, other };
+}
+
+/** SQLite stores timestamps as epoch milliseconds, PostgreSQL as timestamptz. */
+function timestamp(database: Database, ms: number): number | Date {
+	return database.dialect === 'sqlite' ? ms : new Date(ms);
+}
+
+async function run(database: Database, sql: string, values: unknown[]): Promise<number> {
+	if (database.dialect === 'sqlite') return database.client.prepare(sql).run(...values).changes;
+	return (await database.client.query(numberedPlaceholders(sql), values)).rowCount ?? 0;
+}
+
+/**
+ * A lease in the database so that one instance at a time runs a job: taken when free or
+ * expired (a crashed holder cannot block the others for longer than its lease).
+ */
+export async function acquireLease(database: Database, name: string, holder: string, ttlMs: number, now = Date.now()) {
+	const sql = `
+		INSERT INTO job_lease (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE job_lease.expires_at < ? OR job_lease.holder = excluded.holder
+		RETURNING holder`;
+	const values = [name, holder, now + ttlMs, now];
+	const row =
+		database.dialect === 'sqlite'
+			? database.client.prepare<unknown[], { holder: string }>(sql).get(...values)
+			: (await database.client.query<{ holder: string }>(numberedPlaceholders(sql), values)).rows[0];
+	return row?.holder === holder;
+}
+
+export async function releaseLease(database: Database, name: string, holder: string): Promise<void> {
+	await run(database, 'DELETE FROM job_lease WHERE name = ? AND holder = ?', [name, holder]);
+}
+
+const LEASE = 'purge-expired-sessions';
+const LEASE_MS = 10 * 60 * 1000;
+
+/** Runs the purge every `intervalSeconds`, on whichever instance holds the lease; returns a stop function. */
+export function schedulePurge(
+	database: Database,
+	{ intervalSeconds, batchSize }: { intervalSeconds: number; batchSize: number },
+	log: (line: string) => void = (line) => console.log(line)
+): () => void {
+	const holder = randomUUID();
+	const purgeOnce = async () => {
+		if (!(await acquireLease(database, LEASE, holder, LEASE_MS))) return;
+		const started = Date.now();
+		try {
+			const result = await purgeExpiredSessions(database, { batchSize, pauseMs: 20 });
+			log(
+				JSON.stringify({
+					time: new Date().toISOString(),
+					level: 'info',
+					event: 'sessions.purged',
+					...result,
+					ms: Date.now() - started
+				})
+			);
+		} finally {
+			await releaseLease(database, LEASE, holder);
+		}
+	};
+	const timer = setInterval(() => {
+		purgeOnce().catch((error: Error) => console.error(`latchkey: purge failed: ${error.message}`));
+	}, intervalSeconds * 1000);
+	// The purge never keeps the process alive on its own.
+	timer.unref();
+	return () => clearInterval(timer);
+}
