@@ -18,6 +18,18 @@ export default defineConfig({
 					testTimeout: 30_000,
 					hookTimeout: 60_000
 				}
+			},
+			{
+				extends: true,
+				test: {
+					// Production builds on real PostgreSQL and Redis: `npm run test:scale` (after a build).
+					name: 'scale',
+					environment: 'node',
+					include: ['tests/scale/**/*.test.ts'],
+					fileParallelism: false,
+					testTimeout: 120_000,
+					hookTimeout: 120_000
+				}
 			}
 		]
 	}

@@ -86,8 +86,11 @@ export function schedulePurge(
 	log: (line: string) => void = (line) => console.log(line)
 ): () => void {
 	const holder = randomUUID();
+	let running = false;
 	const purgeOnce = async () => {
-		if (!(await acquireLease(database, LEASE, holder, LEASE_MS))) return;
+		// The lease keeps other instances out; this keeps a slow purge from overlapping its own next tick.
+		if (running || !(await acquireLease(database, LEASE, holder, LEASE_MS))) return;
+		running = true;
 		const started = Date.now();
 		try {
 			const result = await purgeExpiredSessions(database, { batchSize, pauseMs: 20 });
@@ -101,6 +104,7 @@ export function schedulePurge(
 				})
 			);
 		} finally {
+			running = false;
 			await releaseLease(database, LEASE, holder);
 		}
 	};
