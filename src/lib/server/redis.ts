@@ -27,3 +27,22 @@ export function createRedis(url: string): Redis {
 	client.on('error', (error: Error) => console.error(`latchkey: redis: ${error.message}`));
 	return client;
 }
+
+/**
+ * The client refuses commands until connected (no offline queue, so requests fail fast when
+ * Redis is down): start-up and the CLI wait for the first connection before using it.
+ */
+export function redisReady(redis: Redis, timeoutMs: number): Promise<void> {
+	if (redis.status === 'ready') return Promise.resolve();
+	return new Promise((resolve, reject) => {
+		const onReady = () => {
+			clearTimeout(timer);
+			resolve();
+		};
+		const timer = setTimeout(() => {
+			redis.off('ready', onReady);
+			reject(new Error(`Redis did not answer within ${timeoutMs / 1000} seconds`));
+		}, timeoutMs);
+		redis.once('ready', onReady);
+	});
+}

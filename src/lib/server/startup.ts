@@ -2,7 +2,7 @@ import { ConfigError, getConfig } from './config';
 import { getDatabase, migrateDatabase } from './db';
 import { redactCredentials } from './db/target';
 import { schedulePurge } from './purge';
-import { getRedis } from './redis';
+import { getRedis, redisReady } from './redis';
 
 /**
  * Runs once before the first request: validates the environment, brings the schema up to
@@ -13,6 +13,8 @@ export async function prepareServer(): Promise<void> {
 	try {
 		const config = getConfig();
 		if (config.autoMigrate) await migrateDatabase(getDatabase());
+		const redis = getRedis();
+		if (redis) await redisReady(redis, 10_000);
 		const stopPurge = config.purge.intervalSeconds
 			? schedulePurge(getDatabase(), {
 					intervalSeconds: config.purge.intervalSeconds,
@@ -50,5 +52,5 @@ function describeDatabase(): string {
 
 function describeFailure(error: unknown): string {
 	const message = error instanceof Error ? error.message : String(error);
-	return `the database could not be prepared (${redactCredentials(message)})`;
+	return `the database or Redis could not be prepared (${redactCredentials(message)})`;
 }

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import { createAuth, type Auth } from '../auth/instance';
+import type { AppConfig } from '../config';
+import { migrateDatabase, openDatabase, type Database } from '../db';
+import { DevOutbox } from '../mail/outbox';
+import { createRedis, redisReady } from '../redis';
+import { createSessionLog, type SessionLog } from '../session-log';
+
+/**
+ * The app's database, Redis and Better Auth instance, built from the configuration alone:
+ * `auth/index.ts` needs SvelteKit's request store, which a command-line process has none of.
+ */
+export interface CliStack {
+	database: Database;
+	auth: Auth;
+	log: SessionLog;
+	/** Closes the pool and Redis, so the process ends by itself once output is written. */
+	close(): Promise<void>;
+}
+
+/** How long to wait for Redis before giving up: the client's own connect timeout, with room for one retry. */
+const REDIS_READY_TIMEOUT_MS = 5000;
+
+export async function openStack(config: AppConfig, writeLogLine: (line: string) => void): Promise<CliStack> {
+	const database = openDatabase(config.database, config.pool);
+	const redis = config.redisUrl ? createRedis(config.redisUrl) : null;
+	const close = async () => {
+		await database.close();
+		if (redis) await closeRedis(redis);
+	};
+	try {
+		if (config.autoMigrate) await migrateDatabase(database);
+		if (redis) await redisReady(redis, REDIS_READY_TIMEOUT_MS);
+	} catch (error) {
+		await close();
+		throw error;
+	}
+	const log = createSessionLog(config.secret, writeLogLine);
+	// The CLI never signs anybody in, so no mail is ever sent; any Mailer satisfies createAuth.
+	const mailer = new DevOutbox();
+	const auth = createAuth({ config, database, mailer, currentRequestEvent: () => undefined, log, redis });
+	return { database, auth, log, close };
+}
+
+/** QUIT when connected; a client still trying to reconnect is simply dropped. */
+async function closeRedis(redis: Redis): Promise<void> {
+	if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+	else redis.disconnect();
+}
