@@ -6,6 +6,7 @@ import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth'
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
+import { safeErrorMessage } from '$lib/server/errors';
 import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
@@ -27,8 +28,19 @@ const clientAddress: Handle = ({ event, resolve }) => {
 	return resolve(event);
 };
 
-/** Better Auth's own endpoints under /api/auth. */
-const authEndpoints: Handle = ({ event, resolve }) => svelteKitHandler({ event, resolve, auth: getAuth(), building });
+/**
+ * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks are served: the pages'
+ * form actions call everything else server-side. The JSON endpoints would hand session tokens
+ * to the browser (sign-in, get-session and list-sessions return them) and would bypass the
+ * per-email limits, the network watch and the security log.
+ */
+const authEndpoints: Handle = ({ event, resolve }) => {
+	const { pathname } = event.url;
+	if (pathname.startsWith('/api/auth/') && !pathname.startsWith('/api/auth/callback/')) {
+		return new Response('Not found', { status: 404, headers: { 'cache-control': 'no-store' } });
+	}
+	return svelteKitHandler({ event, resolve, auth: getAuth(), building });
+};
 
 /** Where every request's session is validated (and slid forward when due): see auth/session.ts. */
 const sessionLocals: Handle = async ({ event, resolve }) => {
@@ -37,7 +49,7 @@ const sessionLocals: Handle = async ({ event, resolve }) => {
 		checked = await getSessionValidator().check(event.request.headers.get('cookie'));
 	} catch (error) {
 		// The session store is unreachable: say so plainly, and never serve the page as signed out.
-		console.error(`latchkey: session check failed: ${(error as Error).message}`);
+		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);
 		return serviceUnavailable();
 	}
 	const { user, session, cookie } = checked;
@@ -87,6 +99,7 @@ function serviceUnavailable(): Response {
 }
 
 export const handleError: HandleServerError = ({ error, status, message }) => {
-	if (status >= 500) console.error('latchkey: unexpected error', error);
+	// The message only: a stack or a query error's parameters could carry a session token.
+	if (status >= 500) console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
 	return { message: status >= 500 ? 'Something went wrong on our side. Please try again.' : message };
 };

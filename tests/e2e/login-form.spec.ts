@@ -12,6 +12,12 @@ test('an address that is not an email is refused with a message, keeping what wa
 	expect(html).toContain('value="not-an-email"');
 });
 
+test('an address Better Auth refuses gets the same clear message, not a 5xx', async ({ request }) => {
+	const response = await request.post('/login?/sendCode', { form: { email: 'a!b@example.c' }, headers: asBrowser });
+	expect(response.status()).toBe(400);
+	expect(await response.text()).toContain('Enter a valid email address');
+});
+
 test('a code that is not six digits is refused before it costs an attempt', async ({ request }) => {
 	const response = await request.post('/login?/verifyCode', {
 		form: { email: 'someone@example.com', code: '12ab' },

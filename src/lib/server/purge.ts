@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberedPlaceholders, type Database } from './db';
+import { safeErrorMessage } from './errors';
 
 export interface PurgeOptions {
 	/** Rows per DELETE: each statement stays short, so requests never wait long behind it. */
@@ -109,7 +110,7 @@ export function schedulePurge(
 		}
 	};
 	const timer = setInterval(() => {
-		purgeOnce().catch((error: Error) => console.error(`latchkey: purge failed: ${error.message}`));
+		purgeOnce().catch((error: unknown) => console.error(`latchkey: purge failed: ${safeErrorMessage(error)}`));
 	}, intervalSeconds * 1000);
 	// The purge never keeps the process alive on its own.
 	timer.unref();

@@ -68,10 +68,12 @@ export interface SecurityLogPage {
 }
 
 export const SECURITY_LOG_PAGE_SIZE = 20;
+const MAX_PAGE = 100_000;
 
 /** One page of a user's events, newest first. */
 export async function listSecurityEvents(database: Database, userId: string, page: number): Promise<SecurityLogPage> {
-	const current = Math.max(1, Math.floor(page) || 1);
+	// Any number a visitor types into ?page= must give a page, not a database error.
+	const current = Number.isSafeInteger(page) && page > 1 ? Math.min(page, MAX_PAGE) : 1;
 	const offset = (current - 1) * SECURITY_LOG_PAGE_SIZE;
 	const { rows, total } =
 		database.dialect === 'sqlite'

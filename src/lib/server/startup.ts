@@ -1,6 +1,7 @@
 import { ConfigError, getConfig } from './config';
 import { getDatabase, migrateDatabase } from './db';
 import { redactCredentials } from './db/target';
+import { safeErrorMessage } from './errors';
 import { schedulePurge } from './purge';
 import { getRedis, redisReady } from './redis';
 
@@ -51,6 +52,6 @@ function describeDatabase(): string {
 }
 
 function describeFailure(error: unknown): string {
-	const message = error instanceof Error ? error.message : String(error);
+	const message = safeErrorMessage(error);
 	return `the database or Redis could not be prepared (${redactCredentials(message)})`;
 }

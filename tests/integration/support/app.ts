@@ -131,7 +131,7 @@ export function sessionCookieFrom(response: Response): string {
 export async function signIn(
 	app: TestApp,
 	email: string,
-	options: { visitor?: Visitor; rememberMe?: boolean } = {}
+	options: { visitor?: Visitor; rememberMe?: boolean; cookie?: string } = {}
 ): Promise<Response> {
 	const visitor = options.visitor ?? newVisitor();
 	const send = await app.auth.handler(
@@ -140,5 +140,5 @@ export async function signIn(
 	if (send.status !== 200) throw new Error(`sending the code failed with ${send.status}`);
 	const code = app.outbox.list()[0]!.code!;
 	const body = { email, otp: code, ...(options.rememberMe === undefined ? {} : { rememberMe: options.rememberMe }) };
-	return app.auth.handler(authRequest(app, '/sign-in/email-otp', visitor, { body }));
+	return app.auth.handler(authRequest(app, '/sign-in/email-otp', visitor, { body, cookie: options.cookie }));
 }

@@ -9,10 +9,12 @@ import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Database } from '../db';
+import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
+import { sessionCookieName, verifiedSessionToken } from './session-cookie';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
@@ -95,6 +97,7 @@ export function createAuth({
 							userAgent: created.userAgent,
 							detail: { method: signInMethod(context) }
 						});
+						if (context) await endReplacedSession(context, created.token, config);
 					}
 				}
 			}
@@ -118,6 +121,10 @@ export function createAuth({
 			ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] }
 		},
 		telemetry: { enabled: false },
+		// Better Auth logs failed queries with their parameters (session tokens among them).
+		logger: {
+			log: (level, message, ...details) => console[level](`[Better Auth] ${message}`, ...details.map(safeLogDetail))
+		},
 		plugins: [
 			emailOTP({
 				otpLength: OTP_LENGTH,
@@ -177,6 +184,34 @@ async function rememberMeCarriedThroughOAuth(): Promise<boolean> {
 	} catch {
 		return false;
 	}
+}
+
+/** Errors by their safe message; objects without their token fields. */
+function safeLogDetail(detail: unknown): unknown {
+	if (detail instanceof Error) return safeErrorMessage(detail);
+	if (!detail || typeof detail !== 'object') return detail;
+	return Object.fromEntries(
+		Object.entries(detail)
+			.filter(([key]) => !/token|secret|password/i.test(key))
+			.map(([key, value]) => [key, value instanceof Error ? safeErrorMessage(value) : value])
+	);
+}
+
+/** The part of Better Auth's endpoint context a session hook uses. */
+interface SignInContext {
+	headers?: Headers;
+	request?: Request;
+	context: { internalAdapter: { deleteSession(token: string): Promise<unknown> } };
+}
+
+/**
+ * Every sign-in (code, OAuth callback, re-authentication) replaces the session the browser
+ * came with: that token stops working, so a planted or stolen older cookie is worth nothing.
+ */
+async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig) {
+	const cookieHeader = context.headers?.get('cookie') ?? context.request?.headers.get('cookie') ?? null;
+	const previous = verifiedSessionToken(cookieHeader, sessionCookieName(config.cookies), config.secret);
+	if (previous && previous !== newToken) await context.context.internalAdapter.deleteSession(previous);
 }
 
 /** The re-authentication step (routes/(auth)/reauth) signs in again with this flag. */

@@ -38,8 +38,11 @@ export function createNetworkWatch({ store, endSession, database, log, revokeOnC
 		if (network === networkOf(session.ipAddress) || reported.includes(network)) return 'known';
 
 		const next = [...reported, network].slice(-MAX_KNOWN_NETWORKS).join(',');
-		// Another request from the same new network got there first: it reports, this one does not.
-		if (!(await store.recordNetworks(session.id, next, session.knownNetworks ?? ''))) return 'known';
+		if (!(await store.recordNetworks(session.id, next, session.knownNetworks ?? ''))) {
+			// A concurrent request changed the row first: it reports the change (and, when told to,
+			// ends the session) — this one must not be served on a session that is being ended.
+			return revokeOnChange ? 'revoked' : 'known';
+		}
 		await recordSecurityEvent(database, {
 			userId: session.userId,
 			sessionId: session.id,

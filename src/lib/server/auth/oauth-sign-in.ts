@@ -1,4 +1,5 @@
 import type { RequestEvent } from '@sveltejs/kit';
+import { safeErrorMessage } from '../errors';
 import type { Auth } from './instance';
 import type { SignInRefusal } from './otp-sign-in';
 import type { ProviderButton } from './providers';
@@ -37,7 +38,7 @@ export async function startOAuthSignIn(
 		if (!url) throw new Error('no authorization URL');
 		return { url };
 	} catch (error) {
-		console.error(`latchkey: could not start sign-in with ${provider}: ${(error as Error).message}`);
+		console.error(`latchkey: could not start sign-in with ${provider}: ${safeErrorMessage(error)}`);
 		// Not a 5xx: the fault is the provider's, and the visitor gets a page with a way forward.
 		return {
 			status: 400,

@@ -1,6 +1,14 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
-import { consumeAll, type RateLimiter, type RateLimitVerdict, type SignInLimits } from '../rate-limit';
+import {
+	consumeAll,
+	type RateLimiter,
+	type RateLimitRule,
+	type RateLimitVerdict,
+	type SignInLimits
+} from '../rate-limit';
+import { safeErrorMessage } from '../errors';
+import { networkOf } from '../ip-network';
 import type { Auth } from './instance';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -12,6 +20,8 @@ export interface SignInRefusal {
 const CODE_PATTERN = /^\d{6}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_EMAIL_LENGTH = 254;
+
+const INVALID_EMAIL: SignInRefusal = { status: 400, message: 'Enter a valid email address, like name@example.com.' };
 
 const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
 	INVALID_OTP: {
@@ -43,16 +53,17 @@ export async function sendSignInCode(
 	event: RequestEvent,
 	email: string
 ): Promise<SignInRefusal | null> {
-	const verdict = await consumeAll(limiter, [
+	const refusal = await withinLimits(limiter, 'codes sent', [
 		[limits.sendCodePerEmail, email],
-		[limits.sendCodePerAddress, event.getClientAddress()]
+		[limits.sendCodePerAddress, networkOf(event.getClientAddress())]
 	]);
-	if (!verdict.allowed) return tooManyRequests(verdict, 'codes sent');
+	if (refusal) return refusal;
 	try {
 		await auth.api.sendVerificationOTP({ body: { email, type: 'sign-in' }, headers: event.request.headers });
 		return null;
 	} catch (error) {
-		console.error(`latchkey: could not send a sign-in code: ${(error as Error).message}`);
+		if (isAPIError(error) && error.body?.code === 'INVALID_EMAIL') return INVALID_EMAIL;
+		console.error(`latchkey: could not send a sign-in code: ${safeErrorMessage(error)}`);
 		return { status: 503, message: 'We could not send the code just now. Please try again in a minute.' };
 	}
 }
@@ -72,11 +83,11 @@ export async function verifySignInCode(
 	event: RequestEvent,
 	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
-	const verdict = await consumeAll(limiter, [
+	const refusal = await withinLimits(limiter, 'attempts', [
 		[limits.verifyCodePerEmail, email],
-		[limits.verifyCodePerAddress, event.getClientAddress()]
+		[limits.verifyCodePerAddress, networkOf(event.getClientAddress())]
 	]);
-	if (!verdict.allowed) return tooManyRequests(verdict, 'attempts');
+	if (refusal) return refusal;
 	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
 	try {
 		await auth.api.signInEmailOTP({
@@ -88,16 +99,27 @@ export async function verifySignInCode(
 		if (refusal) return refusal;
 		throw error;
 	}
-	await endPreviousSession(auth, event);
 	return null;
 }
 
-/** A new sign-in replaces whatever session this browser had, so an old or planted token stops working. */
-async function endPreviousSession(auth: Auth, event: RequestEvent): Promise<void> {
-	const previous = event.locals.session;
-	if (!previous) return;
-	const context = await auth.$context;
-	await context.internalAdapter.deleteSession(previous.token);
+/**
+ * Counts the attempt against every limit (per email, per client network: a whole IPv6 /64
+ * counts as one client). Counters that cannot be reached refuse, rather than let attempts
+ * through uncounted.
+ */
+async function withinLimits(
+	limiter: RateLimiter,
+	what: string,
+	checks: Array<[RateLimitRule, string]>
+): Promise<SignInRefusal | null> {
+	let verdict: RateLimitVerdict;
+	try {
+		verdict = await consumeAll(limiter, checks);
+	} catch (error) {
+		console.error(`latchkey: rate limit counters unavailable: ${safeErrorMessage(error)}`);
+		return { status: 503, message: 'Sign-in is briefly unavailable. Please try again in a minute.' };
+	}
+	return verdict.allowed ? null : tooManyRequests(verdict, what);
 }
 
 function tooManyRequests(verdict: RateLimitVerdict, what: string): SignInRefusal {

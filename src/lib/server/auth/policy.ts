@@ -42,6 +42,8 @@ export interface SessionSettings {
 	rememberMeOffered: boolean;
 }
 
+const MAX_DURATION_SECONDS = 400 * DAY;
+
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: MINUTE, h: HOUR, d: DAY };
 
 /** `3600`, `45s`, `15m`, `1h`, `30d` → seconds. */

@@ -1,3 +1,4 @@
+import { safeErrorMessage } from '../errors';
 import { ConfigError, loadConfig, type Env } from '../config';
 import { redactCredentials } from '../db/target';
 import { runCommand, type DatabaseCommand } from './commands';
@@ -23,5 +24,5 @@ export async function runDatabaseCommand(command: DatabaseCommand, env: Env, out
 
 /** Driver errors may quote a connection URL: never print its password. */
 function describeFailure(error: unknown): string {
-	return redactCredentials(error instanceof Error ? error.message : String(error));
+	return redactCredentials(safeErrorMessage(error));
 }

@@ -29,8 +29,8 @@ export const actions: Actions = {
 		const refusal = await verifySignInCode(getSignInService(), event, {
 			email: user.email,
 			code: field('code').trim(),
-			// The new session keeps the kind of the one it replaces.
-			rememberMe: session.policy === 'remember-me',
+			// The new session keeps the kind of the one it replaces: a browser-session cookie stays one.
+			rememberMe: session.persistent && session.policy === 'remember-me',
 			reauthenticate: true
 		});
 		if (refusal) return fail(refusal.status, { message: refusal.message, codeSent: true });
