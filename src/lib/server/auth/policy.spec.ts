@@ -72,8 +72,8 @@ describe('parseDuration', () => {
 		expect(() => parseDuration('SESSION_EXPIRES_IN', '9'.repeat(400))).toThrow('SESSION_EXPIRES_IN="');
 	});
 
-	it('accepts the largest safe number of seconds', () => {
-		expect(parseDuration('X', String(Number.MAX_SAFE_INTEGER))).toBe(Number.MAX_SAFE_INTEGER);
+	it('refuses the largest safe number of seconds: no session or cookie may last beyond 400 days', () => {
+		expect(() => parseDuration('X', String(Number.MAX_SAFE_INTEGER))).toThrow('longer than 400 days');
 	});
 });
 
@@ -243,5 +243,15 @@ describe('policyForSignIn', () => {
 	it('gives the app policy and a persistent cookie when not offered, whatever was requested', () => {
 		expect(policyForSignIn(notOffered, true)).toEqual({ policy: appPolicy, persistent: true });
 		expect(policyForSignIn(notOffered, false)).toEqual({ policy: appPolicy, persistent: true });
+	});
+});
+
+describe('durations longer than a cookie may live', () => {
+	it('are refused with the variable named', () => {
+		expect(parseDuration('SESSION_EXPIRES_IN', '400d')).toBe(400 * 86_400);
+		expect(() => parseDuration('SESSION_EXPIRES_IN', '401d')).toThrow(
+			'SESSION_EXPIRES_IN="401d" is longer than 400 days'
+		);
+		expect(() => parseDuration('SESSION_EXPIRES_IN', '25000d')).toThrow('longer than 400 days');
 	});
 });

@@ -55,6 +55,8 @@ export function parseDuration(name: string, raw: string): number {
 			`${name}="${raw}" is not a duration; use seconds (3600) or a number with s, m, h or d (15m, 1h, 30d)`
 		);
 	}
+	// Browsers cap a cookie's Max-Age at 400 days; nothing here needs longer.
+	if (seconds > MAX_DURATION_SECONDS) throw new Error(`${name}="${raw}" is longer than 400 days`);
 	return seconds;
 }
 
