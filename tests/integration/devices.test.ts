@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
 	deleteAccount,
 	listDevices,
@@ -11,8 +11,9 @@ import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
 import { createSessionStore } from '../../src/lib/server/auth/session-store';
 import { listSecurityEvents, SECURITY_LOG_PAGE_SIZE } from '../../src/lib/server/security-log';
-import { newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp, type Visitor } from './support/app';
-import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { newVisitor, sessionCookieFrom, signIn, type Visitor } from './support/app';
+import { DIALECTS } from './support/databases';
+import { useScratchApp } from './support/suite';
 import { sessionRows } from './support/rows';
 
 const CHROME_MAC =
@@ -21,19 +22,8 @@ const SAFARI_IPHONE =
 	'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
-	let scratch: ScratchDatabase;
-	let app: TestApp;
 	let people = 0;
-
-	beforeAll(async () => {
-		scratch = await createScratchDatabase(dialect);
-		app = await startTestApp(scratch.target);
-	});
-
-	afterAll(async () => {
-		await app?.database.close();
-		await scratch?.drop();
-	});
+	const suite = useScratchApp(dialect);
 
 	interface Device {
 		cookie: string;
@@ -44,8 +34,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	/** Signs `email` in from a new browser and returns it as the actor the pages would build. */
 	async function signInDevice(email: string, userAgent = CHROME_MAC): Promise<Device> {
 		const visitor = { ...newVisitor(), userAgent };
-		const cookie = sessionCookieFrom(await signIn(app, email, { visitor }));
-		const { user, session } = await app.validator.check(cookie);
+		const cookie = sessionCookieFrom(await signIn(suite.app, email, { visitor }));
+		const { user, session } = await suite.app.validator.check(cookie);
 		const actor = { userId: user!.id, sessionId: session!.id, ipAddress: visitor.address, userAgent };
 		return { cookie, actor, visitor };
 	}
@@ -61,15 +51,15 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		return { laptop, phone, tablet, stranger };
 	}
 
-	const signedIn = async (device: Device) => (await app.validator.check(device.cookie)).session !== null;
+	const signedIn = async (device: Device) => (await suite.app.validator.check(device.cookie)).session !== null;
 
 	async function eventTypes(userId: string): Promise<string[]> {
-		return (await listSecurityEvents(app.database, userId, 1)).events.map((event) => event.type);
+		return (await listSecurityEvents(suite.app.database, userId, 1)).events.map((event) => event.type);
 	}
 
 	it('lists the active sessions of one user, newest activity first, with the current one marked', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		const devices = await listDevices(app.control, phone.actor);
+		const devices = await listDevices(suite.app.control, phone.actor);
 		expect(devices.map((device) => device.id).sort()).toEqual(
 			[laptop.actor.sessionId, phone.actor.sessionId, tablet.actor.sessionId].sort()
 		);
@@ -88,35 +78,35 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('revokes one of the user’s own sessions, and nobody else’s whatever id is posted', async () => {
 		const { laptop, phone, stranger } = await household();
-		expect(await revokeDevice(app.control, laptop.actor, stranger.actor.sessionId)).toBeNull();
-		expect(await revokeDevice(app.control, laptop.actor, 'no-such-session')).toBeNull();
+		expect(await revokeDevice(suite.app.control, laptop.actor, stranger.actor.sessionId)).toBeNull();
+		expect(await revokeDevice(suite.app.control, laptop.actor, 'no-such-session')).toBeNull();
 		expect(await signedIn(stranger)).toBe(true);
 
-		const revoked = await revokeDevice(app.control, laptop.actor, phone.actor.sessionId);
+		const revoked = await revokeDevice(suite.app.control, laptop.actor, phone.actor.sessionId);
 		expect(revoked?.description).toBe('Safari on iPhone');
 		expect(await signedIn(phone)).toBe(false);
 		expect(await signedIn(laptop)).toBe(true);
 		expect(await eventTypes(laptop.actor.userId)).toContain('SESSION_REVOKED');
-		expect(app.logLines.some((line) => line.includes('"event":"session.revoked"'))).toBe(true);
+		expect(suite.app.logLines.some((line) => line.includes('"event":"session.revoked"'))).toBe(true);
 	});
 
 	it('signs out the other devices and keeps this one', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		expect(await signOutOtherDevices(app.control, laptop.actor)).toBe(2);
+		expect(await signOutOtherDevices(suite.app.control, laptop.actor)).toBe(2);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([true, false, false]);
 		expect(await signedIn(stranger)).toBe(true);
-		const [latest] = (await listSecurityEvents(app.database, laptop.actor.userId, 1)).events;
+		const [latest] = (await listSecurityEvents(suite.app.database, laptop.actor.userId, 1)).events;
 		expect(latest).toMatchObject({ type: 'SIGNED_OUT_OTHERS', detail: { sessions: 2 } });
 	});
 
 	it('signs out everywhere: every session of this user, no one else’s', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		const strangerRowsBefore = (await sessionRows(app.database)).filter(
+		const strangerRowsBefore = (await sessionRows(suite.app.database)).filter(
 			(row) => row.userId === stranger.actor.userId
 		).length;
-		expect(await signOutEverywhere(app.control, phone.actor)).toBe(3);
+		expect(await signOutEverywhere(suite.app.control, phone.actor)).toBe(3);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([false, false, false]);
-		const rows = await sessionRows(app.database);
+		const rows = await sessionRows(suite.app.database);
 		expect(rows.filter((row) => row.userId === phone.actor.userId)).toHaveLength(0);
 		expect(rows.filter((row) => row.userId === stranger.actor.userId)).toHaveLength(strangerRowsBefore);
 		expect(await eventTypes(phone.actor.userId)).toContain('SIGNED_OUT_EVERYWHERE');
@@ -124,11 +114,11 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('deletes an account with all its sessions and keeps the event without the email', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		await deleteAccount(app.control, laptop.actor);
+		await deleteAccount(suite.app.control, laptop.actor);
 		const stillIn = [laptop, phone, tablet, stranger].map(signedIn);
 		expect(await Promise.all(stillIn)).toEqual([false, false, false, true]);
-		expect((await sessionRows(app.database)).some((row) => row.userId === laptop.actor.userId)).toBe(false);
-		const { events } = await listSecurityEvents(app.database, laptop.actor.userId, 1);
+		expect((await sessionRows(suite.app.database)).some((row) => row.userId === laptop.actor.userId)).toBe(false);
+		const { events } = await listSecurityEvents(suite.app.database, laptop.actor.userId, 1);
 		expect(events[0]).toMatchObject({ type: 'ACCOUNT_DELETED', detail: { sessions: 3 } });
 		expect(JSON.stringify(events)).not.toContain('@example.com');
 	});
@@ -138,8 +128,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const devices: Device[] = [];
 		for (let i = 0; i < SECURITY_LOG_PAGE_SIZE + 3; i++) devices.push(await signInDevice(email));
 		const userId = devices[0]!.actor.userId;
-		const first = await listSecurityEvents(app.database, userId, 1);
-		const second = await listSecurityEvents(app.database, userId, 2);
+		const first = await listSecurityEvents(suite.app.database, userId, 1);
+		const second = await listSecurityEvents(suite.app.database, userId, 2);
 		expect(first).toMatchObject({ page: 1, pages: 2, total: SECURITY_LOG_PAGE_SIZE + 3 });
 		expect(first.events).toHaveLength(SECURITY_LOG_PAGE_SIZE);
 		expect(second.events).toHaveLength(3);
@@ -155,16 +145,16 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('reports each new network once per session, compares IPv6 by /64, and revokes when told to', async () => {
 		const device = await signInDevice(`roamer-${dialect}@example.com`);
-		const store = createSessionStore(app.database);
+		const store = createSessionStore(suite.app.database);
 		const watch = createNetworkWatch({
 			store,
-			endSession: endSessionWith(app.auth),
-			database: app.database,
-			log: app.log,
+			endSession: endSessionWith(suite.app.auth),
+			database: suite.app.database,
+			log: suite.app.log,
 			revokeOnChange: false
 		});
 		const requestFrom = async (address: string) => {
-			const { session } = await app.validator.check(device.cookie);
+			const { session } = await suite.app.validator.check(device.cookie);
 			return watch(session!, address, CHROME_MAC);
 		};
 		expect(await requestFrom(device.visitor.address)).toBe('known');
@@ -173,7 +163,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		expect(await requestFrom('2001:db8:7:8::1')).toBe('reported');
 		expect(await requestFrom('2001:db8:7:8:ffff::2')).toBe('known');
 		expect(await requestFrom('198.51.100.21')).toBe('reported');
-		const changes = (await listSecurityEvents(app.database, device.actor.userId, 1)).events.filter(
+		const changes = (await listSecurityEvents(suite.app.database, device.actor.userId, 1)).events.filter(
 			(event) => event.type === 'SUSPICIOUS_IP_CHANGE'
 		);
 		expect(changes.map((event) => event.ipAddress)).toEqual(['198.51.100.21', '2001:db8:7:8::1', '198.51.100.20']);
@@ -182,12 +172,12 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const strict = await signInDevice(`strict-${dialect}@example.com`);
 		const revoking = createNetworkWatch({
 			store,
-			endSession: endSessionWith(app.auth),
-			database: app.database,
-			log: app.log,
+			endSession: endSessionWith(suite.app.auth),
+			database: suite.app.database,
+			log: suite.app.log,
 			revokeOnChange: true
 		});
-		const { session } = await app.validator.check(strict.cookie);
+		const { session } = await suite.app.validator.check(strict.cookie);
 		expect(await revoking(session!, '192.0.2.99', CHROME_MAC)).toBe('revoked');
 		expect(await signedIn(strict)).toBe(false);
 	});
@@ -195,16 +185,16 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	it('reports a new network once when many requests arrive from it at the same moment', async () => {
 		const device = await signInDevice(`burst-${dialect}@example.com`);
 		const watch = createNetworkWatch({
-			store: createSessionStore(app.database),
-			endSession: endSessionWith(app.auth),
-			database: app.database,
-			log: app.log,
+			store: createSessionStore(suite.app.database),
+			endSession: endSessionWith(suite.app.auth),
+			database: suite.app.database,
+			log: suite.app.log,
 			revokeOnChange: false
 		});
-		const { session } = await app.validator.check(device.cookie);
+		const { session } = await suite.app.validator.check(device.cookie);
 		const verdicts = await Promise.all(Array.from({ length: 20 }, () => watch({ ...session! }, '198.51.100.77', null)));
 		expect(verdicts.filter((verdict) => verdict === 'reported')).toHaveLength(1);
-		const changes = (await listSecurityEvents(app.database, device.actor.userId, 1)).events.filter(
+		const changes = (await listSecurityEvents(suite.app.database, device.actor.userId, 1)).events.filter(
 			(event) => event.type === 'SUSPICIOUS_IP_CHANGE'
 		);
 		expect(changes).toHaveLength(1);
@@ -212,11 +202,11 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('names sessions in the log by a salted hash, never by id or token', async () => {
 		const device = await signInDevice(`logged-${dialect}@example.com`);
-		const rows = await sessionRows(app.database);
+		const rows = await sessionRows(suite.app.database);
 		const row = rows.find((candidate) => candidate.id === device.actor.sessionId)!;
-		const lines = app.logLines.filter((line) => line.includes(device.actor.userId));
+		const lines = suite.app.logLines.filter((line) => line.includes(device.actor.userId));
 		expect(lines.length).toBeGreaterThan(0);
-		for (const line of app.logLines) {
+		for (const line of suite.app.logLines) {
 			expect(line).not.toContain(row.id);
 			expect(line).not.toContain(row.token);
 		}

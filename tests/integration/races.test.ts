@@ -1,46 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signOutEverywhere } from '../../src/lib/server/auth/devices';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
-import { createSessionValidator } from '../../src/lib/server/auth/session';
-import { createSessionStore } from '../../src/lib/server/auth/session-store';
-import { newVisitor, sessionCookieFrom, signIn, startTestApp, TestClock, type TestApp } from './support/app';
-import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { countingValidator, newVisitor, sessionCookieFrom, signIn, TestClock } from './support/app';
+import { DIALECTS } from './support/databases';
+import { useScratchApp } from './support/suite';
 import { sessionRows } from './support/rows';
 
 const DAY = 24 * 3600;
 
 describe.each(DIALECTS)('concurrency on %s', (dialect) => {
-	let scratch: ScratchDatabase;
-	let app: TestApp;
 	const clock = new TestClock();
-
-	beforeAll(async () => {
-		scratch = await createScratchDatabase(dialect);
-		app = await startTestApp(scratch.target, { clock });
-	});
-
-	afterAll(async () => {
-		await app?.database.close();
-		await scratch?.drop();
-	});
+	const suite = useScratchApp(dialect, { clock });
 
 	it('100 requests with the same cookie when a refresh is due: all succeed, one write, one consistent row', async () => {
-		const cookie = sessionCookieFrom(await signIn(app, `race-${dialect}@example.com`));
-		const store = createSessionStore(app.database);
-		const extend = vi.fn(store.extend);
-		const validator = createSessionValidator({
-			store: { ...store, extend },
-			endSession: endSessionWith(app.auth),
-			log: app.log,
-			secret: app.config.secret,
-			cookies: app.config.cookies,
-			clock: clock.now
-		});
+		const cookie = sessionCookieFrom(await signIn(suite.app, `race-${dialect}@example.com`));
+		const { validator, extend } = countingValidator(suite.app, clock);
 		clock.advance(DAY);
 
 		const results = await Promise.all(Array.from({ length: 100 }, () => validator.check(cookie)));
 		const writes = await Promise.all(extend.mock.results.map((result) => result.value as Promise<boolean>));
-		const rows = (await sessionRows(app.database)).filter((row) => row.id === results[0]!.session?.id);
+		const rows = (await sessionRows(suite.app.database)).filter((row) => row.id === results[0]!.session?.id);
 		const maxAges = new Set(results.map((result) => (result.cookie?.kind === 'reissue' ? result.cookie.maxAge : null)));
 		console.log(
 			`refresh race on ${dialect}: ${results.filter((result) => result.session).length}/100 signed in, ${writes.filter(Boolean).length} of ${writes.length} UPDATEs wrote`
@@ -55,9 +33,9 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 
 	it('after sign out everywhere commits, no request of the other device is served signed in', async () => {
 		const email = `everywhere-race-${dialect}@example.com`;
-		const mine = sessionCookieFrom(await signIn(app, email, { visitor: newVisitor() }));
-		const theirs = sessionCookieFrom(await signIn(app, email, { visitor: newVisitor() }));
-		const me = await app.validator.check(mine);
+		const mine = sessionCookieFrom(await signIn(suite.app, email, { visitor: newVisitor() }));
+		const theirs = sessionCookieFrom(await signIn(suite.app, email, { visitor: newVisitor() }));
+		const me = await suite.app.validator.check(mine);
 
 		let stop = false;
 		const servedAfterCommit: boolean[] = [];
@@ -65,13 +43,13 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 		const otherDevice = (async () => {
 			while (!stop) {
 				const checkStartedAfterCommit = committed;
-				const { session } = await app.validator.check(theirs);
+				const { session } = await suite.app.validator.check(theirs);
 				if (checkStartedAfterCommit) servedAfterCommit.push(session !== null);
 				// SQLite answers synchronously: let timers and the other side run between requests.
 				await new Promise((resolve) => setImmediate(resolve));
 			}
 		})();
-		await signOutEverywhere(app.control, {
+		await signOutEverywhere(suite.app.control, {
 			userId: me.user!.id,
 			sessionId: me.session!.id,
 			ipAddress: null,
@@ -85,33 +63,22 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 			`sign out everywhere race on ${dialect}: ${servedAfterCommit.length} requests after commit, ${servedAfterCommit.filter(Boolean).length} signed in`
 		);
 		expect(servedAfterCommit.filter(Boolean)).toEqual([]);
-		expect((await app.validator.check(mine)).session).toBeNull();
+		expect((await suite.app.validator.check(mine)).session).toBeNull();
 	});
 });
 
 describe.each(DIALECTS)('session fixation on %s', (dialect) => {
-	let scratch: ScratchDatabase;
-	let app: TestApp;
-
-	beforeAll(async () => {
-		scratch = await createScratchDatabase(dialect);
-		app = await startTestApp(scratch.target);
-	});
-
-	afterAll(async () => {
-		await app?.database.close();
-		await scratch?.drop();
-	});
+	const suite = useScratchApp(dialect);
 
 	it('a new sign-in ends the session the browser came with, its own or a planted one', async () => {
-		const planted = sessionCookieFrom(await signIn(app, `attacker-${dialect}@example.com`));
-		const first = sessionCookieFrom(await signIn(app, `victim-${dialect}@example.com`, { cookie: planted }));
+		const planted = sessionCookieFrom(await signIn(suite.app, `attacker-${dialect}@example.com`));
+		const first = sessionCookieFrom(await signIn(suite.app, `victim-${dialect}@example.com`, { cookie: planted }));
 		expect(first).not.toBe(planted);
-		expect((await app.validator.check(planted)).session).toBeNull();
+		expect((await suite.app.validator.check(planted)).session).toBeNull();
 
-		const second = sessionCookieFrom(await signIn(app, `victim-${dialect}@example.com`, { cookie: first }));
+		const second = sessionCookieFrom(await signIn(suite.app, `victim-${dialect}@example.com`, { cookie: first }));
 		expect(second).not.toBe(first);
-		expect((await app.validator.check(first)).session).toBeNull();
-		expect((await app.validator.check(second)).user?.email).toBe(`victim-${dialect}@example.com`);
+		expect((await suite.app.validator.check(first)).session).toBeNull();
+		expect((await suite.app.validator.check(second)).user?.email).toBe(`victim-${dialect}@example.com`);
 	});
 });

@@ -1,9 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
-import { createSessionValidator } from '../../src/lib/server/auth/session';
-import { createSessionStore } from '../../src/lib/server/auth/session-store';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
-import { sessionCookieFrom, sessionSetCookie, signIn, startTestApp, TestClock, type TestApp } from './support/app';
+import {
+	countingValidator,
+	sessionCookieFrom,
+	sessionSetCookie,
+	signIn,
+	startTestApp,
+	TestClock,
+	type TestApp
+} from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
 import { sessionRows } from './support/rows';
 
@@ -54,21 +59,6 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 		const app = await startTestApp(scratch.target, { env, clock, database: apps[0]?.database });
 		apps.push(app);
 		return app;
-	}
-
-	/** A validator over the app's database whose writes are counted. */
-	function countingValidator(app: TestApp, clock: TestClock) {
-		const store = createSessionStore(app.database);
-		const extend = vi.fn(store.extend);
-		const validator = createSessionValidator({
-			store: { ...store, extend },
-			endSession: endSessionWith(app.auth),
-			log: app.log,
-			secret: app.config.secret,
-			cookies: app.config.cookies,
-			clock: clock.now
-		});
-		return { validator, extend };
 	}
 
 	async function rowOf(sessionId: string) {

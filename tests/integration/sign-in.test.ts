@@ -1,55 +1,45 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../src/lib/server/db';
-import { authRequest, newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
-import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { authRequest, newVisitor, sessionCookieFrom, signIn } from './support/app';
+import { DIALECTS } from './support/databases';
+import { useScratchApp } from './support/suite';
 import { sessionRows, tableNames } from './support/rows';
 
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 
 describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
-	let scratch: ScratchDatabase;
-	let app: TestApp;
+	const suite = useScratchApp(dialect);
 
-	beforeAll(async () => {
-		scratch = await createScratchDatabase(dialect);
-		app = await startTestApp(scratch.target);
-	});
-
-	afterAll(async () => {
-		await app?.database.close();
-		await scratch?.drop();
-	});
-
-	const validate = (cookie: string) => app.validator.check(cookie);
+	const validate = (cookie: string) => suite.app.validator.check(cookie);
 
 	it('migrates an empty database to every table, and a second run changes nothing', async () => {
-		expect(await tableNames(app.database)).toEqual(
+		expect(await tableNames(suite.app.database)).toEqual(
 			expect.arrayContaining(['user', 'session', 'account', 'verification'])
 		);
-		await expect(migrateDatabase(app.database)).resolves.toBeUndefined();
+		await expect(migrateDatabase(suite.app.database)).resolves.toBeUndefined();
 	});
 
 	it('sends a code, signs in, validates the cookie and signs out', async () => {
 		const laptop = newVisitor();
-		const send = await app.auth.handler(
-			authRequest(app, '/email-otp/send-verification-otp', laptop, {
+		const send = await suite.app.auth.handler(
+			authRequest(suite.app, '/email-otp/send-verification-otp', laptop, {
 				body: { email: 'Ada@Example.com', type: 'sign-in' }
 			})
 		);
 		expect(send.status).toBe(200);
-		const [mail] = app.outbox.list();
+		const [mail] = suite.app.outbox.list();
 		expect(mail?.to).toBe('ada@example.com');
 		expect(mail?.code).toMatch(/^\d{6}$/);
 		expect(mail?.text).toContain(mail!.code!);
 
-		const signedIn = await app.auth.handler(
-			authRequest(app, '/sign-in/email-otp', laptop, { body: { email: 'ada@example.com', otp: mail!.code } })
+		const signedIn = await suite.app.auth.handler(
+			authRequest(suite.app, '/sign-in/email-otp', laptop, { body: { email: 'ada@example.com', otp: mail!.code } })
 		);
 		expect(signedIn.status).toBe(200);
 		const cookie = sessionCookieFrom(signedIn);
 
-		const rows = await sessionRows(app.database);
+		const rows = await sessionRows(suite.app.database);
 		expect(rows).toHaveLength(1);
 		const row = rows[0]!;
 		expect(row.userId).toBeTruthy();
@@ -64,33 +54,33 @@ describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
 		expect(validated.user?.email).toBe('ada@example.com');
 		expect(validated.session?.id).toBe(row.id);
 
-		const signOut = await app.auth.handler(authRequest(app, '/sign-out', laptop, { cookie, body: {} }));
+		const signOut = await suite.app.auth.handler(authRequest(suite.app, '/sign-out', laptop, { cookie, body: {} }));
 		expect(signOut.status).toBe(200);
-		expect(await sessionRows(app.database)).toHaveLength(0);
+		expect(await sessionRows(suite.app.database)).toHaveLength(0);
 		expect((await validate(cookie)).session).toBeNull();
 	});
 
 	it('kills a code after three wrong tries', async () => {
-		await app.auth.handler(
-			authRequest(app, '/email-otp/send-verification-otp', newVisitor(), {
+		await suite.app.auth.handler(
+			authRequest(suite.app, '/email-otp/send-verification-otp', newVisitor(), {
 				body: { email: 'grace@example.com', type: 'sign-in' }
 			})
 		);
-		const code = app.outbox.list()[0]!.code!;
+		const code = suite.app.outbox.list()[0]!.code!;
 		const wrong = code === '000000' ? '111111' : '000000';
 		const statuses: number[] = [];
 		for (const otp of [wrong, wrong, wrong, code]) {
-			const response = await app.auth.handler(
-				authRequest(app, '/sign-in/email-otp', newVisitor(), { body: { email: 'grace@example.com', otp } })
+			const response = await suite.app.auth.handler(
+				authRequest(suite.app, '/sign-in/email-otp', newVisitor(), { body: { email: 'grace@example.com', otp } })
 			);
 			statuses.push(response.status);
 		}
 		expect(statuses).toEqual([400, 400, 400, 403]);
-		expect(await sessionRows(app.database)).toHaveLength(0);
+		expect(await sessionRows(suite.app.database)).toHaveLength(0);
 	});
 
 	it('refuses a cookie signed with another secret', async () => {
-		const cookie = sessionCookieFrom(await signIn(app, 'linus@example.com'));
+		const cookie = sessionCookieFrom(await signIn(suite.app, 'linus@example.com'));
 		expect((await validate(cookie)).session).not.toBeNull();
 
 		const [name, value] = cookie.split('=') as [string, string];

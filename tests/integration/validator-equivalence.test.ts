@@ -1,7 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
-import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { describe, expect, it } from 'vitest';
+import { sessionCookieFrom, signIn } from './support/app';
+import { DIALECTS } from './support/databases';
+import { useScratchApp } from './support/suite';
 import { sessionRows, updateSessionRow } from './support/rows';
 
 interface SignedIn {
@@ -21,26 +22,15 @@ const sign = (token: string, secret: string) => createHmac('sha256', secret).upd
 const cookieOf = (name: string, raw: string) => `${name}=${encodeURIComponent(raw)}`;
 
 describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s', (dialect) => {
-	let scratch: ScratchDatabase;
-	let app: TestApp;
 	let users = 0;
-
-	beforeAll(async () => {
-		scratch = await createScratchDatabase(dialect);
-		app = await startTestApp(scratch.target);
-	});
-
-	afterAll(async () => {
-		await app?.database.close();
-		await scratch?.drop();
-	});
+	const suite = useScratchApp(dialect);
 
 	async function freshSession(): Promise<SignedIn> {
-		const cookie = sessionCookieFrom(await signIn(app, `equivalence-${dialect}-${++users}@example.com`));
+		const cookie = sessionCookieFrom(await signIn(suite.app, `equivalence-${dialect}-${++users}@example.com`));
 		const [name, encoded] = cookie.split('=') as [string, string];
 		const value = decodeURIComponent(encoded);
 		const token = value.slice(0, value.lastIndexOf('.'));
-		const row = (await sessionRows(app.database)).find((candidate) => candidate.token === token)!;
+		const row = (await sessionRows(suite.app.database)).find((candidate) => candidate.token === token)!;
 		return { name, value, token, sessionId: row.id };
 	}
 
@@ -64,7 +54,11 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 		],
 		['truncated', 'rejected', async (s) => cookieOf(s.name, s.value.slice(0, -5))],
 		['token only', 'rejected', async (s) => cookieOf(s.name, s.token)],
-		['extra dots', 'rejected', async (s) => cookieOf(s.name, `${s.token}.extra.${sign(s.token, app.config.secret)}`)],
+		[
+			'extra dots',
+			'rejected',
+			async (s) => cookieOf(s.name, `${s.token}.extra.${sign(s.token, suite.app.config.secret)}`)
+		],
 		[
 			'signed with another secret',
 			'rejected',
@@ -75,14 +69,14 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 			'rejected',
 			async (s) => {
 				const token = randomBytes(24).toString('base64url');
-				return cookieOf(s.name, `${token}.${sign(token, app.config.secret)}`);
+				return cookieOf(s.name, `${token}.${sign(token, suite.app.config.secret)}`);
 			}
 		],
 		[
 			'expired',
 			'rejected',
 			async (s) => {
-				await updateSessionRow(app.database, s.sessionId, { expiresAt: new Date(Date.now() - 1000) });
+				await updateSessionRow(suite.app.database, s.sessionId, { expiresAt: new Date(Date.now() - 1000) });
 				return cookieOf(s.name, s.value);
 			}
 		],
@@ -90,7 +84,9 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 			'revoked (row deleted)',
 			'rejected',
 			async (s) => {
-				await app.auth.api.signOut({ headers: new Headers({ cookie: cookieOf(s.name, s.value), origin: app.origin }) });
+				await suite.app.auth.api.signOut({
+					headers: new Headers({ cookie: cookieOf(s.name, s.value), origin: suite.app.origin })
+				});
 				return cookieOf(s.name, s.value);
 			}
 		],
@@ -108,8 +104,8 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 	it.each(cases)('%s → %s by both', async (_description, expected, make) => {
 		const cookie = await make(await freshSession());
 		// The validator first: Better Auth deletes an expired row it reads, which would change the second answer.
-		const ours = await app.validator.check(cookie);
-		const theirs = await app.auth.api.getSession({ headers: new Headers({ cookie }) });
+		const ours = await suite.app.validator.check(cookie);
+		const theirs = await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) });
 		expect(ours.session === null ? 'rejected' : 'accepted').toBe(expected);
 		expect(theirs === null ? 'rejected' : 'accepted').toBe(expected);
 		if (theirs && ours.session) {
@@ -121,18 +117,18 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 	it('past its absolute lifetime: the validator ends the row, so Better Auth agrees afterwards', async () => {
 		const s = await freshSession();
 		const cookie = cookieOf(s.name, s.value);
-		await updateSessionRow(app.database, s.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
-		expect(await app.auth.api.getSession({ headers: new Headers({ cookie }) })).not.toBeNull();
+		await updateSessionRow(suite.app.database, s.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
+		expect(await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) })).not.toBeNull();
 
-		expect((await app.validator.check(cookie)).session).toBeNull();
-		expect(await app.auth.api.getSession({ headers: new Headers({ cookie }) })).toBeNull();
+		expect((await suite.app.validator.check(cookie)).session).toBeNull();
+		expect(await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) })).toBeNull();
 	});
 
 	it('returns the same user and session fields as Better Auth for a valid cookie', async () => {
 		const s = await freshSession();
 		const cookie = cookieOf(s.name, s.value);
-		const ours = await app.validator.check(cookie);
-		const theirs = await app.auth.api.getSession({ headers: new Headers({ cookie }) });
+		const ours = await suite.app.validator.check(cookie);
+		const theirs = await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) });
 		expect(ours.session).toEqual(theirs!.session);
 		expect(ours.user).toEqual(theirs!.user);
 	});

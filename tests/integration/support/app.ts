@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
@@ -141,4 +142,19 @@ export async function signIn(
 	const code = app.outbox.list()[0]!.code!;
 	const body = { email, otp: code, ...(options.rememberMe === undefined ? {} : { rememberMe: options.rememberMe }) };
 	return app.auth.handler(authRequest(app, '/sign-in/email-otp', visitor, { body, cookie: options.cookie }));
+}
+
+/** A validator over the app's database whose refresh writes are counted (a spy on the store's extend). */
+export function countingValidator(app: TestApp, clock: TestClock) {
+	const store = createSessionStore(app.database);
+	const extend = vi.fn(store.extend);
+	const validator = createSessionValidator({
+		store: { ...store, extend },
+		endSession: endSessionWith(app.auth),
+		log: app.log,
+		secret: app.config.secret,
+		cookies: app.config.cookies,
+		clock: clock.now
+	});
+	return { validator, extend };
 }

@@ -88,12 +88,21 @@ export async function deleteAccount(control: SessionControl, actor: Actor): Prom
 		control.log.session('revoked', session.id, { user: actor.userId, reason: 'account-deleted' });
 }
 
-async function internalAdapter({ auth }: SessionControl) {
+async function internalAdapter({ auth }: Pick<SessionControl, 'auth'>) {
 	return (await auth.$context).internalAdapter;
 }
 
 async function activeSessions(control: SessionControl, userId: string, now = Date.now()): Promise<Session[]> {
-	const sessions = (await (await internalAdapter(control)).listSessions(userId)) as Session[];
+	return activeSessionsOf(control.auth, userId, now);
+}
+
+/**
+ * A user's sessions that have neither expired nor passed their absolute lifetime. Better Auth
+ * returns expired rows too when it has no Redis, and only live ones when it has: filtering here
+ * makes both deployments (and the CLI) see the same list.
+ */
+export async function activeSessionsOf(auth: Auth, userId: string, now = Date.now()): Promise<Session[]> {
+	const sessions = (await (await internalAdapter({ auth })).listSessions(userId)) as Session[];
 	return sessions.filter(
 		(session) =>
 			session.expiresAt.getTime() >= now && !(session.absoluteExpiresAt && session.absoluteExpiresAt.getTime() <= now)

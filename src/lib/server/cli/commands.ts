@@ -1,3 +1,4 @@
+import { activeSessionsOf } from '../auth/devices';
 import type { Auth, Session } from '../auth/instance';
 import type { Database } from '../db';
 import { describeDevice } from '../device';
@@ -49,7 +50,7 @@ export async function runCommand(command: DatabaseCommand, deps: CommandDependen
 export async function listSessions(deps: CommandDependencies, email: string, json: boolean): Promise<ExitCode> {
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
-	const sessions = (await activeSessions(deps, user.id))
+	const sessions = (await activeSessionsOf(deps.auth, user.id, now(deps)))
 		.map(toSummary)
 		.sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime());
 	deps.output.stdout(json ? formatSessionJson(sessions) : formatSessionTable(user.email, sessions));
@@ -68,7 +69,7 @@ export function revoke(deps: CommandDependencies, target: RevokeTarget): Promise
 export async function revokeUserSessions(deps: CommandDependencies, email: string): Promise<ExitCode> {
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
-	const sessions = await activeSessions(deps, user.id);
+	const sessions = await activeSessionsOf(deps.auth, user.id, now(deps));
 	await (await internalAdapter(deps)).deleteUserSessions(user.id);
 	for (const session of sessions) deps.log.session('revoked', session.id, { user: user.id, reason: 'cli' });
 	await recordCliEvent(deps, { userId: user.id, type: 'SIGNED_OUT_EVERYWHERE', sessions: sessions.length });
@@ -107,16 +108,6 @@ async function internalAdapter({ auth }: CommandDependencies) {
 /** Better Auth's own lookup, so the email is matched exactly as sign-in matches it (case-insensitively). */
 async function findUserByEmail(deps: CommandDependencies, email: string) {
 	return (await (await internalAdapter(deps)).findUserByEmail(email))?.user ?? null;
-}
-
-/**
- * A user's sessions that have not expired. Better Auth returns expired rows too when it has no
- * Redis, and only live ones when it has: filtering here makes both deployments print the same.
- */
-async function activeSessions(deps: CommandDependencies, userId: string): Promise<Session[]> {
-	const sessions = (await (await internalAdapter(deps)).listSessions(userId)) as Session[];
-	const at = now(deps);
-	return sessions.filter((session) => session.expiresAt.getTime() >= at);
 }
 
 function toSummary(session: Session): SessionSummary {
