@@ -216,3 +216,17 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		});
 	});
 });
+
+describe('user agents a client controls', () => {
+	const suite = useScratchApp('sqlite');
+
+	it('are stored bounded, whatever their length or content', async () => {
+		const hostile = `<script>alert(1)</script>"><img src=x onerror=alert(1)>${'A'.repeat(10_000)}`;
+		const cookie = sessionCookieFrom(
+			await signIn(suite.app, 'hostile-agent@example.com', { visitor: { ...newVisitor(), userAgent: hostile } })
+		);
+		const { session } = await suite.app.validator.check(cookie);
+		expect(session?.userAgent?.length).toBe(512);
+		expect(hostile.startsWith(session!.userAgent!)).toBe(true);
+	});
+});

@@ -11,7 +11,7 @@ import type { AppConfig } from '../config';
 import type { Database } from '../db';
 import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
-import { recordSecurityEvent } from '../security-log';
+import { MAX_USER_AGENT_LENGTH, recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
@@ -84,7 +84,9 @@ export function createAuth({
 					async before(session, context) {
 						const rememberMe = rememberMeRequested(context?.body) || (await rememberMeCarriedThroughOAuth());
 						const policy = policyColumns(config.sessions, rememberMe, clock());
-						return { data: { ...session, ...policy, knownNetworks: '' } };
+						// A user agent is whatever the client sent: stored bounded, like the security log's.
+						const userAgent = session.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null;
+						return { data: { ...session, ...policy, userAgent, knownNetworks: '' } };
 					},
 					async after(session, context) {
 						const created = session as typeof session & { policy: string };
