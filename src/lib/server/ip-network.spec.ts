@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { networkOf, sameNetwork } from './ip-network';
+import { networkOf } from './ip-network';
+
+/** What the network watch asks: are two addresses on the same network? */
+const sameNetwork = (a: string, b: string) => networkOf(a) === networkOf(b);
 
 describe('networkOf', () => {
 	const CASES: Array<[string, string]> = [

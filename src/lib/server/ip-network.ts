@@ -14,10 +14,6 @@ export function networkOf(address: string): string {
 	return `${hextets.slice(0, 4).join(':')}::/64`;
 }
 
-export function sameNetwork(a: string, b: string): boolean {
-	return networkOf(a) === networkOf(b);
-}
-
 /** `::ffff:a.b.c.d` (or its hex spelling `::ffff:xxxx:xxxx`) is an IPv4 client seen over IPv6. */
 function isIPv4Mapped(hextets: string[]): boolean {
 	return hextets.slice(0, 5).every((part) => part === '0') && hextets[5] === 'ffff';
