@@ -22,10 +22,10 @@ export default defineConfig({
 			{
 				extends: true,
 				test: {
-					// Production builds on real PostgreSQL and Redis: `npm run test:scale` (after a build).
-					name: 'scale',
+					// Production builds on real PostgreSQL and Redis: `npm run test:soak` (after a build).
+					name: 'soak',
 					environment: 'node',
-					include: ['tests/scale/**/*.test.ts'],
+					include: ['tests/soak/**/*.test.ts'],
 					fileParallelism: false,
 					testTimeout: 120_000,
 					hookTimeout: 120_000
