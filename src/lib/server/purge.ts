@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { numberedPlaceholders, type Database } from './db';
 import { safeErrorMessage } from './errors';
 
 export interface PurgeOptions {
-	/** Rows per DELETE: each statement stays short, so requests never wait long behind it. */
+	/** Rows per DELETE; on SQLite at most this, fewer when a batch takes longer than BATCH_BUDGET_MS. */
 	batchSize: number;
 	/** Pause between batches, leaving the database to requests. */
 	pauseMs: number;
@@ -19,6 +20,15 @@ export interface PurgeResult {
 }
 
 /**
+ * How long one DELETE may take on SQLite. better-sqlite3 runs it on the event loop, so every
+ * request arriving meanwhile waits: a few milliseconds keep the purge out of the requests' p99.
+ * (PostgreSQL's DELETE does not hold the event loop; its batches keep PURGE_BATCH_SIZE.)
+ */
+const BATCH_BUDGET_MS = 4;
+/** The smallest batch the budget can shrink to, so a slow disk still makes progress. */
+const MIN_BATCH = 50;
+
+/**
  * Deletes expired sessions in batches. A session past its absolute lifetime is also past its
  * expiresAt (the validator never slides expiresAt beyond it), so one indexed condition finds both.
  */
@@ -26,15 +36,20 @@ export async function purgeExpiredSessions(database: Database, options: PurgeOpt
 	const now = options.now ?? Date.now;
 	let sessions = 0;
 	let batches = 0;
+	// SQLite starts small and grows while batches stay within the budget.
+	let batchSize = database.dialect === 'sqlite' ? Math.min(options.batchSize, MIN_BATCH) : options.batchSize;
 	for (;;) {
+		const started = performance.now();
 		const deleted = await run(
 			database,
 			'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < ? LIMIT ?)',
-			[timestamp(database, now()), options.batchSize]
+			[timestamp(database, now()), batchSize]
 		);
 		sessions += deleted;
 		batches += 1;
-		if (deleted < options.batchSize) break;
+		if (deleted < batchSize) break;
+		if (database.dialect === 'sqlite')
+			batchSize = resizedBatch(batchSize, performance.now() - started, options.batchSize);
 		await sleep(options.pauseMs);
 	}
 	const at = now();
@@ -43,6 +58,13 @@ export async function purgeExpiredSessions(database: Database, options: PurgeOpt
 		(await run(database, 'DELETE FROM rate_limit_window WHERE resets_at < ?', [at])) +
 		(await run(database, 'DELETE FROM rate_limit WHERE last_request < ?', [at - 24 * 3600 * 1000]));
 	return { sessions, batches, other };
+}
+
+/** The batch size that would have taken BATCH_BUDGET_MS, changed by at most half or double per batch. */
+function resizedBatch(size: number, elapsedMs: number, maxSize: number): number {
+	const fitting = size * (BATCH_BUDGET_MS / Math.max(elapsedMs, 0.01));
+	const bounded = Math.min(size * 2, Math.max(size / 2, fitting));
+	return Math.round(Math.min(maxSize, Math.max(Math.min(MIN_BATCH, maxSize), bounded)));
 }
 
 /** SQLite stores timestamps as epoch milliseconds, PostgreSQL as timestamptz. */

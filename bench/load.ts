@@ -1,0 +1,98 @@
+import autocannon from 'autocannon';
+import { median } from './measure';
+
+/** One kind of request the server is loaded with. */
+export interface Target {
+	name: string;
+	url: string;
+	headers?: Record<string, string>;
+}
+
+export interface LoadSettings {
+	connections: number;
+	seconds: number;
+	/** Aborted on Ctrl-C: the run in progress stops, and the bench cleans up. */
+	signal: AbortSignal;
+}
+
+/** What one autocannon run saw. Latencies in milliseconds. */
+export interface LoadRun {
+	requestsPerSecond: number;
+	p50: number;
+	p99: number;
+	requests: number;
+	/** Responses other than 2xx, errors and timeouts: any of them spoils the run. */
+	failures: number;
+}
+
+export async function loadFor(target: Target, settings: LoadSettings, seconds = settings.seconds): Promise<LoadRun> {
+	settings.signal.throwIfAborted();
+	const result = await new Promise<autocannon.Result>((resolve, reject) => {
+		const instance = autocannon(
+			{ url: target.url, headers: target.headers, connections: settings.connections, duration: seconds },
+			(error, finished) => {
+				settings.signal.removeEventListener('abort', stop);
+				if (error) reject(error);
+				else resolve(finished);
+			}
+		);
+		const stop = () => instance.stop();
+		settings.signal.addEventListener('abort', stop, { once: true });
+	});
+	settings.signal.throwIfAborted();
+	return {
+		requestsPerSecond: result.requests.total / (result.duration || seconds),
+		p50: result.latency.p50,
+		p99: result.latency.p99,
+		requests: result.requests.total,
+		failures: result.non2xx + result.errors + result.timeouts
+	};
+}
+
+/** The runs of one target, in the order made, and their medians. */
+export interface LoadSeries {
+	name: string;
+	runs: LoadRun[];
+	requestsPerSecond: number;
+	p50: number;
+	p99: number;
+}
+
+/**
+ * Loads the targets in turn, round after round (A B A B …), so that drift in the machine's
+ * speed lands on all of them alike; medians over the rounds drop a round spoilt by a hiccup.
+ * A short warm-up per target first takes JIT compilation and cold caches out of round one.
+ */
+export async function loadAlternately(
+	targets: Target[],
+	rounds: number,
+	settings: LoadSettings
+): Promise<LoadSeries[]> {
+	for (const target of targets) await loadFor(target, settings, Math.min(2, settings.seconds));
+	const runs = targets.map(() => [] as LoadRun[]);
+	for (let round = 0; round < rounds; round++) {
+		for (const [index, target] of targets.entries()) {
+			const run = await loadFor(target, settings);
+			if (run.failures > 0) {
+				throw new Error(`${target.name}: ${run.failures} of ${run.requests} requests failed or were not 2xx`);
+			}
+			runs[index]!.push(run);
+		}
+	}
+	return targets.map((target, index) => summarize(target.name, runs[index]!));
+}
+
+export function summarize(name: string, runs: LoadRun[]): LoadSeries {
+	return {
+		name,
+		runs,
+		requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
+		p50: median(runs.map((run) => run.p50)),
+		p99: median(runs.map((run) => run.p99))
+	};
+}
+
+/** The median over rounds of a / b, each round's pair measured back to back. */
+export function medianRatio(a: LoadSeries, b: LoadSeries, of: (run: LoadRun) => number): number {
+	return median(a.runs.map((run, round) => of(run) / of(b.runs[round]!)));
+}
