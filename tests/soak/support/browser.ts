@@ -21,8 +21,8 @@ export async function post(
 	});
 }
 
-export async function get(instance: Instance, path: string, cookie = ''): Promise<Response> {
-	return fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+export async function get(instance: Instance, path: string, cookie = '', signal?: AbortSignal): Promise<Response> {
+	return fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {}, signal });
 }
 
 /** Signs in through the login form of `instance`; returns the session cookie as `name=value`. */
