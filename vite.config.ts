@@ -1,9 +1,12 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+import { LeakScanLast } from './tests/soak/support/sequencer';
 
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
+		// Only Vitest's root config takes a sequencer; it moves nothing but the soak leak scan.
+		sequence: { sequencer: LeakScanLast },
 		projects: [
 			{
 				extends: true,
@@ -27,6 +30,7 @@ export default defineConfig({
 					environment: 'node',
 					include: ['tests/soak/**/*.test.ts'],
 					fileParallelism: false,
+					globalSetup: ['tests/soak/support/global-setup.ts'],
 					testTimeout: 120_000,
 					hookTimeout: 120_000
 				}

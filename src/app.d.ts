@@ -6,6 +6,8 @@ declare global {
 			/** Set by hooks.server.ts on every request; null when signed out. */
 			user: User | null;
 			session: Session | null;
+			/** Set by handleError when the request lost the database: its 500 becomes the friendly 503. */
+			databaseUnavailable?: boolean;
 		}
 		interface Error {
 			message: string;

@@ -6,7 +6,7 @@ import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth'
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
-import { safeErrorMessage } from '$lib/server/errors';
+import { isDatabaseUnavailable, safeErrorMessage } from '$lib/server/errors';
 import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
@@ -21,6 +21,24 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 		response.headers.set('strict-transport-security', 'max-age=63072000; includeSubDomains');
 	}
 	return response;
+};
+
+/**
+ * A page, form action or hook that loses the database halfway through a request (the session
+ * check had passed) answers like the session check itself does: the friendly 503, not a 500.
+ * Errors in loads and actions reach handleError, which marks the request; errors thrown by a
+ * later hook come up through resolve.
+ */
+const databaseOutage: Handle = async ({ event, resolve }) => {
+	let response: Response;
+	try {
+		response = await resolve(event);
+	} catch (error) {
+		if (!isDatabaseUnavailable(error)) throw error;
+		logDatabaseUnavailable(error);
+		return serviceUnavailable();
+	}
+	return response.status === 500 && event.locals.databaseUnavailable ? serviceUnavailable() : response;
 };
 
 const clientAddress: Handle = ({ event, resolve }) => {
@@ -81,6 +99,7 @@ const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 
 export const handle = sequence(
 	securityHeaders,
+	databaseOutage,
 	clientAddress,
 	authEndpoints,
 	sessionLocals,
@@ -98,8 +117,17 @@ function serviceUnavailable(): Response {
 	});
 }
 
-export const handleError: HandleServerError = ({ error, status, message }) => {
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	if (isDatabaseUnavailable(error)) {
+		event.locals.databaseUnavailable = true;
+		logDatabaseUnavailable(error);
+		return { message: 'Latchkey is briefly unavailable. Please try again in a minute.' };
+	}
 	// The message only: a stack or a query error's parameters could carry a session token.
 	if (status >= 500) console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
 	return { message: status >= 500 ? 'Something went wrong on our side. Please try again.' : message };
 };
+
+function logDatabaseUnavailable(error: unknown): void {
+	console.error(`latchkey: database unavailable: ${safeErrorMessage(error)}`);
+}

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
+import { findLeaks, responsePlaces, sessionTokenOf } from '../support/leak-scan';
 import { TRAFFIC_DIR, type RecordedResponse } from './support/fixtures';
 import { ALL_APPS, TEST_SECRET } from './support/servers';
 
@@ -22,8 +23,7 @@ function recordedResponses(): RecordedResponse[] {
 function issuedTokens(responses: RecordedResponse[]): Set<string> {
 	const tokens = new Set<string>();
 	for (const line of responses.flatMap((response) => response.setCookies)) {
-		const value = /^(?:__Secure-)?[\w-]+\.session_token=([^;]+)/.exec(line)?.[1];
-		const token = value ? decodeURIComponent(value).split('.')[0] : '';
+		const token = sessionTokenOf(line);
 		if (token) tokens.add(token);
 	}
 	for (const app of ALL_APPS) {
@@ -48,14 +48,10 @@ test('no session token or secret appears in any page, JSON, header or log line',
 	const tokens = issuedTokens(responses);
 	const logLines = serverLogLines();
 	const places = [
-		...responses.map((response) => ({ where: `body of ${response.url}`, text: response.body ?? '' })),
-		...responses.map((response) => ({ where: `headers of ${response.url}`, text: JSON.stringify(response.headers) })),
+		...responsePlaces(responses),
 		...logLines.map((line, index) => ({ where: `server log line ${index + 1}`, text: line }))
 	];
-	const secrets = [...tokens, TEST_SECRET];
-	const hits = places.flatMap(({ where, text }) =>
-		secrets.filter((secret) => text.includes(secret)).map((secret) => `${where} contains ${secret.slice(0, 6)}…`)
-	);
+	const hits = findLeaks(places, [...tokens, TEST_SECRET]);
 
 	console.log(
 		`leak scan: ${tokens.size} tokens, ${responses.length} responses, ${logLines.length} log lines scanned; ${hits.length} hits`

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { post, signIn } from './support/browser';
+import { get, post, signIn } from './support/browser';
 import { SCALE_SECRET, startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
@@ -108,11 +108,11 @@ describe('cookie fuzz against a production build', () => {
 		const targets = [
 			{
 				name: 'protected page',
-				request: (header: string) => fetch(`${app.origin}/account`, { redirect: 'manual', headers: { cookie: header } })
+				request: (header: string) => get(app, '/account', header)
 			},
 			{
 				name: 'public page',
-				request: (header: string) => fetch(`${app.origin}/`, { redirect: 'manual', headers: { cookie: header } })
+				request: (header: string) => get(app, '/', header)
 			},
 			{ name: 'form action', request: (header: string) => post(app, '/account/sessions?/signOutOthers', {}, header) }
 		];
@@ -143,7 +143,7 @@ describe('cookie fuzz against a production build', () => {
 		};
 		await Promise.all(Array.from({ length: 8 }, worker));
 
-		const control = await fetch(`${app.origin}/account`, { redirect: 'manual', headers: { cookie: valid } });
+		const control = await get(app, '/account', valid);
 		const serverErrors = [...statuses]
 			.filter(([status]) => status >= 500 || status === 0)
 			.reduce((sum, [, n]) => sum + n, 0);

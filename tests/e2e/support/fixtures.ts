@@ -1,20 +1,14 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { test as base, type BrowserContext, type Response, type TestInfo } from '@playwright/test';
+import { isText, type RecordedResponse } from '../../support/leak-scan';
+
+export type { RecordedResponse };
 
 /**
  * Every response the browser receives in these tests is written here, so that the leak scan
  * (leak-scan.spec.ts, run last) can look for session tokens where they must never be.
  */
 export const TRAFFIC_DIR = '.tmp/e2e-traffic';
-
-export interface RecordedResponse {
-	url: string;
-	status: number;
-	/** All headers but Set-Cookie, which is where the session token belongs. */
-	headers: Record<string, string>;
-	setCookies: string[];
-	body: string | null;
-}
 
 /** Starts recording a browser context's responses; returns a function that waits for the last writes. */
 export function recordTraffic(context: BrowserContext, testInfo: TestInfo): () => Promise<void> {
@@ -38,10 +32,6 @@ async function recordResponse(response: Response, file: string): Promise<void> {
 		body: isText(rest['content-type']) ? await response.text().catch(() => null) : null
 	};
 	appendFileSync(file, `${JSON.stringify(entry)}\n`);
-}
-
-function isText(contentType: string | undefined): boolean {
-	return !!contentType && /^(text\/|application\/(json|javascript))/.test(contentType);
 }
 
 /** Playwright's test, with every page's traffic recorded for the leak scan. */

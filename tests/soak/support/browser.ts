@@ -1,5 +1,13 @@
 import type { Instance } from './instance';
 import type { MailSink } from './mail';
+import { recordResponse } from './recordings';
+
+/** Every response these helpers receive is kept for the leak scan (leak-scan.test.ts). */
+async function recorded(request: Promise<Response>): Promise<Response> {
+	const response = await request;
+	await recordResponse(response);
+	return response;
+}
 
 /** What a browser without JavaScript sends: form posts with its Origin, and the session cookie. */
 export async function post(
@@ -8,21 +16,25 @@ export async function post(
 	form: Record<string, string>,
 	cookie = ''
 ): Promise<Response> {
-	return fetch(`${instance.origin}${path}`, {
-		method: 'POST',
-		redirect: 'manual',
-		headers: {
-			origin: instance.origin,
-			accept: 'text/html',
-			'content-type': 'application/x-www-form-urlencoded',
-			...(cookie ? { cookie } : {})
-		},
-		body: new URLSearchParams(form)
-	});
+	return recorded(
+		fetch(`${instance.origin}${path}`, {
+			method: 'POST',
+			redirect: 'manual',
+			headers: {
+				origin: instance.origin,
+				accept: 'text/html',
+				'content-type': 'application/x-www-form-urlencoded',
+				...(cookie ? { cookie } : {})
+			},
+			body: new URLSearchParams(form)
+		})
+	);
 }
 
-export async function get(instance: Instance, path: string, cookie = ''): Promise<Response> {
-	return fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+export async function get(instance: Instance, path: string, cookie = '', signal?: AbortSignal): Promise<Response> {
+	return recorded(
+		fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {}, signal })
+	);
 }
 
 /** Signs in through the login form of `instance`; returns the session cookie as `name=value`. */

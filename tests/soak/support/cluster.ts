@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * A PostgreSQL cluster of the test's own (initdb in a temp dir, its own port), so a test may
@@ -12,13 +13,22 @@ export interface Cluster {
 	url: string;
 	start(): void;
 	stop(): void;
+	/** As start() and stop(), without blocking the event loop: for a test whose load keeps running meanwhile. */
+	startInBackground(): Promise<void>;
+	stopInBackground(): Promise<void>;
 	destroy(): void;
 }
 
 const BIN = `/usr/lib/postgresql/${execFileSync('ls', ['/usr/lib/postgresql']).toString().trim().split('\n')[0]}/bin`;
 
+const runuser = (command: string, args: string[]) => ['-u', 'postgres', '--', `${BIN}/${command}`, ...args];
+
 function asPostgres(command: string, args: string[]): void {
-	execFileSync('runuser', ['-u', 'postgres', '--', `${BIN}/${command}`, ...args], { stdio: 'pipe' });
+	execFileSync('runuser', runuser(command, args), { stdio: 'pipe' });
+}
+
+async function asPostgresInBackground(command: string, args: string[]): Promise<void> {
+	await promisify(execFile)('runuser', runuser(command, args));
 }
 
 export function createCluster(port: number): Cluster {
@@ -30,10 +40,14 @@ export function createCluster(port: number): Cluster {
 	const data = join(dir, 'data');
 	asPostgres('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
 	const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`;
+	const startArgs = ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start'];
+	const stopArgs = ['-D', data, '-m', 'fast', '-w', 'stop'];
 	const cluster: Cluster = {
 		url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-		start: () => asPostgres('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
-		stop: () => asPostgres('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+		start: () => asPostgres('pg_ctl', startArgs),
+		stop: () => asPostgres('pg_ctl', stopArgs),
+		startInBackground: () => asPostgresInBackground('pg_ctl', startArgs),
+		stopInBackground: () => asPostgresInBackground('pg_ctl', stopArgs),
 		destroy() {
 			try {
 				cluster.stop();

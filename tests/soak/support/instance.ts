@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { safeErrorMessage } from '../../../src/lib/server/errors';
+import { recordHarvest, recordInstance } from './recordings';
+import { sessionTokensIn } from './session-tokens';
 
 export const SCALE_SECRET = 'scale-test-secret-0123456789abcdefghijkl';
 
@@ -10,27 +14,54 @@ export interface Instance {
 	stop(): Promise<void>;
 }
 
-/** Starts the production build (`node build`) on `port` with `env`, and waits until it serves /healthz. */
+/**
+ * Starts the production build (`node build`) on `port` with `env`, and waits until it serves
+ * /healthz. Its output, its secret and, when it stops, the session tokens in its database are
+ * recorded for the leak scan (recordings.ts).
+ */
 export async function startInstance(port: number, env: Record<string, string>): Promise<Instance> {
 	const origin = `http://localhost:${port}`;
-	const child = spawn(process.execPath, ['build'], {
-		env: {
-			PATH: process.env.PATH ?? '',
-			NODE_ENV: 'production',
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			ORIGIN: origin,
-			BETTER_AUTH_SECRET: SCALE_SECRET,
-			MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
-			...env
-		},
-		stdio: ['ignore', 'pipe', 'pipe']
-	});
+	const childEnv: Record<string, string> = {
+		PATH: process.env.PATH ?? '',
+		NODE_ENV: 'production',
+		PORT: String(port),
+		HOST: '127.0.0.1',
+		ORIGIN: origin,
+		BETTER_AUTH_SECRET: SCALE_SECRET,
+		MAIL_FROM: 'Latchkey <no-reply@latchkey.test>',
+		...env
+	};
+	const logFile = recordInstance(origin, childEnv.BETTER_AUTH_SECRET!);
+	const child = spawn(process.execPath, ['build'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
-	child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-	child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+	const keep = (chunk: Buffer) => {
+		output += chunk.toString();
+		appendFileSync(logFile, chunk);
+	};
+	child.stdout!.on('data', keep);
+	child.stderr!.on('data', keep);
 	await waitUntilServing(origin, child, () => output);
-	return { origin, output: () => output, stop: () => stopProcess(child) };
+	let harvested = false;
+	return {
+		origin,
+		output: () => output,
+		async stop() {
+			await stopProcess(child);
+			if (harvested) return;
+			harvested = true;
+			await harvestSessionTokens(childEnv.DATABASE_URL);
+		}
+	};
+}
+
+/** Before the test drops the database: the leak scan looks for these tokens too. */
+async function harvestSessionTokens(databaseUrl: string | undefined): Promise<void> {
+	const database = databaseUrl ?? '(default)';
+	try {
+		recordHarvest({ database, tokens: await sessionTokensIn(databaseUrl) });
+	} catch (error) {
+		recordHarvest({ database, error: safeErrorMessage(error) });
+	}
 }
 
 async function waitUntilServing(origin: string, child: ChildProcess, output: () => string): Promise<void> {
