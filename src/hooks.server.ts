@@ -7,6 +7,7 @@ import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { isDatabaseUnavailable, safeErrorMessage } from '$lib/server/errors';
+import { UNREADABLE_FORM_MESSAGE } from '$lib/server/forms';
 import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
@@ -124,8 +125,12 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 		return { message: 'Latchkey is briefly unavailable. Please try again in a minute.' };
 	}
 	// The message only: a stack or a query error's parameters could carry a session token.
-	if (status >= 500) console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
-	return { message: status >= 500 ? 'Something went wrong on our side. Please try again.' : message };
+	if (status >= 500) {
+		console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
+		return { message: 'Something went wrong on our side. Please try again.' };
+	}
+	// SvelteKit refuses a form action posted as JSON (or any non-form type) before the action runs.
+	return { message: status === 415 ? UNREADABLE_FORM_MESSAGE : message };
 };
 
 function logDatabaseUnavailable(error: unknown): void {

@@ -1,21 +1,11 @@
 import { sessionCountFor } from './support/database';
 import { expect, test } from './support/fixtures';
+import { FORM_ACTIONS } from './support/form-actions';
 import { uniqueEmail } from './support/mail';
 import { SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
-const ACTIONS = [
-	'/login?/sendCode',
-	'/login?/verifyCode',
-	'/login?/oauth',
-	'/logout',
-	'/reauth?/sendCode',
-	'/reauth?/verifyCode',
-	'/account?/deleteAccount',
-	'/account/sessions?/revoke',
-	'/account/sessions?/signOutOthers',
-	'/account/sessions?/signOutEverywhere'
-];
+const ACTIONS = FORM_ACTIONS.map((action) => action.path);
 
 test('a form posted from another site is refused by every action, and changes nothing', async ({ page }) => {
 	const email = uniqueEmail('cross-site');

@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page, TestInfo } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { sessionCountFor, sessionIdsFor } from './support/database';
-import { expect, recordTraffic, test } from './support/fixtures';
+import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
 import { SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
@@ -8,18 +8,15 @@ import { signInAs } from './support/sign-in';
 interface Device {
 	context: BrowserContext;
 	page: Page;
-	flush: () => Promise<void>;
 }
 
-/** Another browser (own cookie jar) with the same settings as the test's, recorded for the leak scan. */
-async function openDevice(browser: Browser, testInfo: TestInfo, javaScriptEnabled: boolean): Promise<Device> {
+/** Another browser (own cookie jar) with the same settings as the test's; the fixtures record its traffic. */
+async function openDevice(browser: Browser, javaScriptEnabled: boolean): Promise<Device> {
 	const context = await browser.newContext({ baseURL: SMTP_APP.origin, javaScriptEnabled });
-	const flush = recordTraffic(context, testInfo);
-	return { context, page: await context.newPage(), flush };
+	return { context, page: await context.newPage() };
 }
 
 async function closeDevice(device: Device): Promise<void> {
-	await device.flush();
 	await device.context.close();
 }
 
@@ -37,11 +34,11 @@ test('two devices of one user: list, revoke, sign out others, sign out everywher
 	page,
 	browser,
 	javaScriptEnabled
-}, testInfo) => {
+}) => {
 	const email = uniqueEmail('two-devices');
 	const bystander = uniqueEmail('bystander');
-	const b = await openDevice(browser, testInfo, javaScriptEnabled);
-	const c = await openDevice(browser, testInfo, javaScriptEnabled);
+	const b = await openDevice(browser, javaScriptEnabled);
+	const c = await openDevice(browser, javaScriptEnabled);
 	try {
 		await signInAs(page, email);
 		await signInAs(b.page, email);
@@ -91,9 +88,9 @@ test('two devices of one user: list, revoke, sign out others, sign out everywher
 	}
 });
 
-test('revoking another user’s session id answers 404 and leaves it alone', async ({ page, browser }, testInfo) => {
+test('revoking another user’s session id answers 404 and leaves it alone', async ({ page, browser }) => {
 	const victim = uniqueEmail('victim');
-	const other = await openDevice(browser, testInfo, true);
+	const other = await openDevice(browser, true);
 	try {
 		await signInAs(other.page, victim);
 		const [victimSession] = sessionIdsFor(SMTP_APP, victim);
@@ -113,12 +110,9 @@ test('revoking another user’s session id answers 404 and leaves it alone', asy
 	}
 });
 
-test('the security log shows sign-in, revocation and sign-out with device and IP', async ({
-	page,
-	browser
-}, testInfo) => {
+test('the security log shows sign-in, revocation and sign-out with device and IP', async ({ page, browser }) => {
 	const email = uniqueEmail('logged');
-	const other = await openDevice(browser, testInfo, true);
+	const other = await openDevice(browser, true);
 	try {
 		await signInAs(page, email);
 		await signInAs(other.page, email);

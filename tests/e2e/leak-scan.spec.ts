@@ -43,6 +43,19 @@ function serverLogLines(): string[] {
 	});
 }
 
+/** Every way the suite gets responses; an opened context's page.request is recorded as its own context's is. */
+const RECORDED_KINDS = ['test context, page', 'test context, api', 'opened context, page', 'request fixture, api'];
+
+function countsOf(responses: RecordedResponse[]): Map<string, number> {
+	const counts = new Map<string, number>();
+	for (const { source, via } of responses) counts.set(`${source}, ${via}`, (counts.get(`${source}, ${via}`) ?? 0) + 1);
+	return counts;
+}
+
+function describeCounts(counts: Map<string, number>): string {
+	return [...counts].map(([kind, count]) => `${kind}: ${count}`).join('; ');
+}
+
 test('no session token or secret appears in any page, JSON, header or log line', () => {
 	const responses = recordedResponses();
 	const tokens = issuedTokens(responses);
@@ -53,11 +66,15 @@ test('no session token or secret appears in any page, JSON, header or log line',
 	];
 	const hits = findLeaks(places, [...tokens, TEST_SECRET]);
 
+	const counts = countsOf(responses);
 	console.log(
-		`leak scan: ${tokens.size} tokens, ${responses.length} responses, ${logLines.length} log lines scanned; ${hits.length} hits`
+		`leak scan: ${tokens.size} tokens, ${responses.length} responses (${describeCounts(counts)}), ${logLines.length} log lines scanned; ${hits.length} hits`
 	);
 	expect(tokens.size, 'the browser tests issued sessions to look for').toBeGreaterThan(10);
 	expect(responses.filter((response) => response.body).length).toBeGreaterThan(50);
+	// Each way a test gets a response is recorded: pages and page.request of its own context,
+	// contexts it opens (browser.newContext), and the request fixture.
+	for (const kind of RECORDED_KINDS) expect(counts.get(kind) ?? 0, `responses recorded: ${kind}`).toBeGreaterThan(0);
 	expect(logLines.filter((line) => line.includes('"event":"session.')).length).toBeGreaterThan(10);
 	expect(hits).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDevice } from './device';
+import { boundUserAgent, describeDevice, MAX_USER_AGENT_LENGTH } from './device';
 
 const CHROME_MAC =
 	'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -73,5 +73,46 @@ describe('describeDevice', () => {
 
 	it('still reads a real user agent followed by 10 KB of junk', () => {
 		expect(describeDevice(`${CHROME_MAC} ${'x'.repeat(10 * 1024)}`)).toBe('Chrome 131 on macOS');
+	});
+});
+
+describe('boundUserAgent', () => {
+	it('keeps an ordinary user agent as it is', () => {
+		expect(boundUserAgent(CHROME_MAC)).toBe(CHROME_MAC);
+	});
+
+	it('keeps no user agent as none', () => {
+		expect(boundUserAgent(null)).toBeNull();
+		expect(boundUserAgent(undefined)).toBeNull();
+	});
+
+	it('cuts 10 KB to the first 512 characters', () => {
+		const stored = boundUserAgent(`${CHROME_MAC} ${'x'.repeat(10 * 1024)}`);
+		expect(stored).toHaveLength(MAX_USER_AGENT_LENGTH);
+		expect(stored!.startsWith(CHROME_MAC)).toBe(true);
+	});
+
+	it('never cuts a surrogate pair in half', () => {
+		const stored = boundUserAgent(`${'a'.repeat(MAX_USER_AGENT_LENGTH - 1)}😀 and more`);
+		expect(Array.from(stored!)).toHaveLength(MAX_USER_AGENT_LENGTH);
+		expect(stored!.endsWith('😀')).toBe(true);
+	});
+
+	it('leaves markup as the text it is: the page escapes it', () => {
+		const markup = '<script>alert(1)</script>"><img src=x onerror=alert(1)>';
+		expect(boundUserAgent(markup)).toBe(markup);
+	});
+
+	const INVISIBLE: Array<[string, string, string]> = [
+		['a NUL and C0 controls', 'Mozilla/5.0\u0000\u0001\u001f(X11)', 'Mozilla/5.0   (X11)'],
+		['a tab, CR and LF', 'Mozilla/5.0\t(X11)\r\n', 'Mozilla/5.0 (X11)  '],
+		['DEL and C1 controls (Latin-1 header bytes)', 'Mozilla\u007f/5.0\u0085\u009b31m', 'Mozilla /5.0  31m'],
+		['bidi overrides and isolates', 'Chrome\u202e/131\u2066x\u2069\u202c', 'Chrome /131 x  '],
+		['zero-width characters and a BOM', '\ufeffChr\u200bome\u200d', ' Chr ome '],
+		['lone surrogates', 'Chrome\ud800/131\udfff', 'Chrome /131 ']
+	];
+
+	it.each(INVISIBLE)('makes %s spaces', (_, userAgent, stored) => {
+		expect(boundUserAgent(userAgent)).toBe(stored);
 	});
 });

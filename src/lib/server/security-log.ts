@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { count, desc, eq } from 'drizzle-orm';
 import type { Database, PostgresDatabase, SqliteDatabase } from './db';
+import { boundUserAgent } from './device';
 
 /** What the security log records. Stored as text; never holds a token or an email address. */
 export const SECURITY_EVENT_TYPES = [
@@ -36,10 +37,9 @@ export interface SecurityEvent {
 	detail: Record<string, unknown>;
 }
 
-export const MAX_USER_AGENT_LENGTH = 512;
 const MAX_DETAIL_LENGTH = 2048;
 
-/** Appends one event. A user agent is whatever a client sent: it is cut to a bounded length. */
+/** Appends one event. A user agent is whatever a client sent: it is stored bounded. */
 export async function recordSecurityEvent(database: Database, event: NewSecurityEvent): Promise<void> {
 	const row = {
 		id: randomUUID(),
@@ -48,7 +48,7 @@ export async function recordSecurityEvent(database: Database, event: NewSecurity
 		type: event.type,
 		createdAt: event.at ?? new Date(),
 		ipAddress: event.ipAddress?.slice(0, 64) ?? null,
-		userAgent: event.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+		userAgent: boundUserAgent(event.userAgent),
 		detail: boundedDetail(event.detail ?? {})
 	};
 	if (database.dialect === 'sqlite') database.db.insert(database.schema.securityEvent).values(row).run();

@@ -9,9 +9,10 @@ import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Database } from '../db';
+import { boundUserAgent } from '../device';
 import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
-import { MAX_USER_AGENT_LENGTH, recordSecurityEvent } from '../security-log';
+import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
@@ -85,7 +86,7 @@ export function createAuth({
 						const rememberMe = rememberMeRequested(context?.body) || (await rememberMeCarriedThroughOAuth());
 						const policy = policyColumns(config.sessions, rememberMe, clock());
 						// A user agent is whatever the client sent: stored bounded, like the security log's.
-						const userAgent = session.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null;
+						const userAgent = boundUserAgent(session.userAgent);
 						return { data: { ...session, ...policy, userAgent, knownNetworks: '' } };
 					},
 					async after(session, context) {

@@ -5,7 +5,8 @@ describe('normalizeEmail', () => {
 	it.each([
 		['person@example.com', 'person@example.com'],
 		['  Person@Example.COM  ', 'person@example.com'],
-		['\tfirst.last+tag@sub.example.org\n', 'first.last+tag@sub.example.org']
+		['\tfirst.last+tag@sub.example.org\n', 'first.last+tag@sub.example.org'],
+		["O'Brien+x@example.com", "o'brien+x@example.com"]
 	])('normalizes %j to %j', (raw, expected) => {
 		expect(normalizeEmail(raw)).toBe(expected);
 	});
@@ -20,7 +21,15 @@ describe('normalizeEmail', () => {
 		['two @', 'person@@example.com'],
 		['a space in the local part', 'first last@example.com'],
 		['a space in the domain', 'person@exam ple.com'],
-		['a tab inside', 'person@exam\tple.com']
+		['a tab inside', 'person@exam\tple.com'],
+		['a script tag', '<script>alert(1)</script>@example.com'],
+		['an attribute breakout', '"><img src=x onerror=alert(1)>@example.com'],
+		['a NUL', 'per\u0000son@example.com'],
+		['control characters', 'per\u0001\u001f\u007fson@example.com'],
+		['a bidi override', '\u202eperson@example.com'],
+		['a zero-width space', 'per\u200bson@example.com'],
+		['a backslash', 'per\\son@example.com'],
+		['brackets in the domain', 'person@[127.0.0.1].com']
 	])('rejects an address with %s', (_label, raw) => {
 		expect(normalizeEmail(raw)).toBeNull();
 	});

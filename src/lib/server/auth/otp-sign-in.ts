@@ -18,7 +18,14 @@ export interface SignInRefusal {
 }
 
 const CODE_PATTERN = /^\d{6}$/;
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * Never in an address typed into a form: whitespace, control and invisible formatting
+ * characters (bidi overrides among them), and RFC 5322's specials, which include markup's
+ * `<` `>` `"`. Refused before either sign-in step, so the code step never shows one back.
+ */
+const NOT_IN_ADDRESS = String.raw`\s@\p{C}<>()[\]\\,;:"`;
+const ADDRESS_PART = `[^${NOT_IN_ADDRESS}]+`;
+const EMAIL_PATTERN = new RegExp(`^${ADDRESS_PART}@${ADDRESS_PART}\\.${ADDRESS_PART}$`, 'u');
 const MAX_EMAIL_LENGTH = 254;
 
 const INVALID_EMAIL: SignInRefusal = { status: 400, message: 'Enter a valid email address, like name@example.com.' };

@@ -18,6 +18,7 @@ export const load: PageServerLoad = (event) => {
 export const actions: Actions = {
 	sendCode: async (event) => {
 		const { user } = requireAuth(event);
+		await readForm(event.request);
 		const refusal = await sendSignInCode(getSignInService(), event, user.email);
 		if (refusal) return fail(refusal.status, { message: refusal.message });
 		return { codeSent: true };

@@ -36,6 +36,7 @@ export const actions: Actions = {
 
 	signOutOthers: async (event) => {
 		const signedIn = requireAuth(event);
+		await readForm(event.request);
 		const count = await signOutOtherDevices(getSessionControl(), actorOf(event, signedIn));
 		return {
 			done:
@@ -45,6 +46,7 @@ export const actions: Actions = {
 
 	signOutEverywhere: async (event) => {
 		const signedIn = requireAuth(event);
+		await readForm(event.request);
 		await signOutEverywhere(getSessionControl(), actorOf(event, signedIn));
 		applyCookieAction(event.cookies, getConfig().cookies, { kind: 'clear' });
 		redirect(303, '/login?signedOutEverywhere');
