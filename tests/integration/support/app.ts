@@ -4,10 +4,12 @@ import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/s
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
 import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
+import type { SignInRequest, SignInService } from '../../../src/lib/server/auth/otp-sign-in';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { createSessionStore } from '../../../src/lib/server/auth/session-store';
 import type { SessionControl } from '../../../src/lib/server/auth/devices';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
+import { databaseRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
 
 export const TEST_ORIGIN = 'http://localhost:5173';
@@ -111,6 +113,20 @@ export function authRequest(
 		headers,
 		body: init.body === undefined ? undefined : JSON.stringify(init.body)
 	});
+}
+
+/** What the login and re-auth form actions sign in with (auth/index.ts getSignInService), counting in the database. */
+export function signInServiceOf(app: Pick<TestApp, 'auth' | 'config' | 'database'>): SignInService {
+	return { auth: app.auth, limits: app.config.signInLimits, limiter: databaseRateLimiter(app.database) };
+}
+
+/** A form post from `visitor` as the sign-in steps see it, its address stamped as hooks.server.ts does. */
+export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): SignInRequest {
+	const request = new Request(`${app.origin}/login`, {
+		method: 'POST',
+		headers: { origin: app.origin, 'user-agent': visitor.userAgent, [CLIENT_ADDRESS_HEADER]: visitor.address }
+	});
+	return { request, getClientAddress: () => visitor.address };
 }
 
 /** The session cookie's Set-Cookie line in a response (the last one wins, as in a browser). */

@@ -41,6 +41,9 @@ export function normalizeEmail(raw: string): string | null {
 	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
 }
 
+/** The part of a form action's event the sign-in steps read: its client address and headers. */
+export type SignInRequest = Pick<RequestEvent, 'request' | 'getClientAddress'>;
+
 /** What the sign-in steps need: Better Auth, and the limits to hold its API calls to. */
 export interface SignInService {
 	auth: Auth;
@@ -50,7 +53,7 @@ export interface SignInService {
 
 export async function sendSignInCode(
 	{ auth, limits, limiter }: SignInService,
-	event: RequestEvent,
+	event: SignInRequest,
 	email: string
 ): Promise<SignInRefusal | null> {
 	const refusal = await withinLimits(limiter, 'codes sent', [
@@ -80,7 +83,7 @@ export interface CodeAttempt {
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
 	{ auth, limits, limiter }: SignInService,
-	event: RequestEvent,
+	event: SignInRequest,
 	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
 	const refusal = await withinLimits(limiter, 'attempts', [
