@@ -6,6 +6,8 @@ declare global {
 			/** Set by hooks.server.ts on every request; null when signed out. */
 			user: User | null;
 			session: Session | null;
+			/** Set by handleError when the database could not be used: the answer becomes a 503. */
+			databaseUnavailable?: boolean;
 		}
 		interface Error {
 			message: string;

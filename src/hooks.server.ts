@@ -6,7 +6,7 @@ import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth'
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
-import { safeErrorMessage } from '$lib/server/errors';
+import { databaseFault, safeErrorMessage } from '$lib/server/errors';
 import { prepareServer } from '$lib/server/startup';
 
 export const init: ServerInit = prepareServer;
@@ -22,6 +22,35 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 	}
 	return response;
 };
+
+/**
+ * A database that cannot be used now (locked, read-only, failing) answers 503 with the
+ * friendly page wherever it shows up — a load, an action, a later handle — never a 500.
+ * handleError below recognises the fault and logs its cause; this turns the answer into a 503.
+ */
+const databaseFaults: Handle = async ({ event, resolve }) => {
+	let response: Response;
+	try {
+		response = await resolve(event);
+	} catch (error) {
+		const fault = databaseFault(error);
+		if (!fault) throw error;
+		console.error(`latchkey: database unavailable: ${fault}`);
+		return serviceUnavailable();
+	}
+	return event.locals.databaseUnavailable ? unavailableAnswer(response) : response;
+};
+
+/**
+ * A page or plain form post gets the friendly page. An enhanced form's JSON answer keeps the
+ * shape SvelteKit's client expects (its message is handleError's) with the status corrected.
+ */
+function unavailableAnswer(response: Response): Response {
+	if (response.headers.get('content-type')?.startsWith('text/html')) return serviceUnavailable();
+	const headers = new Headers(response.headers);
+	headers.set('retry-after', RETRY_AFTER_SECONDS);
+	return new Response(response.body, { status: 503, headers });
+}
 
 const clientAddress: Handle = ({ event, resolve }) => {
 	stampClientAddress(event);
@@ -81,6 +110,7 @@ const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 
 export const handle = sequence(
 	securityHeaders,
+	databaseFaults,
 	clientAddress,
 	authEndpoints,
 	sessionLocals,
@@ -88,17 +118,30 @@ export const handle = sequence(
 	noStoreWhenSignedIn
 );
 
+const RETRY_AFTER_SECONDS = '30';
+const UNAVAILABLE_MESSAGE = 'Latchkey is briefly unavailable. Please try again in a minute.';
+
 function serviceUnavailable(): Response {
 	const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Latchkey is unavailable</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
 <h1>Latchkey is briefly unavailable</h1><p>We cannot reach our database right now. Please try again in a minute.</p></body></html>`;
 	return new Response(page, {
 		status: 503,
-		headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '30', 'cache-control': 'no-store' }
+		headers: {
+			'content-type': 'text/html; charset=utf-8',
+			'retry-after': RETRY_AFTER_SECONDS,
+			'cache-control': 'no-store'
+		}
 	});
 }
 
-export const handleError: HandleServerError = ({ error, status, message }) => {
+export const handleError: HandleServerError = ({ error, event, status, message }) => {
+	const fault = databaseFault(error);
+	if (fault) {
+		console.error(`latchkey: database unavailable: ${fault}`);
+		event.locals.databaseUnavailable = true;
+		return { message: UNAVAILABLE_MESSAGE };
+	}
 	// The message only: a stack or a query error's parameters could carry a session token.
 	if (status >= 500) console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
 	return { message: status >= 500 ? 'Something went wrong on our side. Please try again.' : message };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sendSignInCode, verifySignInCode } from '../../src/lib/server/auth/otp-sign-in';
-import { formRequest, newVisitor, signInServiceOf, type TestApp, type Visitor } from './support/app';
+import { latestCodeTo, newVisitor, signInActions, type TestApp, type Visitor } from './support/app';
 import {
 	bruteForce,
 	describeBruteForce,
@@ -21,26 +20,12 @@ function visitorAt(address: string): Visitor {
 	return { address, userAgent: 'Mozilla/5.0 (X11; Linux x86_64) BruteForce/1' };
 }
 
-function latestCodeTo(app: TestApp, email: string): string | undefined {
-	return app.outbox.list().find((message) => message.to === email)?.code;
-}
-
 function mailsTo(app: TestApp, email: string): number {
 	return app.outbox.list().filter((message) => message.to === email).length;
 }
 
-/** The login form's steps as its actions take them: the sign-in service, our limits, no HTTP. */
-function formActions(app: TestApp) {
-	const service = signInServiceOf(app);
-	return {
-		send: (email: string, visitor: Visitor) => sendSignInCode(service, formRequest(app, visitor), email),
-		verify: (email: string, code: string, visitor: Visitor) =>
-			verifySignInCode(service, formRequest(app, visitor), { email, code, rememberMe: false })
-	};
-}
-
 function serviceAttacker(app: TestApp): Attacker {
-	const actions = formActions(app);
+	const actions = signInActions(app);
 	return {
 		async send(email, address) {
 			const refusal = await actions.send(email, visitorAt(address));
@@ -60,7 +45,7 @@ describe.each(DIALECTS)('sign-in limits through the form actions on %s', (dialec
 	const sessionCount = async () => (await sessionRows(suite.app.database)).length;
 
 	it('kills a code after three wrong tries: the right code then fails too, and a new code works', async () => {
-		const { send, verify } = formActions(suite.app);
+		const { send, verify } = signInActions(suite.app);
 		const email = newEmail('three-wrong');
 		const visitor = newVisitor();
 		const before = await sessionCount();
@@ -87,7 +72,7 @@ describe.each(DIALECTS)('sign-in limits through the form actions on %s', (dialec
 	});
 
 	it('sends at most 5 codes per email in a window, whatever the client address', async () => {
-		const { send } = formActions(suite.app);
+		const { send } = signInActions(suite.app);
 		const email = newEmail('sends-per-email');
 		const limit = suite.app.config.signInLimits.sendCodePerEmail.limit;
 
@@ -100,7 +85,7 @@ describe.each(DIALECTS)('sign-in limits through the form actions on %s', (dialec
 	});
 
 	it('sends at most 30 codes per client network in a window: rotating IPv6 addresses in one /64 count as one', async () => {
-		const { send } = formActions(suite.app);
+		const { send } = signInActions(suite.app);
 		const limit = suite.app.config.signInLimits.sendCodePerAddress.limit;
 		const prefix = `2001:db8:${dialect === 'sqlite' ? 1 : 2}:7`;
 		const targets = Array.from({ length: limit + 1 }, () => newEmail('sends-per-network'));
@@ -142,7 +127,7 @@ describe.each(DIALECTS)('sign-in limits through the form actions on %s', (dialec
 		'a brute force of 1000 wrong guesses at $attack gets no session, and no more code checks than published',
 		async ({ attack, plan: makePlan }) => {
 			const plan = { label: `${attack} (${dialect})`, ...makePlan() };
-			const { send } = formActions(suite.app);
+			const { send } = signInActions(suite.app);
 			for (const email of plan.emails) expect(await send(email, newVisitor())).toBeNull();
 			const before = await sessionCount();
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberedPlaceholders, type Database } from './db';
+import { numberedPlaceholders, returnedRow, type Database } from './db';
 import { safeErrorMessage } from './errors';
 
 export interface PurgeOptions {
@@ -68,7 +68,7 @@ export async function acquireLease(database: Database, name: string, holder: str
 	const values = [name, holder, now + ttlMs, now];
 	const row =
 		database.dialect === 'sqlite'
-			? database.client.prepare<unknown[], { holder: string }>(sql).get(...values)
+			? returnedRow(database.client.prepare<unknown[], { holder: string }>(sql), ...values)
 			: (await database.client.query<{ holder: string }>(numberedPlaceholders(sql), values)).rows[0];
 	return row?.holder === holder;
 }

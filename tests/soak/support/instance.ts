@@ -7,6 +7,8 @@ export interface Instance {
 	origin: string;
 	/** Everything the process printed so far. */
 	output: () => string;
+	/** False once the process has exited, whatever the cause. */
+	running: () => boolean;
 	stop(): Promise<void>;
 }
 
@@ -30,7 +32,12 @@ export async function startInstance(port: number, env: Record<string, string>): 
 	child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 	child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
 	await waitUntilServing(origin, child, () => output);
-	return { origin, output: () => output, stop: () => stopProcess(child) };
+	return {
+		origin,
+		output: () => output,
+		running: () => child.exitCode === null && child.signalCode === null,
+		stop: () => stopProcess(child)
+	};
 }
 
 async function waitUntilServing(origin: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -49,7 +56,7 @@ async function waitUntilServing(origin: string, child: ChildProcess, output: () 
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null) return;
+	if (child.exitCode !== null || child.signalCode !== null) return;
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	child.kill('SIGTERM');
 	await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);

@@ -7,7 +7,7 @@ import {
 	type RateLimitVerdict,
 	type SignInLimits
 } from '../rate-limit';
-import { safeErrorMessage } from '../errors';
+import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
 import type { Auth } from './instance';
 
@@ -22,6 +22,14 @@ const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_EMAIL_LENGTH = 254;
 
 const INVALID_EMAIL: SignInRefusal = { status: 400, message: 'Enter a valid email address, like name@example.com.' };
+const SIGN_IN_UNAVAILABLE: SignInRefusal = {
+	status: 503,
+	message: 'Sign-in is briefly unavailable. Please try again in a minute.'
+};
+const MAIL_UNAVAILABLE: SignInRefusal = {
+	status: 503,
+	message: 'We could not send the code just now. Please try again in a minute.'
+};
 
 const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
 	INVALID_OTP: {
@@ -67,7 +75,7 @@ export async function sendSignInCode(
 	} catch (error) {
 		if (isAPIError(error) && error.body?.code === 'INVALID_EMAIL') return INVALID_EMAIL;
 		console.error(`latchkey: could not send a sign-in code: ${safeErrorMessage(error)}`);
-		return { status: 503, message: 'We could not send the code just now. Please try again in a minute.' };
+		return databaseFault(error) ? SIGN_IN_UNAVAILABLE : MAIL_UNAVAILABLE;
 	}
 }
 
@@ -100,7 +108,9 @@ export async function verifySignInCode(
 	} catch (error) {
 		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
 		if (refusal) return refusal;
-		throw error;
+		if (!databaseFault(error)) throw error;
+		console.error(`latchkey: could not check a sign-in code: ${safeErrorMessage(error)}`);
+		return SIGN_IN_UNAVAILABLE;
 	}
 	return null;
 }
@@ -120,7 +130,7 @@ async function withinLimits(
 		verdict = await consumeAll(limiter, checks);
 	} catch (error) {
 		console.error(`latchkey: rate limit counters unavailable: ${safeErrorMessage(error)}`);
-		return { status: 503, message: 'Sign-in is briefly unavailable. Please try again in a minute.' };
+		return SIGN_IN_UNAVAILABLE;
 	}
 	return verdict.allowed ? null : tooManyRequests(verdict, what);
 }

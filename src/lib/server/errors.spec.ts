@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { databaseFault, safeErrorMessage } from './errors';
+
+const TOKEN = 'a-session-token-that-must-never-be-logged';
+
+const session = sqliteTable('session', { token: text('token') });
+
+/** What `work` throws: a query built as Better Auth's adapter builds them, through Drizzle. */
+function thrownBy(work: () => unknown): unknown {
+	try {
+		work();
+	} catch (error) {
+		return error;
+	}
+	throw new Error('the query succeeded');
+}
+
+/** The error a Drizzle insert with the token as parameter throws on `client`. */
+const writeError = (client: Sqlite.Database) =>
+	thrownBy(() => drizzle(client).insert(session).values({ token: TOKEN }).run());
+
+describe('databaseFault and safeErrorMessage', () => {
+	const cleanups: Array<() => void> = [];
+	afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+	function tempDatabaseFile(): string {
+		const dir = mkdtempSync(join(tmpdir(), 'latchkey-errors-'));
+		cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+		return join(dir, 'test.db');
+	}
+
+	it('names a read-only database', () => {
+		const client = new Sqlite(':memory:');
+		client.exec('CREATE TABLE session (token TEXT)');
+		client.pragma('query_only = ON');
+		const error = writeError(client);
+
+		const expected = 'the SQLite database file is read-only (SQLITE_READONLY: attempt to write a readonly database)';
+		expect(databaseFault(error)).toBe(expected);
+		expect(safeErrorMessage(error)).toBe(expected);
+	});
+
+	it('names a database locked by another connection, also inside a Drizzle query error (without its parameters)', () => {
+		const file = tempDatabaseFile();
+		const holder = new Sqlite(file);
+		const client = new Sqlite(file, { timeout: 0 });
+		cleanups.push(() => [client, holder].forEach((connection) => connection.close()));
+		holder.exec('CREATE TABLE session (token TEXT)');
+		holder.exec('BEGIN EXCLUSIVE');
+
+		const error = writeError(client);
+
+		expect(databaseFault(error)).toBe(
+			'the SQLite database is locked by another connection (SQLITE_BUSY: database is locked)'
+		);
+		const wrapped = new DrizzleQueryError('insert into "session" ("token") values (?)', [TOKEN], error as Error);
+		expect(wrapped.message).toContain(TOKEN);
+		expect(safeErrorMessage(wrapped)).toBe(databaseFault(error));
+	});
+
+	it('is null for errors that are not the database being unusable, whose messages stay as they were', () => {
+		const noTable = writeError(new Sqlite(':memory:'));
+
+		expect(databaseFault(noTable)).toBeNull();
+		expect(safeErrorMessage(noTable)).toBe('no such table: session');
+		expect(databaseFault(new Error('boom'))).toBeNull();
+		expect(databaseFault('SQLITE_BUSY')).toBeNull();
+		expect(safeErrorMessage(new Error(`Failed query: select 1\nparams: ${TOKEN}`))).toBe('database query failed');
+	});
+});
