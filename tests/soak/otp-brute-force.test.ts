@@ -13,7 +13,7 @@ import {
 } from '../integration/support/brute-force';
 import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
 import { sessionRows } from '../integration/support/rows';
-import { post, type PostOptions } from './support/browser';
+import { post, type RequestOptions } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
@@ -65,7 +65,7 @@ describe('OTP brute force against a production build on PostgreSQL, default limi
 	}
 
 	/** The login form over HTTP: a refusal is the page's status and the message it shows. */
-	async function postForm(action: 'sendCode' | 'verifyCode', form: Record<string, string>, options: PostOptions) {
+	async function postForm(action: 'sendCode' | 'verifyCode', form: Record<string, string>, options: RequestOptions) {
 		const response = await post(app, `/login?/${action}`, form, '', options);
 		const setsSession = response.headers.getSetCookie().some((line) => SESSION_COOKIE.test(line));
 		return { status: response.status, body: await response.text(), setsSession };

@@ -102,6 +102,7 @@ describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', 
 			const due = await cookieDueRefresh(email('due'));
 			const leaving = await signIn(app, mail, email('leaving'));
 			const reader = await signIn(app, mail, email('reader'));
+			const roamer = await signIn(app, mail, email('roamer'));
 			expect((await post(app, '/login?/sendCode', { email: email('code') })).status).toBe(200);
 			const code = mail.latestCode(email('code'));
 			const probes: Probe[] = [
@@ -128,6 +129,12 @@ describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', 
 					request: () => post(app, '/login?/verifyCode', { email: email('code'), code }),
 					during: [503, FRIENDLY_SIGN_IN],
 					after: 303
+				},
+				{
+					name: 'page from a new network (the network watch writes)',
+					request: () => get(app, '/account', roamer, { from: '127.0.9.1' }),
+					during: [503, FRIENDLY_PAGE],
+					after: 200
 				},
 				{
 					name: 'page that only reads',
@@ -169,7 +176,7 @@ describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', 
 			// One line per failure, saying what failed and why (no stack); nothing else — in particular
 			// no session logged as ended while its row could not be deleted.
 			for (const line of log) expect(line).toMatch(new RegExp(`^latchkey: [a-z -]+: ${scenario.cause.source}`));
-			for (const cookie of [due, leaving, reader]) expect(output + app.output()).not.toContain(tokenOf(cookie));
+			for (const cookie of [due, leaving, reader, roamer]) expect(output + app.output()).not.toContain(tokenOf(cookie));
 			expect(app.running()).toBe(true);
 		}
 	);

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { Instance } from './instance';
 import type { MailSink } from './mail';
 
-export interface PostOptions {
+export interface RequestOptions {
 	/**
 	 * The client's own address: any of 127.0.0.0/8, which the instance (listening on
 	 * 127.0.0.1) sees as the socket's address, as it would see distinct clients.
@@ -18,7 +18,7 @@ export async function post(
 	path: string,
 	form: Record<string, string>,
 	cookie = '',
-	{ from, headers = {} }: PostOptions = {}
+	{ from, headers = {} }: RequestOptions = {}
 ): Promise<Response> {
 	const url = `${instance.origin}${path}`;
 	const init = {
@@ -35,11 +35,22 @@ export async function post(
 	return from ? requestFrom(from, url, init) : fetch(url, { ...init, redirect: 'manual' });
 }
 
+export async function get(
+	instance: Instance,
+	path: string,
+	cookie = '',
+	{ from, headers = {} }: RequestOptions = {}
+): Promise<Response> {
+	const url = `${instance.origin}${path}`;
+	const init = { method: 'GET', headers: { ...(cookie ? { cookie } : {}), ...headers } };
+	return from ? requestFrom(from, url, init) : fetch(url, { ...init, redirect: 'manual' });
+}
+
 /** fetch cannot choose its local address; node:http can. Redirects are not followed, as with redirect: 'manual'. */
 function requestFrom(
 	localAddress: string,
 	url: string,
-	init: { method: string; headers: Record<string, string>; body: string }
+	init: { method: string; headers: Record<string, string>; body?: string }
 ): Promise<Response> {
 	return new Promise((resolve, reject) => {
 		const outgoing = request(url, { method: init.method, headers: init.headers, localAddress }, (incoming) => {
@@ -59,10 +70,6 @@ function requestFrom(
 		outgoing.on('error', reject);
 		outgoing.end(init.body);
 	});
-}
-
-export async function get(instance: Instance, path: string, cookie = ''): Promise<Response> {
-	return fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {} });
 }
 
 /** Signs in through the login form of `instance`; returns the session cookie as `name=value`. */
