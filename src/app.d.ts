@@ -6,7 +6,7 @@ declare global {
 			/** Set by hooks.server.ts on every request; null when signed out. */
 			user: User | null;
 			session: Session | null;
-			/** Set by handleError when the request lost the database: its 500 becomes the friendly 503. */
+			/** Set by handleError when the database could not be used: the answer becomes a 503. */
 			databaseUnavailable?: boolean;
 		}
 		interface Error {

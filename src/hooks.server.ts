@@ -6,7 +6,7 @@ import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth'
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
-import { isDatabaseUnavailable, safeErrorMessage } from '$lib/server/errors';
+import { databaseFault, safeErrorMessage } from '$lib/server/errors';
 import { UNREADABLE_FORM_MESSAGE } from '$lib/server/forms';
 import { prepareServer } from '$lib/server/startup';
 
@@ -25,22 +25,33 @@ const securityHeaders: Handle = async ({ event, resolve }) => {
 };
 
 /**
- * A page, form action or hook that loses the database halfway through a request (the session
- * check had passed) answers like the session check itself does: the friendly 503, not a 500.
- * Errors in loads and actions reach handleError, which marks the request; errors thrown by a
- * later hook come up through resolve.
+ * A database that cannot be used now (locked, read-only, out of reach) answers 503 with the
+ * friendly page wherever it shows up — a load, an action, a later handle — never a 500.
+ * handleError below recognises the fault and logs its cause; this turns the answer into a 503.
  */
-const databaseOutage: Handle = async ({ event, resolve }) => {
+const databaseFaults: Handle = async ({ event, resolve }) => {
 	let response: Response;
 	try {
 		response = await resolve(event);
 	} catch (error) {
-		if (!isDatabaseUnavailable(error)) throw error;
-		logDatabaseUnavailable(error);
+		const fault = databaseFault(error);
+		if (!fault) throw error;
+		console.error(`latchkey: database unavailable: ${fault}`);
 		return serviceUnavailable();
 	}
-	return response.status === 500 && event.locals.databaseUnavailable ? serviceUnavailable() : response;
+	return event.locals.databaseUnavailable ? unavailableAnswer(response) : response;
 };
+
+/**
+ * A page or plain form post gets the friendly page. An enhanced form's JSON answer keeps the
+ * shape SvelteKit's client expects (its message is handleError's) with the status corrected.
+ */
+function unavailableAnswer(response: Response): Response {
+	if (response.headers.get('content-type')?.startsWith('text/html')) return serviceUnavailable();
+	const headers = new Headers(response.headers);
+	headers.set('retry-after', RETRY_AFTER_SECONDS);
+	return new Response(response.body, { status: 503, headers });
+}
 
 const clientAddress: Handle = ({ event, resolve }) => {
 	stampClientAddress(event);
@@ -100,7 +111,7 @@ const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 
 export const handle = sequence(
 	securityHeaders,
-	databaseOutage,
+	databaseFaults,
 	clientAddress,
 	authEndpoints,
 	sessionLocals,
@@ -108,21 +119,29 @@ export const handle = sequence(
 	noStoreWhenSignedIn
 );
 
+const RETRY_AFTER_SECONDS = '30';
+const UNAVAILABLE_MESSAGE = 'Latchkey is briefly unavailable. Please try again in a minute.';
+
 function serviceUnavailable(): Response {
 	const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Latchkey is unavailable</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem">
 <h1>Latchkey is briefly unavailable</h1><p>We cannot reach our database right now. Please try again in a minute.</p></body></html>`;
 	return new Response(page, {
 		status: 503,
-		headers: { 'content-type': 'text/html; charset=utf-8', 'retry-after': '30', 'cache-control': 'no-store' }
+		headers: {
+			'content-type': 'text/html; charset=utf-8',
+			'retry-after': RETRY_AFTER_SECONDS,
+			'cache-control': 'no-store'
+		}
 	});
 }
 
 export const handleError: HandleServerError = ({ error, event, status, message }) => {
-	if (isDatabaseUnavailable(error)) {
+	const fault = databaseFault(error);
+	if (fault) {
+		console.error(`latchkey: database unavailable: ${fault}`);
 		event.locals.databaseUnavailable = true;
-		logDatabaseUnavailable(error);
-		return { message: 'Latchkey is briefly unavailable. Please try again in a minute.' };
+		return { message: UNAVAILABLE_MESSAGE };
 	}
 	// The message only: a stack or a query error's parameters could carry a session token.
 	if (status >= 500) {
@@ -132,7 +151,3 @@ export const handleError: HandleServerError = ({ error, event, status, message }
 	// SvelteKit refuses a form action posted as JSON (or any non-form type) before the action runs.
 	return { message: status === 415 ? UNREADABLE_FORM_MESSAGE : message };
 };
-
-function logDatabaseUnavailable(error: unknown): void {
-	console.error(`latchkey: database unavailable: ${safeErrorMessage(error)}`);
-}

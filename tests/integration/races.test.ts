@@ -27,8 +27,10 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 		expect(writes.filter(Boolean)).toHaveLength(1);
 		expect(rows).toHaveLength(1);
 		expect(rows[0]!.expiresAt.getTime()).toBe(clock.ms + 7 * DAY * 1000);
-		// Browser-session cookie (remember-me not ticked): every re-issue says so alike.
-		expect([...maxAges]).toEqual([undefined]);
+		// Browser-session cookie (remember-me not ticked): every re-issue says so alike. A request
+		// that read the row after the refresh committed (PostgreSQL's pool queues some) has nothing
+		// to re-issue (null).
+		expect([...maxAges].filter((maxAge) => maxAge !== null)).toEqual([undefined]);
 	});
 
 	it('after sign out everywhere commits, no request of the other device is served signed in', async () => {

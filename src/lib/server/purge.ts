@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberedPlaceholders, type Database } from './db';
+import { numberedPlaceholders, returnedRow, type Database } from './db';
 import { safeErrorMessage } from './errors';
 
 export interface PurgeOptions {
@@ -90,7 +90,7 @@ export async function acquireLease(database: Database, name: string, holder: str
 	const values = [name, holder, now + ttlMs, now];
 	const row =
 		database.dialect === 'sqlite'
-			? database.client.prepare<unknown[], { holder: string }>(sql).get(...values)
+			? returnedRow(database.client.prepare<unknown[], { holder: string }>(sql), ...values)
 			: (await database.client.query<{ holder: string }>(numberedPlaceholders(sql), values)).rows[0];
 	return row?.holder === holder;
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { numberedPlaceholders, type Database } from './db';
+import { numberedPlaceholders, returnedRow, type Database } from './db';
 
 export interface RateLimitRule {
 	/** Shown in logs and used as the key's namespace. */
@@ -108,7 +108,7 @@ export function databaseRateLimiter(database: Database, now: () => number = Date
 		database.dialect === 'sqlite'
 			? (() => {
 					const statement = database.client.prepare<[string, number, number, number], Row>(upsert);
-					return async (values: [string, number, number, number]) => statement.get(...values)!;
+					return async (values: [string, number, number, number]) => returnedRow(statement, ...values)!;
 				})()
 			: async (values: [string, number, number, number]) => {
 					const text = numberedPlaceholders(upsert);

@@ -4,10 +4,17 @@ import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/s
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
 import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
+import {
+	sendSignInCode,
+	verifySignInCode,
+	type SignInRequest,
+	type SignInService
+} from '../../../src/lib/server/auth/otp-sign-in';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { createSessionStore } from '../../../src/lib/server/auth/session-store';
 import type { SessionControl } from '../../../src/lib/server/auth/devices';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
+import { databaseRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
 
 export const TEST_ORIGIN = 'http://localhost:5173';
@@ -111,6 +118,35 @@ export function authRequest(
 		headers,
 		body: init.body === undefined ? undefined : JSON.stringify(init.body)
 	});
+}
+
+/** What the login and re-auth form actions sign in with (auth/index.ts getSignInService), counting in the database. */
+export function signInServiceOf(app: Pick<TestApp, 'auth' | 'config' | 'database'>): SignInService {
+	return { auth: app.auth, limits: app.config.signInLimits, limiter: databaseRateLimiter(app.database) };
+}
+
+/** A form post from `visitor` as the sign-in steps see it, its address stamped as hooks.server.ts does. */
+export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): SignInRequest {
+	const request = new Request(`${app.origin}/login`, {
+		method: 'POST',
+		headers: { origin: app.origin, 'user-agent': visitor.userAgent, [CLIENT_ADDRESS_HEADER]: visitor.address }
+	});
+	return { request, getClientAddress: () => visitor.address };
+}
+
+/** The login form's two steps as its actions take them: the sign-in service, our limits, no HTTP. */
+export function signInActions(app: TestApp) {
+	const service = signInServiceOf(app);
+	return {
+		send: (email: string, visitor: Visitor) => sendSignInCode(service, formRequest(app, visitor), email),
+		verify: (email: string, code: string, visitor: Visitor) =>
+			verifySignInCode(service, formRequest(app, visitor), { email, code, rememberMe: false })
+	};
+}
+
+/** The code last mailed to `email`. */
+export function latestCodeTo(app: TestApp, email: string): string | undefined {
+	return app.outbox.list().find((message) => message.to === email)?.code;
 }
 
 /** The session cookie's Set-Cookie line in a response (the last one wins, as in a browser). */

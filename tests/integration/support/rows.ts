@@ -33,3 +33,38 @@ export async function updateSessionRow(
 		await database.db.update(database.schema.session).set(values).where(eq(database.schema.session.id, id));
 	}
 }
+
+/**
+ * Runs `work` while the database refuses to delete session rows (a trigger raises an error),
+ * as a delete that fails on its own would: a lock, a timeout, a lost connection.
+ */
+export async function withSessionDeletesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+	const [install, remove] =
+		database.dialect === 'sqlite'
+			? [
+					[
+						"CREATE TRIGGER keep_sessions BEFORE DELETE ON session BEGIN SELECT RAISE(ABORT, 'session rows are kept'); END"
+					],
+					['DROP TRIGGER keep_sessions']
+				]
+			: [
+					[
+						`CREATE FUNCTION keep_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
+						BEGIN RAISE EXCEPTION 'session rows are kept'; END $$`,
+						'CREATE TRIGGER keep_sessions BEFORE DELETE ON session FOR EACH ROW EXECUTE FUNCTION keep_sessions()'
+					],
+					['DROP TRIGGER keep_sessions ON session', 'DROP FUNCTION keep_sessions()']
+				];
+	const execute = async (statements: string[]) => {
+		for (const statement of statements) {
+			if (database.dialect === 'sqlite') database.client.exec(statement);
+			else await database.client.query(statement);
+		}
+	};
+	await execute(install);
+	try {
+		return await work();
+	} finally {
+		await execute(remove);
+	}
+}

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { Instance } from './instance';
 import type { MailSink } from './mail';
 import { recordResponse } from './recordings';
@@ -9,32 +10,74 @@ async function recorded(request: Promise<Response>): Promise<Response> {
 	return response;
 }
 
+export interface RequestOptions {
+	/**
+	 * The client's own address: any of 127.0.0.0/8, which the instance (listening on
+	 * 127.0.0.1) sees as the socket's address, as it would see distinct clients.
+	 */
+	from?: string;
+	/** Extra headers, e.g. a forged X-Forwarded-For. */
+	headers?: Record<string, string>;
+}
+
 /** What a browser without JavaScript sends: form posts with its Origin, and the session cookie. */
 export async function post(
 	instance: Instance,
 	path: string,
 	form: Record<string, string>,
-	cookie = ''
+	cookie = '',
+	{ from, headers = {} }: RequestOptions = {}
 ): Promise<Response> {
-	return recorded(
-		fetch(`${instance.origin}${path}`, {
-			method: 'POST',
-			redirect: 'manual',
-			headers: {
-				origin: instance.origin,
-				accept: 'text/html',
-				'content-type': 'application/x-www-form-urlencoded',
-				...(cookie ? { cookie } : {})
-			},
-			body: new URLSearchParams(form)
-		})
-	);
+	const url = `${instance.origin}${path}`;
+	const init = {
+		method: 'POST',
+		headers: {
+			origin: instance.origin,
+			accept: 'text/html',
+			'content-type': 'application/x-www-form-urlencoded',
+			...(cookie ? { cookie } : {}),
+			...headers
+		},
+		body: new URLSearchParams(form).toString()
+	};
+	return recorded(from ? requestFrom(from, url, init) : fetch(url, { ...init, redirect: 'manual' }));
 }
 
-export async function get(instance: Instance, path: string, cookie = '', signal?: AbortSignal): Promise<Response> {
-	return recorded(
-		fetch(`${instance.origin}${path}`, { redirect: 'manual', headers: cookie ? { cookie } : {}, signal })
-	);
+export async function get(
+	instance: Instance,
+	path: string,
+	cookie = '',
+	{ from, headers = {} }: RequestOptions = {}
+): Promise<Response> {
+	const url = `${instance.origin}${path}`;
+	const init = { method: 'GET', headers: { ...(cookie ? { cookie } : {}), ...headers } };
+	return recorded(from ? requestFrom(from, url, init) : fetch(url, { ...init, redirect: 'manual' }));
+}
+
+/** fetch cannot choose its local address; node:http can. Redirects are not followed, as with redirect: 'manual'. */
+function requestFrom(
+	localAddress: string,
+	url: string,
+	init: { method: string; headers: Record<string, string>; body?: string }
+): Promise<Response> {
+	return new Promise((resolve, reject) => {
+		const outgoing = request(url, { method: init.method, headers: init.headers, localAddress }, (incoming) => {
+			const chunks: Buffer[] = [];
+			incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+			incoming.on('error', reject);
+			incoming.on('end', () => {
+				const headers = new Headers();
+				for (const [name, value] of Object.entries(incoming.headers)) {
+					for (const one of [value ?? []].flat()) headers.append(name, one);
+				}
+				const status = incoming.statusCode ?? 0;
+				const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
+				resolve(new Response(body, { status, headers }));
+			});
+		});
+		outgoing.on('error', reject);
+		outgoing.end(init.body);
+	});
 }
 
 /** Signs in through the login form of `instance`; returns the session cookie as `name=value`. */

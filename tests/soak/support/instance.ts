@@ -11,6 +11,8 @@ export interface Instance {
 	origin: string;
 	/** Everything the process printed so far. */
 	output: () => string;
+	/** False once the process has exited, whatever the cause. */
+	running: () => boolean;
 	stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function startInstance(port: number, env: Record<string, string>): 
 	return {
 		origin,
 		output: () => output,
+		running: () => child.exitCode === null && child.signalCode === null,
 		async stop() {
 			await stopProcess(child);
 			if (harvested) return;
@@ -80,7 +83,7 @@ async function waitUntilServing(origin: string, child: ChildProcess, output: () 
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
-	if (child.exitCode !== null) return;
+	if (child.exitCode !== null || child.signalCode !== null) return;
 	const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 	child.kill('SIGTERM');
 	await Promise.race([exited, sleep(10_000).then(() => child.kill('SIGKILL'))]);

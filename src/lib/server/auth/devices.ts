@@ -131,8 +131,15 @@ function record(
 	return recordSecurityEvent(control.database, { ...actor, type, detail });
 }
 
-/** Ends the current session (Better Auth deletes the row and clears the cookie) and records it. */
+/**
+ * Ends the current session and records it. The row is deleted first, where a failure throws:
+ * Better Auth's sign-out logs a failed delete and clears the cookie all the same, which would
+ * tell the user they are signed out while the session goes on working. Its sign-out then only
+ * clears the cookie.
+ */
 export async function signOutThisDevice(control: SessionControl, actor: Actor, headers: Headers): Promise<void> {
+	const current = (await activeSessions(control, actor.userId)).find((session) => session.id === actor.sessionId);
+	if (current) await (await internalAdapter(control)).deleteSession(current.token);
 	await control.auth.api.signOut({ headers });
 	control.log.session('revoked', actor.sessionId, { user: actor.userId, reason: 'sign-out' });
 	await record(control, actor, 'SIGN_OUT', {});

@@ -7,7 +7,7 @@ import {
 	type RateLimitVerdict,
 	type SignInLimits
 } from '../rate-limit';
-import { safeErrorMessage } from '../errors';
+import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
 import type { Auth } from './instance';
 
@@ -29,6 +29,14 @@ const EMAIL_PATTERN = new RegExp(`^${ADDRESS_PART}@${ADDRESS_PART}\\.${ADDRESS_P
 const MAX_EMAIL_LENGTH = 254;
 
 const INVALID_EMAIL: SignInRefusal = { status: 400, message: 'Enter a valid email address, like name@example.com.' };
+const SIGN_IN_UNAVAILABLE: SignInRefusal = {
+	status: 503,
+	message: 'Sign-in is briefly unavailable. Please try again in a minute.'
+};
+const MAIL_UNAVAILABLE: SignInRefusal = {
+	status: 503,
+	message: 'We could not send the code just now. Please try again in a minute.'
+};
 
 const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
 	INVALID_OTP: {
@@ -48,6 +56,9 @@ export function normalizeEmail(raw: string): string | null {
 	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
 }
 
+/** The part of a form action's event the sign-in steps read: its client address and headers. */
+export type SignInRequest = Pick<RequestEvent, 'request' | 'getClientAddress'>;
+
 /** What the sign-in steps need: Better Auth, and the limits to hold its API calls to. */
 export interface SignInService {
 	auth: Auth;
@@ -57,7 +68,7 @@ export interface SignInService {
 
 export async function sendSignInCode(
 	{ auth, limits, limiter }: SignInService,
-	event: RequestEvent,
+	event: SignInRequest,
 	email: string
 ): Promise<SignInRefusal | null> {
 	const refusal = await withinLimits(limiter, 'codes sent', [
@@ -71,7 +82,7 @@ export async function sendSignInCode(
 	} catch (error) {
 		if (isAPIError(error) && error.body?.code === 'INVALID_EMAIL') return INVALID_EMAIL;
 		console.error(`latchkey: could not send a sign-in code: ${safeErrorMessage(error)}`);
-		return { status: 503, message: 'We could not send the code just now. Please try again in a minute.' };
+		return databaseFault(error) ? SIGN_IN_UNAVAILABLE : MAIL_UNAVAILABLE;
 	}
 }
 
@@ -87,7 +98,7 @@ export interface CodeAttempt {
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
 	{ auth, limits, limiter }: SignInService,
-	event: RequestEvent,
+	event: SignInRequest,
 	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
 ): Promise<SignInRefusal | null> {
 	const refusal = await withinLimits(limiter, 'attempts', [
@@ -104,7 +115,9 @@ export async function verifySignInCode(
 	} catch (error) {
 		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
 		if (refusal) return refusal;
-		throw error;
+		if (!databaseFault(error)) throw error;
+		console.error(`latchkey: could not check a sign-in code: ${safeErrorMessage(error)}`);
+		return SIGN_IN_UNAVAILABLE;
 	}
 	return null;
 }
@@ -124,7 +137,7 @@ async function withinLimits(
 		verdict = await consumeAll(limiter, checks);
 	} catch (error) {
 		console.error(`latchkey: rate limit counters unavailable: ${safeErrorMessage(error)}`);
-		return { status: 503, message: 'Sign-in is briefly unavailable. Please try again in a minute.' };
+		return SIGN_IN_UNAVAILABLE;
 	}
 	return verdict.allowed ? null : tooManyRequests(verdict, what);
 }

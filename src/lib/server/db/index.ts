@@ -79,6 +79,16 @@ function openPostgres(url: string, { max, statementTimeoutMs }: PoolOptions): Po
 	};
 }
 
+/**
+ * The first row of an `INSERT … RETURNING` on SQLite. better-sqlite3's `get()` stops after the
+ * first row and drops the failure of the commit that follows (a read-only file, a full disk):
+ * the row comes back although nothing was written. `all()` runs the statement to its end, so
+ * that failure is thrown like any other.
+ */
+export function returnedRow<P extends unknown[], R>(statement: Sqlite.Statement<P, R>, ...values: P): R | undefined {
+	return statement.all(...values)[0];
+}
+
 /** SQL written with `?` placeholders (SQLite's) turned into PostgreSQL's `$1, $2, …`. */
 export function numberedPlaceholders(sql: string): string {
 	let n = 0;

@@ -1,0 +1,90 @@
+import { networkOf } from '../../../src/lib/server/ip-network';
+import type { SignInLimits } from '../../../src/lib/server/rate-limit';
+
+/** What one request came to, as the attacker sees it. */
+export type Outcome = 'signed-in' | 'sent' | 'code-checked' | 'limited' | 'server-error' | 'other';
+
+/** The refusals a wrong, expired or killed code gets: the guess reached Better Auth's code check. */
+const CODE_CHECK_REFUSAL = /That code is not valid|That code has expired|Too many wrong codes/;
+
+/** How a refused sign-in step (status and the message shown) counts. */
+export function refusalOutcome(status: number, message: string): Outcome {
+	if (status === 429) return 'limited';
+	if (status >= 500) return 'server-error';
+	if ((status === 400 || status === 403) && CODE_CHECK_REFUSAL.test(message)) return 'code-checked';
+	return 'other';
+}
+
+/** The login form's two steps, driven by an attacker: through the sign-in service or over HTTP. */
+export interface Attacker {
+	/** Asks for a new code to `email`: a code killed by wrong guesses is replaced by a live one. */
+	send(email: string, address: string): Promise<Outcome>;
+	guess(email: string, address: string, code: string): Promise<Outcome>;
+	/** The code last mailed to `email`, which a guess must not be (the attack is of wrong guesses). */
+	latestCode(email: string): string | undefined;
+}
+
+export interface BruteForcePlan {
+	label: string;
+	guesses: number;
+	/** Guess i goes to emails[i % emails.length] from addresses[i % addresses.length]. */
+	emails: string[];
+	addresses: string[];
+	/** Before every this many guesses at an email, the attacker asks for a new code to it. */
+	resendEvery: number;
+}
+
+export interface BruteForceTally {
+	guesses: Record<Outcome, number>;
+	sends: Record<Outcome, number>;
+}
+
+function noOutcomes(): Record<Outcome, number> {
+	return { 'signed-in': 0, sent: 0, 'code-checked': 0, limited: 0, 'server-error': 0, other: 0 };
+}
+
+/** A six-digit code that is not `right`: the n-th in counting order, skipping the live one. */
+export function wrongCode(n: number, right: string | undefined): string {
+	const code = String(n % 1_000_000).padStart(6, '0');
+	return code === right ? String((n + 1) % 1_000_000).padStart(6, '0') : code;
+}
+
+/** Runs the plan one request at a time and counts what each came to. */
+export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Promise<BruteForceTally> {
+	const tally: BruteForceTally = { guesses: noOutcomes(), sends: noOutcomes() };
+	const guessesAt = new Map<string, number>();
+	for (let i = 0; i < plan.guesses; i++) {
+		const email = plan.emails[i % plan.emails.length]!;
+		const address = plan.addresses[i % plan.addresses.length]!;
+		const earlier = guessesAt.get(email) ?? 0;
+		if (earlier > 0 && earlier % plan.resendEvery === 0) tally.sends[await attacker.send(email, address)] += 1;
+		guessesAt.set(email, earlier + 1);
+		tally.guesses[await attacker.guess(email, address, wrongCode(i, attacker.latestCode(email)))] += 1;
+	}
+	return tally;
+}
+
+/**
+ * The published limits (README, "Sign-in codes and limits") applied to a plan: at most this
+ * many of its guesses may reach a code check, and at most this many codes may be sent in all.
+ */
+export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'emails' | 'addresses'>) {
+	const emails = new Set(plan.emails).size;
+	const networks = new Set(plan.addresses.map(networkOf)).size;
+	return {
+		codeChecks: Math.min(limits.verifyCodePerEmail.limit * emails, limits.verifyCodePerAddress.limit * networks),
+		sends: Math.min(limits.sendCodePerEmail.limit * emails, limits.sendCodePerAddress.limit * networks)
+	};
+}
+
+/** The figure a brute-force test prints. */
+export function describeBruteForce(plan: BruteForcePlan, tally: BruteForceTally, sessions: number): string {
+	const { guesses, sends } = tally;
+	const sendCount = Object.values(sends).reduce((sum, n) => sum + n, 0);
+	return (
+		`OTP brute force, ${plan.label}: ${plan.guesses} guesses, ${guesses['code-checked']} reached a code check, ` +
+		`${guesses.limited} refused by the limit, ${guesses['signed-in']} signed in, ${guesses.other} other; ` +
+		`${sends.sent} of ${sendCount} new codes sent; ${sessions} sessions, ` +
+		`${guesses['server-error'] + sends['server-error']} 5xx`
+	);
+}

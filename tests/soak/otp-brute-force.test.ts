@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../src/lib/server/db';
+import { signInLimits } from '../../src/lib/server/rate-limit';
+import {
+	bruteForce,
+	describeBruteForce,
+	publishedBounds,
+	refusalOutcome,
+	wrongCode,
+	type Attacker,
+	type BruteForcePlan,
+	type Outcome
+} from '../integration/support/brute-force';
+import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
+import { sessionRows } from '../integration/support/rows';
+import { post, type RequestOptions } from './support/browser';
+import { startInstance, type Instance } from './support/instance';
+import { startMailSink, type MailSink } from './support/mail';
+
+const SESSION_COOKIE = /^__Secure-latchkey\.session_token=[^;]+/;
+
+let emails = 0;
+const newEmail = (label: string) => `${label}-${process.pid}-${++emails}@example.com`;
+
+/** `count` client addresses of their own, 127.<block>.x.y: the instance sees each as another client. */
+function loopbackAddresses(block: number, count: number): string[] {
+	return Array.from({ length: count }, (_, i) => `127.${block}.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+}
+
+/** A random address to forge in X-Forwarded-For: without ADDRESS_HEADER the instance must ignore it. */
+const forgedAddress = () => Array.from({ length: 4 }, () => Math.floor(Math.random() * 254) + 1).join('.');
+
+describe('OTP brute force against a production build on PostgreSQL, default limits', () => {
+	let scratch: ScratchDatabase;
+	let database: Database;
+	let mail: MailSink;
+	let app: Instance;
+
+	beforeAll(async () => {
+		scratch = await createScratchDatabase('postgres');
+		mail = await startMailSink(2560);
+		app = await startInstance(4400, {
+			DATABASE_URL: (scratch.target as { url: string }).url,
+			SMTP_URL: 'smtp://127.0.0.1:2560',
+			PURGE_INTERVAL: 'off'
+		});
+		database = openDatabase(scratch.target);
+	});
+
+	afterAll(async () => {
+		await app?.stop();
+		await database?.close();
+		await mail?.stop();
+		await scratch?.drop();
+	});
+
+	const sessionCount = async () => (await sessionRows(database)).length;
+
+	function latestCode(email: string): string | undefined {
+		try {
+			return mail.latestCode(email);
+		} catch {
+			return undefined;
+		}
+	}
+
+	/** The login form over HTTP: a refusal is the page's status and the message it shows. */
+	async function postForm(action: 'sendCode' | 'verifyCode', form: Record<string, string>, options: RequestOptions) {
+		const response = await post(app, `/login?/${action}`, form, '', options);
+		const setsSession = response.headers.getSetCookie().some((line) => SESSION_COOKIE.test(line));
+		return { status: response.status, body: await response.text(), setsSession };
+	}
+
+	function httpAttacker(extraHeaders: () => Record<string, string> = () => ({})): Attacker {
+		const outcome = (status: number, body: string, success: number, succeeded: Outcome): Outcome =>
+			status === success ? succeeded : refusalOutcome(status, body);
+		return {
+			async send(email, from) {
+				const { status, body } = await postForm('sendCode', { email }, { from, headers: extraHeaders() });
+				return outcome(status, body, 200, 'sent');
+			},
+			async guess(email, from, code) {
+				const { status, body, setsSession } = await postForm(
+					'verifyCode',
+					{ email, code },
+					{ from, headers: extraHeaders() }
+				);
+				return setsSession ? 'signed-in' : outcome(status, body, 303, 'signed-in');
+			},
+			latestCode
+		};
+	}
+
+	it('three wrong codes kill the code: the right code then fails too, and no session is created', async () => {
+		const email = newEmail('three-wrong');
+		const from = loopbackAddresses(10, 1)[0]!;
+		const before = await sessionCount();
+		expect((await postForm('sendCode', { email }, { from })).status).toBe(200);
+		const code = mail.latestCode(email);
+		const wrong = wrongCode(0, code);
+
+		const answers = [];
+		for (const otp of [wrong, wrong, wrong, code])
+			answers.push(await postForm('verifyCode', { email, code: otp }, { from }));
+		const sessions = (await sessionCount()) - before;
+		console.log(
+			`three wrong codes then the right one over HTTP: ${answers.map((answer) => answer.status).join(', ')}; ${sessions} sessions`
+		);
+
+		expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 403]);
+		expect(answers[3]!.body).toContain('Too many wrong codes: this code no longer works.');
+		expect(answers.some((answer) => answer.setsSession)).toBe(false);
+		expect(sessions).toBe(0);
+	});
+
+	it.each([
+		{
+			attack: 'one account from 200 client addresses',
+			plan: (): Omit<BruteForcePlan, 'label'> => ({
+				guesses: 1000,
+				emails: [newEmail('victim')],
+				addresses: loopbackAddresses(20, 200),
+				resendEvery: 3
+			}),
+			forge: false
+		},
+		{
+			attack: '20 accounts from one client address forging X-Forwarded-For',
+			plan: (): Omit<BruteForcePlan, 'label'> => ({
+				guesses: 1000,
+				emails: Array.from({ length: 20 }, () => newEmail('victims')),
+				addresses: loopbackAddresses(30, 1),
+				resendEvery: 3
+			}),
+			forge: true
+		}
+	])(
+		'1000 wrong guesses posted to /login?/verifyCode ($attack): no session, no 5xx, no more code checks than published',
+		async ({ attack, plan: makePlan, forge }) => {
+			const plan = { label: `${attack}, over HTTP`, ...makePlan() };
+			const victims = loopbackAddresses(50, plan.emails.length);
+			for (const [i, email] of plan.emails.entries()) {
+				expect((await postForm('sendCode', { email }, { from: victims[i] })).status).toBe(200);
+			}
+			const before = await sessionCount();
+
+			const started = Date.now();
+			const attacker = httpAttacker(forge ? () => ({ 'x-forwarded-for': forgedAddress() }) : undefined);
+			const tally = await bruteForce(plan, attacker);
+			const sessions = (await sessionCount()) - before;
+			const bounds = publishedBounds(signInLimits(), plan);
+			console.log(
+				`${describeBruteForce(plan, tally, sessions)} (published bound: ${bounds.codeChecks} code checks; ${Date.now() - started} ms)`
+			);
+
+			expect(tally.guesses['signed-in']).toBe(0);
+			expect(sessions).toBe(0);
+			expect(tally.guesses['code-checked']).toBeGreaterThan(0);
+			expect(tally.guesses['code-checked']).toBeLessThanOrEqual(bounds.codeChecks);
+			expect(tally.guesses.limited).toBe(plan.guesses - tally.guesses['code-checked']);
+			expect(tally.sends.sent).toBeLessThanOrEqual(bounds.sends);
+			expect(tally.guesses['server-error'] + tally.sends['server-error']).toBe(0);
+		}
+	);
+});
