@@ -66,7 +66,8 @@ const clientAddress: Handle = ({ event, resolve }) => {
  */
 const authEndpoints: Handle = ({ event, resolve }) => {
 	const { pathname } = event.url;
-	if (pathname.startsWith('/api/auth/') && !pathname.startsWith('/api/auth/callback/')) {
+	if (!pathname.startsWith('/api/auth/')) return resolve(event);
+	if (!pathname.startsWith('/api/auth/callback/')) {
 		return new Response('Not found', { status: 404, headers: { 'cache-control': 'no-store' } });
 	}
 	return svelteKitHandler({ event, resolve, auth: getAuth(), building });

@@ -18,6 +18,8 @@ export interface RequestOptions {
 	from?: string;
 	/** Extra headers, e.g. a forged X-Forwarded-For. */
 	headers?: Record<string, string>;
+	/** Gives up on the request, e.g. AbortSignal.timeout(ms) for a bound on its latency. */
+	signal?: AbortSignal;
 }
 
 /** What a browser without JavaScript sends: form posts with its Origin, and the session cookie. */
@@ -47,10 +49,10 @@ export async function get(
 	instance: Instance,
 	path: string,
 	cookie = '',
-	{ from, headers = {} }: RequestOptions = {}
+	{ from, headers = {}, signal }: RequestOptions = {}
 ): Promise<Response> {
 	const url = `${instance.origin}${path}`;
-	const init = { method: 'GET', headers: { ...(cookie ? { cookie } : {}), ...headers } };
+	const init = { method: 'GET', headers: { ...(cookie ? { cookie } : {}), ...headers }, signal };
 	return recorded(from ? requestFrom(from, url, init) : fetch(url, { ...init, redirect: 'manual' }));
 }
 
@@ -58,10 +60,11 @@ export async function get(
 function requestFrom(
 	localAddress: string,
 	url: string,
-	init: { method: string; headers: Record<string, string>; body?: string }
+	init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }
 ): Promise<Response> {
 	return new Promise((resolve, reject) => {
-		const outgoing = request(url, { method: init.method, headers: init.headers, localAddress }, (incoming) => {
+		const { method, headers, signal } = init;
+		const outgoing = request(url, { method, headers, signal, localAddress }, (incoming) => {
 			const chunks: Buffer[] = [];
 			incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
 			incoming.on('error', reject);

@@ -56,7 +56,7 @@ async function timedRequest(instance: Instance, path: string, cookie: string, op
 	let status = 0;
 	let body = '';
 	try {
-		const response = await get(instance, path, cookie, AbortSignal.timeout(options.abortAfterMs));
+		const response = await get(instance, path, cookie, { signal: AbortSignal.timeout(options.abortAfterMs) });
 		body = await response.text();
 		status = response.status;
 	} catch {
