@@ -1,5 +1,5 @@
 import type { APIRequestContext } from '@playwright/test';
-import { sessionIdsFor, withAppDatabase } from './support/database';
+import { sessionIdsFor, userStateOf } from './support/database';
 import { expect, test } from './support/fixtures';
 import { AS_BROWSER, FORM_ACTIONS, formActionsInSource, type FormAction } from './support/form-actions';
 import { uniqueEmail } from './support/mail';
@@ -97,19 +97,6 @@ function problemWith(action: FormAction, post: MalformedPost, status: number, ht
 	return refused ? null : `${where}, expected a 4xx with one of ${JSON.stringify(action.refusals)}`;
 }
 
-/** What a malformed post could change: the user's session rows, their security log, the user. */
-function stateOf(email: string) {
-	return withAppDatabase(SMTP_APP, (db) => ({
-		sessions: sessionIdsFor(SMTP_APP, email).sort(),
-		securityEvents: db
-			.prepare<[string], { n: number }>(
-				'SELECT count(*) AS n FROM security_event e JOIN "user" u ON u.id = e.user_id WHERE u.email = ?'
-			)
-			.get(email)!.n,
-		users: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM "user" WHERE email = ?').get(email)!.n
-	}));
-}
-
 function countBy<T>(items: T[], key: (item: T) => string): string {
 	const counts = new Map<string, number>();
 	for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
@@ -129,7 +116,7 @@ test('malformed posts to every form action get a 4xx with a readable message and
 	const email = uniqueEmail('malformed');
 	await signInAs(page, email);
 	const who = { email, sessionId: sessionIdsFor(SMTP_APP, email)[0]! };
-	const before = stateOf(email);
+	const before = userStateOf(SMTP_APP, email);
 
 	const outcomes: Array<{ status: number; problem: string | null }> = [];
 	for (const action of FORM_ACTIONS) {
@@ -145,7 +132,7 @@ test('malformed posts to every form action get a 4xx with a readable message and
 			outcomes.push({ status, problem: problemWith(action, post, status, await response.text()) });
 		}
 	}
-	const after = stateOf(email);
+	const after = userStateOf(SMTP_APP, email);
 
 	const serverErrors = outcomes.filter(({ status }) => status >= 500).length;
 	console.log(

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSessionLog, type SessionLogEvent } from './session-log';
 
@@ -9,6 +10,12 @@ function capture(secret = SECRET) {
 	const lines: string[] = [];
 	const log = createSessionLog(secret, (line) => lines.push(line));
 	return { log, lines };
+}
+
+/** The reference the log must write for a session: its id hashed with a salt only the secret gives. */
+function saltedHashOf(sessionId: string, secret = SECRET): string {
+	const salt = createHmac('sha256', secret).update('latchkey session log').digest();
+	return createHmac('sha256', salt).update(sessionId).digest('hex').slice(0, 16);
 }
 
 function referenceOf(sessionId: string, secret = SECRET): string {
@@ -99,15 +106,27 @@ describe('createSessionLog', () => {
 		expect(referenceOf(SESSION_ID, 'another-secret-entirely-0123456789abcdef')).not.toBe(referenceOf(SESSION_ID));
 	});
 
-	it('never writes the session id', () => {
-		for (const id of [SESSION_ID, '0123456789abcdef0123456789abcdef', 'abcdef0123456789']) {
+	it('never writes the session id, only its salted hash', () => {
+		const ids = [SESSION_ID, '0123456789abcdef0123456789abcdef', 'abcdef0123456789'];
+		const kinds: SessionLogEvent[] = ['created', 'refreshed', 'revoked', 'expired'];
+		const written = ids.flatMap((id) => {
 			const { log, lines } = capture();
-			log.session('created', id, { user: 'user-1' });
-			const reference = (JSON.parse(lines[0]!) as { session: string }).session;
-			expect(reference).not.toContain(id);
-			expect(id).not.toContain(reference);
-			expect(lines[0]).not.toContain(id);
-		}
+			for (const kind of kinds) log.session(kind, id, { user: 'user-1' });
+			return lines.map((line) => ({ id, line, reference: (JSON.parse(line) as { session: string }).session }));
+		});
+		const appearances = written.filter(({ id, line }) => line.includes(id)).length;
+		const salted = written.filter(({ id, reference }) => reference === saltedHashOf(id)).length;
+		const unsalted = written.filter(({ id, reference }) =>
+			createHash('sha256').update(id).digest('hex').includes(reference)
+		).length;
+		console.log(
+			`session log: ${written.length} lines checked (${ids.length} session ids × ${kinds.length} events); raw id appeared ${appearances} times; ${salted}/${written.length} references are the salted hash HMAC-SHA256(HMAC-SHA256(secret, salt label), id); ${unsalted} are the plain SHA-256 of the id`
+		);
+		expect(written).toHaveLength(ids.length * kinds.length);
+		expect(appearances).toBe(0);
+		expect(salted).toBe(written.length);
+		expect(unsalted).toBe(0);
+		for (const { id, reference } of written) expect(id).not.toContain(reference);
 	});
 });
 

@@ -34,3 +34,16 @@ export function sessionIdsFor(app: TestServer, email: string): string[] {
 			.map((row) => row.id)
 	);
 }
+
+/** What a request could change for a user: their session rows, their security log, the user itself. */
+export function userStateOf(app: TestServer, email: string) {
+	return withAppDatabase(app, (db) => ({
+		sessions: sessionIdsFor(app, email).sort(),
+		securityEvents: db
+			.prepare<[string], { n: number }>(
+				'SELECT count(*) AS n FROM security_event e JOIN "user" u ON u.id = e.user_id WHERE u.email = ?'
+			)
+			.get(email)!.n,
+		users: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM "user" WHERE email = ?').get(email)!.n
+	}));
+}
