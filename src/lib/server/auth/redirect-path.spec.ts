@@ -58,6 +58,7 @@ const REFUSED: Array<[string, unknown]> = [
 	['division slashes', '\u2215\u2215evil.com'],
 	['lower-case encoded slashes', '/%2f%2fevil.com'],
 	['lower-case encoded backslashes', '/%5c%5cevil.com'],
+	['encoded dot segments before encoded slashes', '/%2e%2e%2f%2fevil.com'],
 	['half-encoded dot-dot segment collapsing to //', '/.%2e//evil.com'],
 	['vbscript: URL', 'vbscript:msgbox(1)'],
 	['encoded CRLF (header injection)', '/%0D%0ASet-Cookie:x=y']

@@ -43,5 +43,8 @@ function looksLikeHostAfterDecoding(pathname: string): boolean {
 			return true;
 		}
 	}
-	return decoded.startsWith('//') || decoded.startsWith('/\\') || hasControlCharacter(decoded);
+	if (hasControlCharacter(decoded)) return true;
+	// `/..//evil.com` is `//evil.com` once the dot segments are resolved, as a proxy might.
+	const resolved = new URL(`${PLACEHOLDER_ORIGIN}${decoded.replace(/\\/g, '/')}`).pathname;
+	return decoded.startsWith('//') || decoded.startsWith('/\\') || resolved.startsWith('//');
 }
