@@ -7,20 +7,39 @@ import { signInAs } from './support/sign-in';
 
 const ACTIONS = FORM_ACTIONS.map((action) => action.path);
 
+/** Better Auth's endpoints that sign in, end sessions or delete the user. */
+const AUTH_POST_ENDPOINTS = [
+	'/sign-in/email-otp',
+	'/sign-out',
+	'/revoke-session',
+	'/revoke-sessions',
+	'/revoke-other-sessions',
+	'/delete-user'
+].map((endpoint) => `/api/auth${endpoint}`);
+
 test('a form posted from another site is refused by every action, and changes nothing', async ({ page }) => {
 	const email = uniqueEmail('cross-site');
 	await signInAs(page, email);
 	const before = sessionCountFor(SMTP_APP, email);
+	const foreign = { origin: 'https://evil.example', accept: 'text/html' };
 
 	for (const action of ACTIONS) {
 		const response = await page.request.post(action, {
 			form: { email, code: '123456', provider: 'oidc', sessionId: 'x', confirm: 'yes' },
-			headers: { origin: 'https://evil.example', accept: 'text/html' }
+			headers: foreign
 		});
 		expect(response.status(), action).toBe(403);
 	}
+	// A form is refused by SvelteKit's origin check; JSON (which no browser sends cross-site
+	// without CORS) reaches Latchkey, which does not serve these endpoints at all.
+	for (const endpoint of AUTH_POST_ENDPOINTS) {
+		const asForm = await page.request.post(endpoint, { form: { email, otp: '123456' }, headers: foreign });
+		expect(asForm.status(), `${endpoint} as a form`).toBe(403);
+		const asJson = await page.request.post(endpoint, { data: { email, otp: '123456' }, headers: foreign });
+		expect(asJson.status(), `${endpoint} as JSON`).toBe(404);
+	}
 	console.log(
-		`cross-site posts: ${ACTIONS.length} actions, all 403; sessions before ${before}, after ${sessionCountFor(SMTP_APP, email)}`
+		`cross-site posts: ${ACTIONS.length} actions, all 403; ${AUTH_POST_ENDPOINTS.length} Better Auth endpoints, 403 as forms and 404 as JSON; sessions before ${before}, after ${sessionCountFor(SMTP_APP, email)}`
 	);
 	expect(sessionCountFor(SMTP_APP, email)).toBe(before);
 	await page.goto('/account');
