@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { networkOf } from '../../../src/lib/server/ip-network';
 import type { SignInLimits } from '../../../src/lib/server/rate-limit';
 
@@ -87,4 +88,24 @@ export function describeBruteForce(plan: BruteForcePlan, tally: BruteForceTally,
 		`${sends.sent} of ${sendCount} new codes sent; ${sessions} sessions, ` +
 		`${guesses['server-error'] + sends['server-error']} 5xx`
 	);
+}
+
+/**
+ * What every brute force must come to: nobody signed in, no session made, some guesses reached a
+ * code check but no more than the published limits allow, every other guess refused by a limit,
+ * no more codes sent than allowed, no 5xx.
+ */
+export function expectStoppedWithinBounds(
+	plan: BruteForcePlan,
+	tally: BruteForceTally,
+	sessions: number,
+	bounds: ReturnType<typeof publishedBounds>
+): void {
+	expect(tally.guesses['signed-in']).toBe(0);
+	expect(sessions).toBe(0);
+	expect(tally.guesses['code-checked']).toBeGreaterThan(0);
+	expect(tally.guesses['code-checked']).toBeLessThanOrEqual(bounds.codeChecks);
+	expect(tally.guesses.limited).toBe(plan.guesses - tally.guesses['code-checked']);
+	expect(tally.sends.sent).toBeLessThanOrEqual(bounds.sends);
+	expect(tally.guesses['server-error'] + tally.sends['server-error']).toBe(0);
 }
