@@ -1,11 +1,31 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { dropAllScratchDatabases, type Dialect } from './scratch';
 
 /** What both benches share: argument checks, progress, the table, the results file, Ctrl-C. */
 
 export class UsageError extends Error {}
+
+type OptionSpecs = Record<string, { type: 'string'; default: string } | { type: 'boolean'; default: boolean }>;
+/** What parseArgs gives for such options: every one has a default, so every one is there. */
+type OptionValues<O extends OptionSpecs> = { [K in keyof O]: O[K]['default'] extends boolean ? boolean : string };
+
+/**
+ * The command line read with node:util's parseArgs (strict, no positionals, plus --help), or
+ * null when --help was given; a command line parseArgs refuses is a UsageError.
+ */
+export function parseBenchArgs<const O extends OptionSpecs>(argv: string[], options: O): OptionValues<O> | null {
+	const withHelp: OptionSpecs = { ...options, help: { type: 'boolean', default: false } };
+	let values;
+	try {
+		values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: withHelp }).values;
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
+	return values.help ? null : (values as OptionValues<O>);
+}
 
 export function parseDialects(raw: string): Dialect[] {
 	if (raw === 'both') return ['sqlite', 'postgres'];

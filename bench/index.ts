@@ -3,7 +3,6 @@
  * over HTTP with autocannon against `node build` on SQLite and PostgreSQL, with the issue's
  * targets printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
  */
-import { parseArgs } from 'node:util';
 import { buildApp } from './app';
 import {
 	comparePages,
@@ -19,6 +18,7 @@ import {
 import {
 	isWholeAbove,
 	parseDialects,
+	parseBenchArgs,
 	parseNumber,
 	printTable,
 	progress,
@@ -77,27 +77,16 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
-	let parsed;
-	try {
-		parsed = parseArgs({
-			args: argv,
-			strict: true,
-			allowPositionals: false,
-			options: {
-				dialect: { type: 'string', default: 'both' },
-				only: { type: 'string', default: CASES.join(',') },
-				sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },
-				seconds: { type: 'string', default: '10' },
-				rounds: { type: 'string', default: '3' },
-				connections: { type: 'string', default: '20' },
-				'no-build': { type: 'boolean', default: false },
-				help: { type: 'boolean', default: false }
-			}
-		}).values;
-	} catch (error) {
-		throw new UsageError((error as Error).message);
-	}
-	if (parsed.help) return 'help';
+	const parsed = parseBenchArgs(argv, {
+		dialect: { type: 'string', default: 'both' },
+		only: { type: 'string', default: CASES.join(',') },
+		sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },
+		seconds: { type: 'string', default: '10' },
+		rounds: { type: 'string', default: '3' },
+		connections: { type: 'string', default: '20' },
+		'no-build': { type: 'boolean', default: false }
+	});
+	if (!parsed) return 'help';
 	return {
 		dialects: parseDialects(parsed.dialect),
 		cases: parseCases(parsed.only),

@@ -3,17 +3,16 @@
  * auth.api.getSession, on SQLite and PostgreSQL. Not part of `npm test`: timings depend on the machine.
  */
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { migrateDatabase, openDatabase } from '../src/lib/server/db';
 import {
 	isWholeAbove,
 	parseDialects,
+	parseBenchArgs,
 	parseNumber,
 	printTable,
 	progress,
 	runBench,
 	stopOnSignals,
-	UsageError,
 	writeResults
 } from './cli';
 import { measureAlternately, type Contender, type Measurement } from './measure';
@@ -62,23 +61,12 @@ interface DialectResult {
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
-	let parsed;
-	try {
-		parsed = parseArgs({
-			args: argv,
-			strict: true,
-			allowPositionals: false,
-			options: {
-				dialect: { type: 'string', default: 'both' },
-				seconds: { type: 'string', default: '3' },
-				sessions: { type: 'string', default: '10000' },
-				help: { type: 'boolean', default: false }
-			}
-		}).values;
-	} catch (error) {
-		throw new UsageError((error as Error).message);
-	}
-	if (parsed.help) return 'help';
+	const parsed = parseBenchArgs(argv, {
+		dialect: { type: 'string', default: 'both' },
+		seconds: { type: 'string', default: '3' },
+		sessions: { type: 'string', default: '10000' }
+	});
+	if (!parsed) return 'help';
 	return {
 		dialects: parseDialects(parsed.dialect),
 		seconds: parseNumber('--seconds', parsed.seconds, (n) => n > 0, 'a number of seconds above 0'),
