@@ -3,6 +3,7 @@ import { redirect, type Handle, type HandleServerError, type ServerInit } from '
 import { sequence } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth';
+import { loginUrl } from '$lib/server/auth/guards';
 import { stampClientAddress } from '$lib/server/auth/client-address';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
@@ -103,6 +104,17 @@ const networkWatch: Handle = async ({ event, resolve }) => {
 	redirect(303, `/login?ended=network&redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
 };
 
+/**
+ * Everything under src/routes/(app) needs a signed-in user; signed-out requests go to sign-in
+ * before any load or action runs. Here rather than in an (app) layout load, which would not
+ * cover form actions and would add a server node to every page view. Loads and actions still
+ * call requireAuth themselves for the typed user and session.
+ */
+const signInRequired: Handle = ({ event, resolve }) => {
+	if (!event.locals.session && event.route.id?.startsWith('/(app)/')) redirect(303, loginUrl(event.url));
+	return resolve(event);
+};
+
 /** Pages rendered for a signed-in user must never be stored by a browser or proxy cache. */
 const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
@@ -117,6 +129,7 @@ export const handle = sequence(
 	authEndpoints,
 	sessionLocals,
 	networkWatch,
+	signInRequired,
 	noStoreWhenSignedIn
 );
 
