@@ -12,6 +12,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
 /** Where the bench's requests come from: sessions seeded with it look like the browser's own network. */
 const LOOPBACK = '127.0.0.1';
+const SEEDING_POOL = { max: 2, statementTimeoutMs: 10 * 60_000 };
 
 /** `vite build`, as `npm run build` does; its output goes to stderr, beside the bench's progress. */
 export function buildApp(): void {
@@ -52,7 +53,8 @@ export interface AppOptions {
 
 export async function startBenchApp({ dialect, port, seed, env = {} }: AppOptions): Promise<BenchApp> {
 	const scratch = await createScratchDatabase(dialect);
-	const database = openDatabase(scratch.target);
+	// Seeding a million rows is one statement, and may take longer than the server's 30 s limit.
+	const database = openDatabase(scratch.target, SEEDING_POOL);
 	try {
 		await migrateDatabase(database, PROJECT_ROOT);
 		await seed?.(database);

@@ -59,9 +59,11 @@ export interface LoadSeries {
 }
 
 /**
- * Loads the targets in turn, round after round (A B A B …), so that drift in the machine's
- * speed lands on all of them alike; medians over the rounds drop a round spoilt by a hiccup.
- * A short warm-up per target first takes JIT compilation and cold caches out of round one.
+ * Loads the targets in turn, round after round, so that drift in the machine's speed lands on
+ * all of them alike: every other round runs them in reverse (A B C, C B A, …), so that a
+ * steady drift within a round does not always favour the first. Medians over the rounds drop
+ * a round spoilt by a hiccup. A short warm-up per target first takes JIT compilation and cold
+ * caches out of round one.
  */
 export async function loadAlternately(
 	targets: Target[],
@@ -71,7 +73,9 @@ export async function loadAlternately(
 	for (const target of targets) await loadFor(target, settings, Math.min(2, settings.seconds));
 	const runs = targets.map(() => [] as LoadRun[]);
 	for (let round = 0; round < rounds; round++) {
-		for (const [index, target] of targets.entries()) {
+		const order = [...targets.entries()];
+		if (round % 2 === 1) order.reverse();
+		for (const [index, target] of order) {
 			const run = await loadFor(target, settings);
 			if (run.failures > 0) {
 				throw new Error(`${target.name}: ${run.failures} of ${run.requests} requests failed or were not 2xx`);
