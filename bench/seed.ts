@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { numberedPlaceholders, type Database } from '../src/lib/server/db';
+import type { Database } from '../src/lib/server/db';
+import { runStatement } from '../tests/integration/support/rows';
 import { PRESETS, type SessionPolicy } from '../src/lib/server/auth/policy';
 
 /**
@@ -11,7 +12,7 @@ import { PRESETS, type SessionPolicy } from '../src/lib/server/auth/policy';
 
 /** Users whose ids are `userIdOf(prefix, i)` for i in 0 … count-1. */
 export async function seedUsers(database: Database, prefix: string, count: number, now = Date.now()): Promise<void> {
-	await run(
+	await runStatement(
 		database,
 		`${counter('?')}
 		INSERT INTO "user" (id, name, email, email_verified, created_at, updated_at)
@@ -45,7 +46,7 @@ export async function seedSessions(database: Database, rows: SessionRows): Promi
 		'userId' in rows.owners
 			? { sql: 'CAST(? AS TEXT)', values: [rows.owners.userId] }
 			: { sql: concat('?', `(i % ${Math.max(1, Math.trunc(rows.owners.users))})`), values: [rows.owners.prefix] };
-	await run(
+	await runStatement(
 		database,
 		`${counter('?')}
 		INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
@@ -101,16 +102,4 @@ function counter(count: string): string {
 
 function concat(...parts: string[]): string {
 	return parts.map((part) => (part === '?' ? 'CAST(? AS TEXT)' : part)).join(' || ');
-}
-
-/** SQLite stores timestamps as epoch milliseconds and booleans as 0/1; PostgreSQL takes them as they are. */
-async function run(database: Database, sql: string, values: unknown[]): Promise<void> {
-	if (database.dialect === 'sqlite') {
-		const bound = values.map((value) =>
-			value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
-		);
-		database.client.prepare(sql).run(...bound);
-	} else {
-		await database.client.query(numberedPlaceholders(sql), values);
-	}
 }

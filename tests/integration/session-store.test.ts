@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createSessionStore } from '../../src/lib/server/auth/session-store';
-import { numberedPlaceholders, openDatabase, type Database } from '../../src/lib/server/db';
+import { openDatabase, type Database } from '../../src/lib/server/db';
 import { sessionCookieFrom, signIn } from './support/app';
 import { DIALECTS } from './support/databases';
-import { sessionRows, updateSessionRow } from './support/rows';
+import { runStatement, sessionRows, updateSessionRow } from './support/rows';
 import { useScratchApp } from './support/suite';
 
 /**
@@ -37,7 +37,7 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 		expect((await store.findByToken(token))?.session.id).toBe(id);
 		expect((await store.findByToken(token))?.session.id).toBe(id);
 		await withSecondConnection(async (other) => {
-			await execute(other, 'DELETE FROM session WHERE id = ?', [id]);
+			await runStatement(other, 'DELETE FROM session WHERE id = ?', [id]);
 		});
 		expect(await store.findByToken(token)).toBeNull();
 	});
@@ -57,10 +57,10 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 		const { token } = await signedInToken();
 		const { user } = (await store.findByToken(token))!;
 		await withSecondConnection(async (other) => {
-			await execute(other, 'UPDATE "user" SET name = ? WHERE id = ?', ['Renamed', user.id]);
+			await runStatement(other, 'UPDATE "user" SET name = ? WHERE id = ?', ['Renamed', user.id]);
 		});
 		expect((await store.findByToken(token))?.user.name).toBe('Renamed');
-		await execute(suite.app.database, 'DELETE FROM verification WHERE id = ?', ['none']);
+		await runStatement(suite.app.database, 'DELETE FROM verification WHERE id = ?', ['none']);
 		expect((await store.findByToken(token))?.user.name).toBe('Renamed');
 	});
 
@@ -82,11 +82,3 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 		expect((await store.findByToken(token))?.session.policy).not.toBe('high-security');
 	});
 });
-
-async function execute(database: Database, sql: string, values: unknown[]): Promise<void> {
-	if (database.dialect === 'sqlite') {
-		database.client.prepare(sql).run(...values);
-	} else {
-		await database.client.query(numberedPlaceholders(sql), values);
-	}
-}

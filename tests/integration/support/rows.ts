@@ -1,4 +1,4 @@
-import type { Database } from '../../../src/lib/server/db';
+import { numberedPlaceholders, type Database } from '../../../src/lib/server/db';
 
 /** Every session row, read through Drizzle (not through the code under test). */
 export async function sessionRows(database: Database) {
@@ -66,5 +66,20 @@ export async function withSessionDeletesRefused<T>(database: Database, work: () 
 		return await work();
 	} finally {
 		await execute(remove);
+	}
+}
+
+/**
+ * One statement with `?` placeholders on either dialect, outside the code under test. SQLite
+ * stores timestamps as epoch milliseconds and booleans as 0/1; PostgreSQL takes them as they are.
+ */
+export async function runStatement(database: Database, sql: string, values: unknown[]): Promise<void> {
+	if (database.dialect === 'sqlite') {
+		const bound = values.map((value) =>
+			value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
+		);
+		database.client.prepare(sql).run(...bound);
+	} else {
+		await database.client.query(numberedPlaceholders(sql), values);
 	}
 }

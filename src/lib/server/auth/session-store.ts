@@ -40,16 +40,17 @@ const SESSION_COLUMNS = [
 	'known_networks'
 ];
 const USER_COLUMNS = ['name', 'email', 'email_verified', 'image', 'created_at', 'updated_at'];
-const columnsOf = (alias: string, columns: string[]) => columns.map((column) => `${alias}.${column}`).join(', ');
+/** `alias.column, …`; `read` may wrap a column, as the PostgreSQL lookup does its timestamps. */
+const columnsOf = (
+	alias: string,
+	columns: string[],
+	read: (reference: string, column: string) => string = (reference) => reference
+) => columns.map((column) => read(`${alias}.${column}`, column)).join(', ');
 
 const TIMESTAMP_COLUMNS = new Set(['expires_at', 'created_at', 'updated_at', 'absolute_expires_at']);
-const epochMillisOf = (alias: string, columns: string[]) =>
-	columns
-		.map((column) =>
-			TIMESTAMP_COLUMNS.has(column) ? `(extract(epoch from ${alias}.${column}) * 1000)::float8` : `${alias}.${column}`
-		)
-		.join(', ');
-const FIND_BY_TOKEN_AS_JSON = `SELECT json_build_array(${epochMillisOf('s', SESSION_COLUMNS)}, ${epochMillisOf('u', USER_COLUMNS)})::text
+const asEpochMillis = (reference: string, column: string) =>
+	TIMESTAMP_COLUMNS.has(column) ? `(extract(epoch from ${reference}) * 1000)::float8` : reference;
+const FIND_BY_TOKEN_AS_JSON = `SELECT json_build_array(${columnsOf('s', SESSION_COLUMNS, asEpochMillis)}, ${columnsOf('u', USER_COLUMNS, asEpochMillis)})::text
 	FROM session s JOIN "user" u ON u.id = s.user_id WHERE s.token = ?`;
 const WRITES_SO_FAR = 'SELECT data_version, total_changes() FROM pragma_data_version';
 const SESSION_BY_TOKEN = `SELECT ${columnsOf('s', SESSION_COLUMNS)} FROM session s WHERE s.token = ?`;
