@@ -64,6 +64,17 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 		expect((await store.findByToken(token))?.user.name).toBe('Renamed');
 	});
 
+	it('lookups made at the same moment each get their own session, and an unknown token none', async () => {
+		const store = createSessionStore(suite.app.database);
+		const first = await signedInToken();
+		const second = await signedInToken();
+		const found = await Promise.all(
+			[first.token, second.token, 'no-such-token', first.token].map((token) => store.findByToken(token))
+		);
+		expect(found.map((one) => one?.session.id ?? null)).toEqual([first.id, second.id, null, first.id]);
+		expect(found[0]?.user.id).not.toBe(found[1]?.user.id);
+	});
+
 	it.runIf(dialect === 'sqlite')('a row read inside a transaction that rolls back is not kept', async () => {
 		const store = createSessionStore(suite.app.database);
 		const { token, id } = await signedInToken();

@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { numberedPlaceholders, type Database } from '../db';
+import { lookupsPerTurn } from '../db/lookups-per-turn';
 import type { Session, User } from './instance';
 
 export interface StoredSession {
@@ -8,8 +9,9 @@ export interface StoredSession {
 }
 
 /**
- * The validator's view of the session table: an indexed lookup by token per request (on SQLite
- * served from memory while nothing has been written since, see RowsSinceLastWrite), one
+ * The validator's view of the session table: an indexed lookup by token per request (answered
+ * together for the requests of one event-loop turn, see findingRowsPerTurn; on SQLite from
+ * memory while nothing has been written since, see RowsSinceLastWrite), one
  * guarded UPDATE per refresh. Ending a session is Better Auth's job (it also clears its Redis
  * copy). Plain SQL on prepared statements because this runs on every request; the columns are
  * those of db/schema.*.ts, which Better Auth writes through Drizzle.
@@ -50,11 +52,12 @@ const columnsOf = (
 const TIMESTAMP_COLUMNS = new Set(['expires_at', 'created_at', 'updated_at', 'absolute_expires_at']);
 const asEpochMillis = (reference: string, column: string) =>
 	TIMESTAMP_COLUMNS.has(column) ? `(extract(epoch from ${reference}) * 1000)::float8` : reference;
-const FIND_BY_TOKEN_AS_JSON = `SELECT json_build_array(${columnsOf('s', SESSION_COLUMNS, asEpochMillis)}, ${columnsOf('u', USER_COLUMNS, asEpochMillis)})::text
-	FROM session s JOIN "user" u ON u.id = s.user_id WHERE s.token = ?`;
+const SESSIONS_BY_TOKENS_AS_JSON = `SELECT json_build_array(${columnsOf('s', SESSION_COLUMNS, asEpochMillis)}, ${columnsOf('u', USER_COLUMNS, asEpochMillis)})::text
+	FROM session s JOIN "user" u ON u.id = s.user_id WHERE s.token = ANY(?)`;
 const WRITES_SO_FAR = 'SELECT data_version, total_changes() FROM pragma_data_version';
 const SESSION_BY_TOKEN = `SELECT ${columnsOf('s', SESSION_COLUMNS)} FROM session s WHERE s.token = ?`;
 const USER_BY_ID = `SELECT ${columnsOf('u', USER_COLUMNS)} FROM "user" u WHERE u.id = ?`;
+const TOKEN = SESSION_COLUMNS.indexOf('token');
 const USER_ID = SESSION_COLUMNS.indexOf('user_id');
 const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
 const RECORD_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
@@ -76,18 +79,14 @@ function sqliteStore(client: SqliteClient): SessionStore {
 	const userById = client.prepare<[string], Row>(USER_BY_ID).raw(true);
 	const extend = client.prepare<[number, number, string, number]>(EXTEND);
 	const recordNetworks = client.prepare<[string, string, string]>(RECORD_NETWORKS);
+	const readRow = (token: string): Row | undefined => {
+		const session = sessionByToken.get(token);
+		const user = session && userById.get(session[USER_ID] as string);
+		return user && [...session, ...user];
+	};
 	const rowsSinceLastWrite = new RowsSinceLastWrite(client);
 	return {
-		async findByToken(token) {
-			const cached = rowsSinceLastWrite.get(token);
-			if (cached) return toStoredSession(cached);
-			const session = sessionByToken.get(token);
-			const user = session && userById.get(session[USER_ID] as string);
-			if (!user) return null;
-			const row = [...session, ...user];
-			rowsSinceLastWrite.set(token, row);
-			return toStoredSession(row);
-		},
+		findByToken: findingRowsPerTurn(async (tokens) => rowsSinceLastWrite.read(tokens, readRow)),
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			return extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1;
 		},
@@ -101,9 +100,10 @@ function sqliteStore(client: SqliteClient): SessionStore {
  * Session rows already read, valid for as long as nothing has been written to the database
  * since: not by this connection (total_changes() counts every row it inserted, updated or
  * deleted) and not by any other (data_version changes when another connection commits — the
- * CLI, another process). Asking both is one statement, cheaper than the two lookups it saves;
- * any write at all empties the whole cache, so a revoked session is refused on the next request
- * exactly as without it. Nothing is kept while a transaction is open, since it may roll back.
+ * CLI, another process). Asking both is one statement, asked once for all the lookups of a
+ * turn; any write at all empties the whole cache, so a revoked session is refused on the next
+ * request exactly as without it. Nothing is kept while a transaction is open, since it may
+ * roll back.
  */
 class RowsSinceLastWrite {
 	readonly #client: SqliteClient;
@@ -116,18 +116,30 @@ class RowsSinceLastWrite {
 		this.#writes = client.prepare<[], [number, number]>(WRITES_SO_FAR).raw(true);
 	}
 
-	/** The row read for `token` since the last write anywhere; a write empties the cache. */
-	get(token: string): Row | undefined {
+	/** The rows of `tokens` that exist: from memory when nothing was written since, else by `readRow`. */
+	read(tokens: string[], readRow: (token: string) => Row | undefined): Map<string, Row> {
+		this.#forgetIfWritten();
+		const found = new Map<string, Row>();
+		for (const token of tokens) {
+			let row = this.#rows.get(token);
+			if (!row) {
+				row = readRow(token);
+				if (row) this.#keep(token, row);
+			}
+			if (row) found.set(token, row);
+		}
+		return found;
+	}
+
+	#forgetIfWritten(): void {
 		const stamp = this.#writes.get()!.join(':');
 		if (stamp !== this.#seen || this.#client.inTransaction) {
 			this.#rows.clear();
 			this.#seen = stamp;
-			return undefined;
 		}
-		return this.#rows.get(token);
 	}
 
-	set(token: string, row: Row): void {
+	#keep(token: string, row: Row): void {
 		if (this.#client.inTransaction) return;
 		if (this.#rows.size >= MAX_CACHED_ROWS) this.#rows.delete(this.#rows.keys().next().value!);
 		this.#rows.set(token, row);
@@ -142,14 +154,15 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 	// The row as one JSON array with times as epoch milliseconds: pg describes and parses every
 	// column of every row it receives (a type parser each, a Date per timestamp), and one text
 	// column costs this process about a third less CPU per lookup (measured with bench/).
-	const find = statement('session_by_token_json', FIND_BY_TOKEN_AS_JSON);
+	const find = statement('sessions_by_tokens_json', SESSIONS_BY_TOKENS_AS_JSON);
 	const extend = statement('session_extend', EXTEND);
 	const recordNetworks = statement('session_record_networks', RECORD_NETWORKS);
 	return {
-		async findByToken(token) {
-			const result = await pool.query<[string]>({ ...find, values: [token], rowMode: 'array' });
-			return result.rows[0] ? toStoredSession(JSON.parse(result.rows[0][0]) as Row) : null;
-		},
+		findByToken: findingRowsPerTurn(async (tokens) => {
+			const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
+			const rows = result.rows.map(([json]) => JSON.parse(json) as Row);
+			return new Map(rows.map((row) => [row[TOKEN] as string, row]));
+		}),
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			const result = await pool.query({ ...extend, values: [expiresAt, refreshedAt, sessionId, seenRefreshAt] });
 			return result.rowCount === 1;
@@ -158,6 +171,21 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 			const result = await pool.query({ ...recordNetworks, values: [networks, sessionId, seen] });
 			return result.rowCount === 1;
 		}
+	};
+}
+
+/**
+ * findByToken for both dialects: the lookups asked for during one turn of the event loop are
+ * answered together once the turn's other work is done (db/lookups-per-turn.ts). On PostgreSQL
+ * they share one query — the round trip costs this process and the server far more than the
+ * lookup itself; on SQLite, one check for writes since. Every lookup still runs after its
+ * request arrived, so a session ended before that is never found.
+ */
+function findingRowsPerTurn(readRows: (tokens: string[]) => Promise<Map<string, Row>>) {
+	const rowsByToken = lookupsPerTurn(readRows);
+	return async (token: string): Promise<StoredSession | null> => {
+		const row = await rowsByToken(token);
+		return row ? toStoredSession(row) : null;
 	};
 }
 
