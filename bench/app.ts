@@ -101,10 +101,13 @@ async function seedSignedInUser(database: Database, refreshDue: boolean) {
 	await seedUsers(database, prefix, 1);
 	const userId = userIdOf(prefix, 0);
 	const policy = refreshDue ? { ...PRESETS.standard, refreshSeconds: 0 } : PRESETS.standard;
+	// Last slid a minute ago: a session slid this very millisecond would have nothing to move.
+	const now = Date.now() - 60_000;
 	const tokenOf = await seedSessions(database, {
 		count: 1,
 		owners: { userId },
-		expiresAt: Date.now() + policy.idleSeconds * 1000,
+		now,
+		expiresAt: now + policy.idleSeconds * 1000,
 		policy,
 		ipAddress: LOOPBACK
 	});

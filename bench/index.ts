@@ -108,7 +108,8 @@ function parseCases(raw: string): CaseName[] {
 	return CASES.filter((name) => names.includes(name));
 }
 
-async function benchDialect(dialect: Dialect, options: Options): Promise<Check[]> {
+/** Runs the chosen cases on `dialect`, adding each case's lines to `checks` as soon as it ends. */
+async function benchDialect(dialect: Dialect, options: Options, checks: Check[]): Promise<void> {
 	const settings: CaseSettings = {
 		connections: options.connections,
 		seconds: options.seconds,
@@ -117,7 +118,6 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Check[]
 		progress
 	};
 	const has = (name: CaseName) => options.cases.includes(name);
-	const checks: Check[] = [];
 	if (has('pages') || has('refresh')) {
 		const sizes = has('pages') ? options.sizes : [Math.min(...options.sizes)];
 		const all = await comparePages(dialect, sizes, has('refresh'), settings);
@@ -128,7 +128,14 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Check[]
 		progress(`${dialect}: purge case, ${Math.min(options.rounds, MAX_PURGE_ROUNDS)} rounds`);
 		checks.push(...(await purgeUnderLoad(dialect, settings)));
 	}
-	return checks;
+}
+
+function printChecks(checks: Check[]): void {
+	printTable(
+		['dialect', 'measure', 'result', 'target', 'verdict'],
+		checks.map((check) => [check.dialect, check.line, check.result, check.target, verdict(check)]),
+		['left', 'left', 'left', 'left', 'left']
+	);
 }
 
 function verdict(check: Check): string {
@@ -147,12 +154,17 @@ async function main(argv: string[]): Promise<number> {
 		buildApp();
 	}
 	const checks: Check[] = [];
-	for (const dialect of options.dialects) checks.push(...(await benchDialect(dialect, options)));
-	printTable(
-		['dialect', 'measure', 'result', 'target', 'verdict'],
-		checks.map((check) => [check.dialect, check.line, check.result, check.target, verdict(check)]),
-		['left', 'left', 'left', 'left', 'left']
-	);
+	try {
+		for (const dialect of options.dialects) await benchDialect(dialect, options, checks);
+	} catch (error) {
+		// Minutes of finished cases are worth showing even when a later one fails or is interrupted.
+		if (checks.length > 0) {
+			progress('stopped early; the lines finished before (not written to bench/results):');
+			printChecks(checks);
+		}
+		throw error;
+	}
+	printChecks(checks);
 	const failed = checks.filter((check) => check.pass === false).length;
 	console.log(failed === 0 ? 'every line PASS' : `${failed} line${failed === 1 ? '' : 's'} FAIL`);
 	writeResults('latest.json', {

@@ -5,7 +5,10 @@ import { median } from './measure';
 export interface Target {
 	name: string;
 	url: string;
-	headers?: Record<string, string>;
+	/** Session cookies sent in turn, one per request, as from many signed-in browsers; none: anonymous. */
+	cookies?: string[];
+	/** The server's CPU time so far in microseconds, to tell what each request cost it. */
+	serverCpuMicros: () => number;
 }
 
 export interface LoadSettings {
@@ -23,13 +26,17 @@ export interface LoadRun {
 	requests: number;
 	/** Responses other than 2xx, errors and timeouts: any of them spoils the run. */
 	failures: number;
+	/** The server's CPU time per request answered (all its threads, garbage collection included). */
+	serverCpuMicros: number;
 }
 
 export async function loadFor(target: Target, settings: LoadSettings, seconds = settings.seconds): Promise<LoadRun> {
 	settings.signal.throwIfAborted();
+	const requests = [{ setupRequest: cookiesInTurn(target.cookies ?? []) }];
+	const serverCpuBefore = target.serverCpuMicros();
 	const result = await new Promise<autocannon.Result>((resolve, reject) => {
 		const instance = autocannon(
-			{ url: target.url, headers: target.headers, connections: settings.connections, duration: seconds },
+			{ url: target.url, requests, connections: settings.connections, duration: seconds },
 			(error, finished) => {
 				settings.signal.removeEventListener('abort', stop);
 				if (error) reject(error);
@@ -40,13 +47,29 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 		settings.signal.addEventListener('abort', stop, { once: true });
 	});
 	settings.signal.throwIfAborted();
+	const serverCpuMicros = (target.serverCpuMicros() - serverCpuBefore) / Math.max(1, result.requests.total);
 	return {
 		requestsPerSecond: result.requests.total / (result.duration || seconds),
 		p50: result.latency.p50,
 		p99: result.latency.p99,
 		requests: result.requests.total,
-		failures: result.non2xx + result.errors + result.timeouts
+		failures: result.non2xx + result.errors + result.timeouts,
+		serverCpuMicros
 	};
+}
+
+/**
+ * Gives each request the next cookie. Requests in flight together then come from different
+ * users, as on a real server: the same session in every request would flatter any saving made
+ * per session. Anonymous targets go through it too, so the client pays the same to build
+ * every request whatever the target.
+ */
+function cookiesInTurn(cookies: string[]): (request: autocannon.Request) => autocannon.Request {
+	let sent = 0;
+	return (request) =>
+		cookies.length === 0
+			? request
+			: { ...request, headers: { ...request.headers, cookie: cookies[sent++ % cookies.length]! } };
 }
 
 /** The runs of one target, in the order made, and their medians. */
@@ -56,6 +79,7 @@ export interface LoadSeries {
 	requestsPerSecond: number;
 	p50: number;
 	p99: number;
+	serverCpuMicros: number;
 }
 
 /**
@@ -92,7 +116,8 @@ export function summarize(name: string, runs: LoadRun[]): LoadSeries {
 		runs,
 		requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
 		p50: median(runs.map((run) => run.p50)),
-		p99: median(runs.map((run) => run.p99))
+		p99: median(runs.map((run) => run.p99)),
+		serverCpuMicros: median(runs.map((run) => run.serverCpuMicros))
 	};
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { safeErrorMessage } from '../../../src/lib/server/errors';
 import { recordHarvest, recordInstance } from './recordings';
@@ -13,6 +13,8 @@ export interface Instance {
 	output: () => string;
 	/** False once the process has exited, whatever the cause. */
 	running: () => boolean;
+	/** CPU time the process has used so far, all its threads, in microseconds (Linux: /proc). */
+	cpuMicros: () => number;
 	stop(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startInstance(port: number, env: Record<string, string>): 
 		origin,
 		output: () => output,
 		running: () => child.exitCode === null && child.signalCode === null,
+		cpuMicros: () => cpuMicrosOf(child.pid!),
 		async stop() {
 			await stopProcess(child);
 			if (harvested) return;
@@ -65,6 +68,17 @@ async function harvestSessionTokens(databaseUrl: string | undefined): Promise<vo
 	} catch (error) {
 		recordHarvest({ database, error: safeErrorMessage(error) });
 	}
+}
+
+/** /proc counts in clock ticks, 100 per second on Linux whatever the kernel's own tick rate. */
+const MICROS_PER_CLOCK_TICK = 10_000;
+
+function cpuMicrosOf(pid: number): number {
+	// The fields after the command name, which is in parentheses and may hold spaces.
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	const [userTicks, systemTicks] = [Number(fields[11]), Number(fields[12])];
+	return (userTicks + systemTicks) * MICROS_PER_CLOCK_TICK;
 }
 
 async function waitUntilServing(origin: string, child: ChildProcess, output: () => string): Promise<void> {
