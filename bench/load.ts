@@ -7,7 +7,7 @@ export interface Target {
 	url: string;
 	/** Session cookies sent in turn, one per request, as from many signed-in browsers; none: anonymous. */
 	cookies?: string[];
-	/** The server's CPU time so far in microseconds, to tell what each request cost it. */
+	/** The app process's CPU time so far in microseconds (not its database's), to tell what each request cost it. */
 	serverCpuMicros: () => number;
 }
 
@@ -26,7 +26,7 @@ export interface LoadRun {
 	requests: number;
 	/** Responses other than 2xx, errors and timeouts: any of them spoils the run. */
 	failures: number;
-	/** The server's CPU time per request answered (all its threads, garbage collection included). */
+	/** The app process's CPU time per request answered (all its threads, garbage collection included). */
 	serverCpuMicros: number;
 }
 

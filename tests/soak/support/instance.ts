@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { safeErrorMessage } from '../../../src/lib/server/errors';
 import { recordHarvest, recordInstance } from './recordings';
@@ -13,7 +13,7 @@ export interface Instance {
 	output: () => string;
 	/** False once the process has exited, whatever the cause. */
 	running: () => boolean;
-	/** CPU time the process has used so far, all its threads, in microseconds (Linux: /proc). */
+	/** CPU time the process (not its database) has used so far, all its threads, in microseconds. */
 	cpuMicros: () => number;
 	stop(): Promise<void>;
 }
@@ -73,9 +73,12 @@ async function harvestSessionTokens(databaseUrl: string | undefined): Promise<vo
 /** /proc counts in clock ticks, 100 per second on Linux whatever the kernel's own tick rate. */
 const MICROS_PER_CLOCK_TICK = 10_000;
 
+/** NaN where there is no /proc (macOS): the bench then prints n/a. */
 function cpuMicrosOf(pid: number): number {
+	const path = `/proc/${pid}/stat`;
+	if (!existsSync(path)) return Number.NaN;
 	// The fields after the command name, which is in parentheses and may hold spaces.
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	const stat = readFileSync(path, 'utf8');
 	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 	const [userTicks, systemTicks] = [Number(fields[11]), Number(fields[12])];
 	return (userTicks + systemTicks) * MICROS_PER_CLOCK_TICK;

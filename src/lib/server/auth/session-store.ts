@@ -10,9 +10,9 @@ export interface StoredSession {
 
 /**
  * The validator's view of the session table: an indexed lookup by token per request (answered
- * together for the requests of one event-loop turn, see findingRowsPerTurn; on SQLite from
- * memory while nothing has been written since, see RowsSinceLastWrite), one
- * guarded UPDATE per refresh. Ending a session is Better Auth's job (it also clears its Redis
+ * together for the requests of one event-loop turn, see findByTokenPerTurn; on SQLite from
+ * memory while nothing has been written since, see RowsSinceLastWrite), one guarded UPDATE
+ * per refresh. Ending a session is Better Auth's job (it also clears its Redis
  * copy). Plain SQL on prepared statements because this runs on every request; the columns are
  * those of db/schema.*.ts, which Better Auth writes through Drizzle.
  */
@@ -84,9 +84,9 @@ function sqliteStore(client: SqliteClient): SessionStore {
 		const user = session && userById.get(session[USER_ID] as string);
 		return user && [...session, ...user];
 	};
-	const rowsSinceLastWrite = new RowsSinceLastWrite(client);
+	const rowsSinceLastWrite = new RowsSinceLastWrite(client, readRow);
 	return {
-		findByToken: findingRowsPerTurn(async (tokens) => rowsSinceLastWrite.read(tokens, readRow)),
+		findByToken: findByTokenPerTurn(async (tokens) => rowsSinceLastWrite.read(tokens)),
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			return extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1;
 		},
@@ -107,23 +107,25 @@ function sqliteStore(client: SqliteClient): SessionStore {
  */
 class RowsSinceLastWrite {
 	readonly #client: SqliteClient;
+	readonly #readRow: (token: string) => Row | undefined;
 	readonly #writes: Statement<[], [number, number]>;
 	readonly #rows = new Map<string, Row>();
 	#seen = '';
 
-	constructor(client: SqliteClient) {
+	constructor(client: SqliteClient, readRow: (token: string) => Row | undefined) {
 		this.#client = client;
+		this.#readRow = readRow;
 		this.#writes = client.prepare<[], [number, number]>(WRITES_SO_FAR).raw(true);
 	}
 
-	/** The rows of `tokens` that exist: from memory when nothing was written since, else by `readRow`. */
-	read(tokens: string[], readRow: (token: string) => Row | undefined): Map<string, Row> {
+	/** The rows of `tokens` that exist: from memory when nothing was written since, else read afresh. */
+	read(tokens: string[]): Map<string, Row> {
 		this.#forgetIfWritten();
 		const found = new Map<string, Row>();
 		for (const token of tokens) {
 			let row = this.#rows.get(token);
 			if (!row) {
-				row = readRow(token);
+				row = this.#readRow(token);
 				if (row) this.#keep(token, row);
 			}
 			if (row) found.set(token, row);
@@ -158,7 +160,7 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 	const extend = statement('session_extend', EXTEND);
 	const recordNetworks = statement('session_record_networks', RECORD_NETWORKS);
 	return {
-		findByToken: findingRowsPerTurn(async (tokens) => {
+		findByToken: findByTokenPerTurn(async (tokens) => {
 			const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
 			const rows = result.rows.map(([json]) => JSON.parse(json) as Row);
 			return new Map(rows.map((row) => [row[TOKEN] as string, row]));
@@ -181,7 +183,7 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
  * lookup itself; on SQLite, one check for writes since. Every lookup still runs after its
  * request arrived, so a session ended before that is never found.
  */
-function findingRowsPerTurn(readRows: (tokens: string[]) => Promise<Map<string, Row>>) {
+function findByTokenPerTurn(readRows: (tokens: string[]) => Promise<Map<string, Row>>) {
 	const rowsByToken = lookupsPerTurn(readRows);
 	return async (token: string): Promise<StoredSession | null> => {
 		const row = await rowsByToken(token);

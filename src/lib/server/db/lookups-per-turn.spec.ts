@@ -70,4 +70,12 @@ describe('lookupsPerTurn', () => {
 		failing = false;
 		expect(await lookup('a')).toBe(0);
 	});
+
+	it('fails the lookups of the turn when the lookup function throws before returning a promise', async () => {
+		const lookup = lookupsPerTurn<string, number>(() => {
+			throw new Error('not connected');
+		});
+
+		await expect(lookup('a')).rejects.toThrow('not connected');
+	});
 });

@@ -1,8 +1,3 @@
-interface Waiter<Value> {
-	resolve(value: Value | undefined): void;
-	reject(error: unknown): void;
-}
-
 /**
  * Answers every lookup asked for during one turn of the event loop with one call of
  * `lookupMany`, made once the turn's other work is done (setImmediate). Under load a server
@@ -11,38 +6,35 @@ interface Waiter<Value> {
  * nothing but the rest of the current turn, which its answer would have waited for anyway.
  * Each key is looked up once per turn, however many callers ask for it. When `lookupMany` fails,
  * every lookup of its turn fails with the same error.
+ *
+ * `lookupMany` runs in the async context of the turn's first caller, so it must not depend on
+ * per-request state (getRequestEvent). Tests that fake setImmediate must let it run.
  */
 export function lookupsPerTurn<Key, Value>(
 	lookupMany: (keys: Key[]) => Promise<Map<Key, Value>>
 ): (key: Key) => Promise<Value | undefined> {
-	let thisTurn: Map<Key, Waiter<Value>[]> | null = null;
+	let thisTurn: { keys: Set<Key>; found: Promise<Map<Key, Value>> } | null = null;
 
-	function waitersForThisTurn(): Map<Key, Waiter<Value>[]> {
+	function joinThisTurn(): NonNullable<typeof thisTurn> {
 		if (thisTurn) return thisTurn;
-		const turn = new Map<Key, Waiter<Value>[]>();
-		setImmediate(() => {
-			thisTurn = null;
-			void answer(turn);
+		const keys = new Set<Key>();
+		const found = new Promise<Map<Key, Value>>((resolve, reject) => {
+			setImmediate(() => {
+				// Cleared first: a lookup asked for from now on starts a new turn and a new query.
+				thisTurn = null;
+				try {
+					resolve(lookupMany([...keys]));
+				} catch (error) {
+					reject(error);
+				}
+			});
 		});
-		return (thisTurn = turn);
+		return (thisTurn = { keys, found });
 	}
 
-	async function answer(turn: Map<Key, Waiter<Value>[]>): Promise<void> {
-		let found: Map<Key, Value>;
-		try {
-			found = await lookupMany([...turn.keys()]);
-		} catch (error) {
-			for (const waiters of turn.values()) for (const waiter of waiters) waiter.reject(error);
-			return;
-		}
-		for (const [key, waiters] of turn) for (const waiter of waiters) waiter.resolve(found.get(key));
-	}
-
-	return (key) =>
-		new Promise((resolve, reject) => {
-			const turn = waitersForThisTurn();
-			const waiters = turn.get(key);
-			if (waiters) waiters.push({ resolve, reject });
-			else turn.set(key, [{ resolve, reject }]);
-		});
+	return async (key) => {
+		const turn = joinThisTurn();
+		turn.keys.add(key);
+		return (await turn.found).get(key);
+	};
 }
