@@ -79,17 +79,21 @@ export async function comparePages(
 
 async function pageTargets(app: BenchApp, size: number): Promise<Target[]> {
 	const cookies = await signedInCookies(app, { signedIn: true, reissued: false });
-	const serverCpuMicros = app.instance.cpuMicros;
 	return [
-		{ name: `anonymous@${size}`, url: app.publicUrl, serverCpuMicros },
-		{ name: `signed-in@${size}`, url: app.publicUrl, cookies, serverCpuMicros },
-		{ name: `account@${size}`, url: app.protectedUrl, cookies, serverCpuMicros }
+		targetOn(app, `anonymous@${size}`, app.publicUrl),
+		targetOn(app, `signed-in@${size}`, app.publicUrl, cookies),
+		targetOn(app, `account@${size}`, app.protectedUrl, cookies)
 	];
 }
 
 async function refreshDueTarget(app: BenchApp): Promise<Target> {
 	const cookies = await signedInCookies(app, { signedIn: true, reissued: true }, { refreshDue: true });
-	return { name: 'refresh-due', url: app.publicUrl, cookies, serverCpuMicros: app.instance.cpuMicros };
+	return targetOn(app, 'refresh-due', app.publicUrl, cookies);
+}
+
+/** A page of `app` to load; the app's CPU time is read around every run. */
+function targetOn(app: BenchApp, name: string, url: string, cookies?: string[]): Target {
+	return { name, url, cookies, appCpuMicros: app.instance.cpuMicros };
 }
 
 /** SIGNED_IN_USERS new users' cookies, each checked to get what the target expects of it. */
@@ -261,7 +265,7 @@ export async function purgeUnderLoad(dialect: Dialect, settings: CaseSettings): 
 	});
 	try {
 		const cookies = await signedInCookies(app, { signedIn: true, reissued: false });
-		const target = { name: 'authenticated', url: app.protectedUrl, cookies, serverCpuMicros: app.instance.cpuMicros };
+		const target = targetOn(app, 'authenticated', app.protectedUrl, cookies);
 		await loadFor(target, settings, Math.min(2, settings.seconds));
 		const without: LoadRun[] = [];
 		const during: LoadRun[] = [];
@@ -334,8 +338,8 @@ function rate(series: { requestsPerSecond: number }): string {
 	return series.requestsPerSecond.toFixed(0);
 }
 
-function cpu(series: { serverCpuMicros: number }): string {
-	return Number.isNaN(series.serverCpuMicros) ? 'n/a' : series.serverCpuMicros.toFixed(0);
+function cpu(series: { appCpuMicros: number }): string {
+	return Number.isNaN(series.appCpuMicros) ? 'n/a' : series.appCpuMicros.toFixed(0);
 }
 
 function formatCount(n: number): string {

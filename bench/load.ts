@@ -8,7 +8,7 @@ export interface Target {
 	/** Session cookies sent in turn, one per request, as from many signed-in browsers; none: anonymous. */
 	cookies?: string[];
 	/** The app process's CPU time so far in microseconds (not its database's), to tell what each request cost it. */
-	serverCpuMicros: () => number;
+	appCpuMicros: () => number;
 }
 
 export interface LoadSettings {
@@ -27,13 +27,13 @@ export interface LoadRun {
 	/** Responses other than 2xx, errors and timeouts: any of them spoils the run. */
 	failures: number;
 	/** The app process's CPU time per request answered (all its threads, garbage collection included). */
-	serverCpuMicros: number;
+	appCpuMicros: number;
 }
 
 export async function loadFor(target: Target, settings: LoadSettings, seconds = settings.seconds): Promise<LoadRun> {
 	settings.signal.throwIfAborted();
 	const requests = [{ setupRequest: cookiesInTurn(target.cookies ?? []) }];
-	const serverCpuBefore = target.serverCpuMicros();
+	const appCpuBefore = target.appCpuMicros();
 	const result = await new Promise<autocannon.Result>((resolve, reject) => {
 		const instance = autocannon(
 			{ url: target.url, requests, connections: settings.connections, duration: seconds },
@@ -47,14 +47,14 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 		settings.signal.addEventListener('abort', stop, { once: true });
 	});
 	settings.signal.throwIfAborted();
-	const serverCpuMicros = (target.serverCpuMicros() - serverCpuBefore) / Math.max(1, result.requests.total);
+	const appCpuMicros = (target.appCpuMicros() - appCpuBefore) / Math.max(1, result.requests.total);
 	return {
 		requestsPerSecond: result.requests.total / (result.duration || seconds),
 		p50: result.latency.p50,
 		p99: result.latency.p99,
 		requests: result.requests.total,
 		failures: result.non2xx + result.errors + result.timeouts,
-		serverCpuMicros
+		appCpuMicros
 	};
 }
 
@@ -79,7 +79,7 @@ export interface LoadSeries {
 	requestsPerSecond: number;
 	p50: number;
 	p99: number;
-	serverCpuMicros: number;
+	appCpuMicros: number;
 }
 
 /**
@@ -117,7 +117,7 @@ export function summarize(name: string, runs: LoadRun[]): LoadSeries {
 		requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
 		p50: median(runs.map((run) => run.p50)),
 		p99: median(runs.map((run) => run.p99)),
-		serverCpuMicros: median(runs.map((run) => run.serverCpuMicros))
+		appCpuMicros: median(runs.map((run) => run.appCpuMicros))
 	};
 }
 
