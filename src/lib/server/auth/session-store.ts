@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { numberedPlaceholders, type Database } from '../db';
-import { lookupsPerTurn } from '../db/lookups-per-turn';
+import { lookupsPerTurn } from '../turns';
 import type { Session, User } from './instance';
 
 export interface StoredSession {
@@ -178,7 +178,7 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 
 /**
  * findByToken for both dialects: the lookups asked for during one turn of the event loop are
- * answered together once the turn's other work is done (db/lookups-per-turn.ts). On PostgreSQL
+ * answered together once the turn's other work is done (../turns.ts). On PostgreSQL
  * they share one query — the round trip costs this process and the server far more than the
  * lookup itself; on SQLite, one check for writes since. Every lookup still runs after its
  * request arrived, so a session ended before that is never found.

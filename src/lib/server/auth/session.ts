@@ -2,6 +2,7 @@ import type { CookieSettings } from './session-cookie';
 import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './session-cookie';
 import type { SessionLog } from '../session-log';
 import type { SessionStore, StoredSession } from './session-store';
+import { endOfTurn } from '../turns';
 
 /** What the response must do with the session cookie; null for nothing. */
 export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | undefined } | { kind: 'clear' } | null;
@@ -41,7 +42,12 @@ export function createSessionValidator({
 
 	async function check(cookieHeader: string | null): Promise<SessionCheck> {
 		const token = verifiedSessionToken(cookieHeader, cookieName, secret);
-		if (!token) return signedOut(hasCookie(cookieHeader, cookieName));
+		if (!token) {
+			// Waits as a lookup would: the requests of one turn, signed in or not, go on together
+			// (../turns.ts; a test that fakes setImmediate must let it run).
+			await endOfTurn();
+			return signedOut(hasCookie(cookieHeader, cookieName));
+		}
 		const found = await store.findByToken(token);
 		if (!found) return signedOut(true);
 		const now = clock();

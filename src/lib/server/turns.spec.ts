@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { lookupsPerTurn } from './lookups-per-turn';
+import { endOfTurn, lookupsPerTurn } from './turns';
 
 /** A lookup over a fixed table that records the keys of every call it gets. */
 function recordingLookup(table: Record<string, number>) {
@@ -12,12 +12,41 @@ function recordingLookup(table: Record<string, number>) {
 	return { lookup, calls };
 }
 
+describe('endOfTurn', () => {
+	it('lets every caller of one turn go on together at its end, before a callback queued between them', async () => {
+		const order: string[] = [];
+		setImmediate(() => order.push('queued before'));
+		const first = endOfTurn().then(() => order.push('first caller'));
+		setImmediate(() => order.push('queued between'));
+		const second = endOfTurn().then(() => order.push('second caller'));
+
+		await Promise.all([first, second]);
+		await nextTurn();
+		expect(order).toEqual(['queued before', 'first caller', 'second caller', 'queued between']);
+	});
+
+	it('gives a caller after the end of a turn the end of the next one', async () => {
+		const thisTurn = endOfTurn();
+		expect(endOfTurn()).toBe(thisTurn);
+		await thisTurn;
+		expect(endOfTurn()).not.toBe(thisTurn);
+	});
+});
+
 describe('lookupsPerTurn', () => {
 	it('answers the lookups of one turn with one call, each with its own value', async () => {
 		const { lookup, calls } = recordingLookup({ a: 1, b: 2 });
 
 		expect(await Promise.all([lookup('a'), lookup('b'), lookup('missing')])).toEqual([1, 2, undefined]);
 		expect(calls).toEqual([['a', 'b', 'missing']]);
+	});
+
+	it('takes in a lookup asked for as the turn ends, before its call is made', async () => {
+		const { lookup, calls } = recordingLookup({ a: 1, late: 2 });
+
+		const late = endOfTurn().then(() => lookup('late'));
+		expect(await Promise.all([lookup('a'), late])).toEqual([1, 2]);
+		expect(calls).toEqual([['a', 'late']]);
 	});
 
 	it('looks a key asked for twice in one turn up once, and answers both', async () => {
