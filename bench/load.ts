@@ -61,8 +61,8 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 /**
  * Gives each request the next cookie. Requests in flight together then come from different
  * users, as on a real server: the same session in every request would flatter any saving made
- * per session. Anonymous targets go through it too, so the client pays the same to build
- * every request whatever the target.
+ * per session. Anonymous targets go through it too: with a setupRequest autocannon builds
+ * every request afresh, so the client's cost per request differs only by the cookie.
  */
 function cookiesInTurn(cookies: string[]): (request: autocannon.Request) => autocannon.Request {
 	let sent = 0;
