@@ -139,10 +139,19 @@ export function hostileCookieHeaders(
 	const token = value.slice(0, value.lastIndexOf('.'));
 	const signature = sign(token, secret);
 
-	/** The signature with the character at `at` replaced by another base64 character. */
+	const signatureBytes = Buffer.from(signature, 'base64');
+	const withCharacterAt = (at: number, replacement: string) =>
+		`${signature.slice(0, at)}${replacement}${signature.slice(at + 1)}`;
+	/**
+	 * The signature with the character at `at` replaced by one that makes it another signature.
+	 * Not merely another spelling of it: the last character before the padding carries two spare
+	 * bits, and a character that differs only there decodes to the very same signature.
+	 */
 	const badSignature = (at: number) => {
-		const replacement = pick([...BASE64_CHARS].filter((c) => c !== signature[at]));
-		return cookie(name, `${token}.${signature.slice(0, at)}${replacement}${signature.slice(at + 1)}`);
+		const replacements = [...BASE64_CHARS].filter(
+			(c) => !Buffer.from(withCharacterAt(at, c), 'base64').equals(signatureBytes)
+		);
+		return cookie(name, `${token}.${withCharacterAt(at, pick(replacements))}`);
 	};
 	const encodedControl = (code: number) => `%${code.toString(16).padStart(2, '0').toUpperCase()}`;
 	const fixedForms = [
