@@ -40,7 +40,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
  */
 export type FuzzCharacters = 'header' | 'any';
 
-const HEADER_CODES = [0x09, ...range(0x20, 0x7e), ...range(0x80, 0xff)];
+const HEADER_CHARACTERS = [0x09, ...range(0x20, 0x7e), ...range(0x80, 0xff)].map((code) => String.fromCharCode(code));
 const CONTROL_CODES = [...range(0x00, 0x1f), 0x7f];
 
 const CODE_TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
@@ -100,11 +100,16 @@ function draws(seed: number, characters: FuzzCharacters) {
 		if (kind === 2) return String.fromCharCode(between(0x100, 0xffff));
 		return String.fromCodePoint(between(0x10000, 0x10ffff));
 	};
-	const character = characters === 'header' ? () => String.fromCharCode(pick(HEADER_CODES)) : anyCode;
+	const character = characters === 'header' ? () => pick(HEADER_CHARACTERS) : anyCode;
+	const string = (length: number, draw: () => string) => {
+		let out = '';
+		for (let n = 0; n < length; n += 1) out += draw();
+		return out;
+	};
 	/** Random text without `;`, so that it stays inside the one cookie it is the value of. */
-	const text = (length: number) => Array.from({ length }, character).join('').replace(/;/g, ',');
-	const word = (alphabet: string, length: number) => Array.from({ length }, () => pick([...alphabet])).join('');
-	return { next, below, between, pick, text, word };
+	const text = (length: number) => string(length, character).replace(/;/g, ',');
+	const word = (alphabet: string, length: number) => string(length, () => alphabet[below(alphabet.length)]!);
+	return { below, between, pick, text, word };
 }
 
 /**
@@ -134,7 +139,7 @@ export function hostileCookieHeaders(
 		`__host-${bare}`,
 		`${prefix}${name}`
 	];
-	const { next, below, between, pick, text, word } = draws(seed, characters);
+	const { below, between, pick, text, word } = draws(seed, characters);
 	const value = cookieValueOf(sessions.valid);
 	const token = value.slice(0, value.lastIndexOf('.'));
 	const signature = sign(token, secret);
@@ -191,6 +196,6 @@ export function hostileCookieHeaders(
 		others.splice(below(others.length + 1), 0, pair);
 		return others.join('; ');
 	};
-	const generated = () => (next() < 0.5 ? pick(randomForms)() : amidOthers(pick(mangledForms)()));
-	return [...fixedForms, ...Array.from({ length: count - fixedForms.length }, generated)];
+	const generators = [...randomForms, ...mangledForms.map((form) => () => amidOthers(form()))];
+	return [...fixedForms, ...Array.from({ length: count - fixedForms.length }, () => pick(generators)())];
 }
