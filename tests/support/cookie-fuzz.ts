@@ -43,8 +43,9 @@ export type FuzzCharacters = 'header' | 'any';
 const HEADER_CHARACTERS = [0x09, ...range(0x20, 0x7e), ...range(0x80, 0xff)].map((code) => String.fromCharCode(code));
 const CONTROL_CODES = [...range(0x00, 0x1f), 0x7f];
 
-const CODE_TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
-const BASE64_CHARS = `${CODE_TOKEN_CHARS.slice(0, 62)}+/`;
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const COOKIE_NAME_CHARACTERS = `${ALPHANUMERIC}_-`;
+const BASE64_CHARACTERS = `${ALPHANUMERIC}+/`;
 
 /**
  * Splitmix32: spreads one 32-bit seed over the four words sfc32 starts from, so that nearby
@@ -153,7 +154,7 @@ export function hostileCookieHeaders(
 	 * bits, and a character that differs only there decodes to the very same signature.
 	 */
 	const badSignature = (at: number) => {
-		const replacements = [...BASE64_CHARS].filter(
+		const replacements = [...BASE64_CHARACTERS].filter(
 			(c) => !Buffer.from(withCharacterAt(at, c), 'base64').equals(signatureBytes)
 		);
 		return cookie(name, `${token}.${withCharacterAt(at, pick(replacements))}`);
@@ -191,7 +192,7 @@ export function hostileCookieHeaders(
 	const amidOthers = (pair: string) => {
 		const others = Array.from(
 			{ length: between(1, 4) },
-			() => `${word(CODE_TOKEN_CHARS, between(1, 12))}=${text(between(0, 40))}`
+			() => `${word(COOKIE_NAME_CHARACTERS, between(1, 12))}=${text(between(0, 40))}`
 		);
 		others.splice(below(others.length + 1), 0, pair);
 		return others.join('; ');
