@@ -2,12 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { expect, test } from '@playwright/test';
-import { findLeaks, responsePlaces, sessionTokenOf } from '../support/leak-scan';
+import { findLeaks, plantedTokenSample, responsePlaces, sessionTokenOf } from '../support/leak-scan';
 import { TRAFFIC_DIR, type RecordedResponse } from './support/fixtures';
 import { ALL_APPS, TEST_SECRET } from './support/servers';
 
 // Runs after every other browser test (its project depends on theirs): the session tokens they
-// were issued must appear in no response body, no header but Set-Cookie, and no server log line.
+// were issued must appear in no response body, no header, no Set-Cookie line but as the session
+// cookie's own value, and no server log line.
 
 function recordedResponses(): RecordedResponse[] {
 	if (!existsSync(TRAFFIC_DIR)) return [];
@@ -56,7 +57,7 @@ function describeCounts(counts: Map<string, number>): string {
 	return [...counts].map(([kind, count]) => `${kind}: ${count}`).join('; ');
 }
 
-test('no session token or secret appears in any page, JSON, header or log line', () => {
+test('no session token or secret appears in any page, JSON, header, other Set-Cookie or log line', () => {
 	const responses = recordedResponses();
 	const tokens = issuedTokens(responses);
 	const logLines = serverLogLines();
@@ -76,5 +77,11 @@ test('no session token or secret appears in any page, JSON, header or log line',
 	// contexts it opens (browser.newContext), and the request fixture.
 	for (const kind of RECORDED_KINDS) expect(counts.get(kind) ?? 0, `responses recorded: ${kind}`).toBeGreaterThan(0);
 	expect(logLines.filter((line) => line.includes('"event":"session.')).length).toBeGreaterThan(10);
+	// The scan's self-test on a real response: its token passes as the session cookie's own value,
+	// and is caught when planted in another cookie's Set-Cookie line or in the session cookie's attributes.
+	const sample = plantedTokenSample(responses);
+	expect(sample, 'a recorded response that sets a session cookie').not.toBeNull();
+	expect(findLeaks(responsePlaces([sample!.original]), [sample!.token])).toEqual([]);
+	expect(findLeaks(responsePlaces([sample!.planted]), [sample!.token])).toEqual(sample!.plantedLines);
 	expect(hits).toEqual([]);
 });
