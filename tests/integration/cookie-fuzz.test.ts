@@ -11,7 +11,7 @@ const HEADERS_TO_TRY = 10_000;
 /**
  * The fast form of tests/soak/cookie-fuzz.test.ts: the same hostile headers, straight into the
  * validator every request goes through (hooks.server.ts), without HTTP. An https origin, so the
- * cookie is `__Secure-` prefixed as in production.
+ * cookie is `__Host-` prefixed as in production without COOKIE_DOMAIN.
  */
 describe.each(DIALECTS)('cookie fuzz against the session validator on %s', (dialect) => {
 	const suite = useScratchApp(dialect, { env: { ORIGIN: 'https://auth.example.test' } });

@@ -7,7 +7,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 
 /** Real sessions the hostile headers are made from, each `name=value` as a browser sends it back. */
 export interface FuzzSessions {
-	/** The session cookie's name; `__Secure-` prefixed, so that prefix confusion has something to confuse. */
+	/** The session cookie's name; `__Host-` or `__Secure-` prefixed, so that prefix confusion has something to confuse. */
 	name: string;
 	/** A signed-in session: every header is a mangled form of it, never it untouched. */
 	valid: string;
@@ -46,8 +46,10 @@ function random(seed: number) {
  */
 export function hostileCookieHeaders(sessions: FuzzSessions, count: number, seed = COOKIE_FUZZ_SEED): string[] {
 	const { name, secret, revoked, expired } = sessions;
-	if (!name.startsWith('__Secure-')) throw new Error(`cookie fuzz needs a __Secure- cookie name, not ${name}`);
-	const bare = name.slice('__Secure-'.length);
+	const prefix = ['__Host-', '__Secure-'].find((candidate) => name.startsWith(candidate));
+	if (!prefix) throw new Error(`cookie fuzz needs a __Host- or __Secure- cookie name, not ${name}`);
+	const bare = name.slice(prefix.length);
+	const otherPrefix = prefix === '__Host-' ? '__Secure-' : '__Host-';
 	const next = random(seed);
 	const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)]!;
 	const value = cookieValueOf(sessions.valid);
@@ -67,7 +69,7 @@ export function hostileCookieHeaders(sessions: FuzzSessions, count: number, seed
 		() => `${name}=${encodeURIComponent(encodeURIComponent(value))}`,
 		() => `${name}=${value.replace(/\./, '%2E')}%00`,
 		() => `${name}=%E0%A4%A${printable(10)}`,
-		() => cookie(pick([bare, `__Host-${bare}`, `__secure-${bare}`]), value),
+		() => cookie(pick([bare, `${otherPrefix}${bare}`, `${prefix.toLowerCase()}${bare}`]), value),
 		() => cookie(`__Secure-${name}`, value),
 		() => `${name}="${value}`,
 		() => pick([revoked, expired]),

@@ -18,7 +18,7 @@ export function isText(contentType: string | undefined | null): boolean {
 	return !!contentType && /^(text\/|application\/(json|javascript))/.test(contentType);
 }
 
-const SESSION_COOKIE = /^(?:__Secure-)?[\w-]+\.session_token=([^;]*)/;
+const SESSION_COOKIE = /^(?:__Host-|__Secure-)?[\w-]+\.session_token=([^;]*)/;
 
 /** The token (the part before the signature) a Set-Cookie line gives for a session cookie, or null. */
 export function sessionTokenOf(setCookieLine: string): string | null {
