@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionCookieFrom, sessionSetCookie, signIn, startTestApp } from './support/app';
-import { createScratchDatabase, type ScratchDatabase } from './support/databases';
+import { authRequest, newVisitor, sessionCookieFrom, sessionSetCookie, signIn, startTestApp } from './support/app';
+import { sessionRows } from './support/rows';
+import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
 
 const REMEMBER_ME_SECONDS = 30 * 24 * 3600;
 
@@ -13,7 +14,19 @@ interface Deployment {
 
 const DEPLOYMENTS: Deployment[] = [
 	{ env: { ORIGIN: 'http://localhost:5173' }, name: 'latchkey.session_token', secure: false, domain: null },
-	{ env: { ORIGIN: 'https://auth.example.test' }, name: '__Secure-latchkey.session_token', secure: true, domain: null },
+	{ env: { ORIGIN: 'https://auth.example.test' }, name: '__Host-latchkey.session_token', secure: true, domain: null },
+	{
+		env: { ORIGIN: 'https://auth.example.test', COOKIE_DOMAIN: 'example.test' },
+		name: '__Secure-latchkey.session_token',
+		secure: true,
+		domain: 'example.test'
+	},
+	{
+		env: { ORIGIN: 'https://auth.example.test', COOKIE_PREFIX: 'myapp' },
+		name: '__Host-myapp.session_token',
+		secure: true,
+		domain: null
+	},
 	{
 		env: { ORIGIN: 'http://localhost:5173', COOKIE_PREFIX: 'myapp' },
 		name: 'myapp.session_token',
@@ -58,7 +71,7 @@ function describeCookie(setCookie: string, remembered: Map<string, string>): str
 	const name = setCookie.split('=')[0]!;
 	const attributes = attributesOf(setCookie);
 	return [
-		`name ${name} (__Secure- prefix: ${yesNo(name.startsWith('__Secure-'))})`,
+		`name ${name} (__Host- prefix: ${yesNo(name.startsWith('__Host-'))}, __Secure- prefix: ${yesNo(name.startsWith('__Secure-'))})`,
 		`HttpOnly: ${yesNo(attributes.has('httponly'))}`,
 		`Secure: ${yesNo(attributes.has('secure'))}`,
 		`SameSite=${attributes.get('samesite') ?? 'none'}`,
@@ -68,11 +81,17 @@ function describeCookie(setCookie: string, remembered: Map<string, string>): str
 	].join('; ');
 }
 
-describe('the session cookie Better Auth issues, as the validator expects it', () => {
+/** The Set-Cookie lines of a response that are about a session cookie of any name. */
+function sessionCookieLines(response: Response): string[] {
+	return response.headers.getSetCookie().filter((line) => /^[^=;]*session_token=/.test(line));
+}
+
+describe.each(DIALECTS)('the session cookie Better Auth issues, as the validator expects it, on %s', (dialect) => {
 	let scratch: ScratchDatabase;
+	let signOuts = 0;
 
 	beforeAll(async () => {
-		scratch = await createScratchDatabase('sqlite');
+		scratch = await createScratchDatabase(dialect);
 	});
 
 	afterAll(async () => {
@@ -101,8 +120,37 @@ describe('the session cookie Better Auth issues, as the validator expects it', (
 
 			expect(app.validator.cookieName).toBe(name);
 			expect((await app.validator.check(sessionCookieFrom(response))).user).not.toBeNull();
+			// Every session cookie line is under that name: none is left under Better Auth's own.
+			expect(new Set(sessionCookieLines(response).map((line) => line.split('=')[0]))).toEqual(new Set([name]));
 		} finally {
 			await app.database.close();
 		}
 	});
+	it.each(DEPLOYMENTS)(
+		'$env: Better Auth reads $name, a new sign-in ends the one it came with, sign-out deletes it',
+		async ({ env, name }) => {
+			const app = await startTestApp(scratch.target, { env });
+			try {
+				const email = `cookie-sign-out-${++signOuts}@example.com`;
+				const tokens = async () => (await sessionRows(app.database)).map((row) => row.token);
+				const tokenOf = (cookie: string) => decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1)).split('.')[0]!;
+				const replaced = sessionCookieFrom(await signIn(app, email, { rememberMe: true }));
+				expect(await tokens()).toContain(tokenOf(replaced));
+
+				// Signing in again with that cookie ends its session: it was read under this name.
+				const cookie = sessionCookieFrom(await signIn(app, email, { rememberMe: true, cookie: replaced }));
+				expect(await tokens()).not.toContain(tokenOf(replaced));
+				expect((await app.auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.email).toBe(email);
+
+				const signedOut = await app.auth.handler(authRequest(app, '/sign-out', newVisitor(), { body: {}, cookie }));
+				expect(signedOut.status).toBe(200);
+				const deletions = sessionCookieLines(signedOut);
+				expect(new Set(deletions.map((line) => line.split('=')[0]))).toEqual(new Set([name]));
+				expect(attributesOf(deletions.at(-1)!).get('max-age')).toBe('0');
+				expect(await tokens()).not.toContain(tokenOf(cookie));
+			} finally {
+				await app.database.close();
+			}
+		}
+	);
 });

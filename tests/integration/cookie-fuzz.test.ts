@@ -11,8 +11,9 @@ const HEADERS_TO_TRY = 10_000;
 /**
  * The fast form of tests/soak/cookie-fuzz.test.ts: the same hostile headers, straight into the
  * validator every request goes through (hooks.server.ts), without HTTP. An https origin, so the
- * cookie is prefixed as in production. Without HTTP in the way, the random text may hold any
- * character a string can: control characters, NUL and code points past Latin-1 included.
+ * cookie is `__Host-` prefixed as in production without COOKIE_DOMAIN. Without HTTP in the way,
+ * the random text may hold any character a string can: control characters, NUL and code points
+ * past Latin-1 included.
  */
 describe.each(DIALECTS)('cookie fuzz against the session validator on %s', (dialect) => {
 	const suite = useScratchApp(dialect, { env: { ORIGIN: 'https://auth.example.test' } });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeSessionsOf } from '../../src/lib/server/auth/devices';
 import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
 import {
 	countingValidator,
@@ -111,32 +112,68 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 		}
 	);
 
-	it('ends a high-security session at its absolute lifetime however active it is', async () => {
-		const clock = new TestClock();
-		const app = await appWith({ SESSION_PRESET: 'high-security' }, clock);
-		const cookie = sessionCookieFrom(await signIn(app, `absolute-${dialect}@example.com`));
-		const { validator } = countingValidator(app, clock);
-		const sessionId = (await validator.check(cookie)).session!.id;
-		const absoluteEnd = clock.ms + 12 * H * 1000;
+	interface SteadyUse {
+		preset: PresetName;
+		rememberMe: boolean | undefined;
+		/** The policy the session gets, and so its absolute lifetime. */
+		policy: PresetName;
+		/** Seconds between two requests of the steady user. */
+		every: number;
+	}
 
-		// A request every 10 minutes for 12 hours: the session slides, but never past 12 h.
-		while (clock.ms + 10 * 60 * 1000 < absoluteEnd) {
-			clock.advance(10 * 60);
-			const checked = await validator.check(cookie);
-			expect(checked.session, `at ${(absoluteEnd - clock.ms) / 60_000} min before the end`).not.toBeNull();
-			expect(checked.session!.expiresAt.getTime()).toBeLessThanOrEqual(absoluteEnd);
-			if (checked.cookie?.kind === 'reissue') {
-				expect(checked.cookie.maxAge).toBe(Math.round((checked.session!.expiresAt.getTime() - clock.ms) / 1000));
+	// Every preset, each used steadily: once per refresh interval or more often.
+	const STEADY_USE: SteadyUse[] = [
+		{ preset: 'high-security', rememberMe: undefined, policy: 'high-security', every: 10 * 60 },
+		{ preset: 'standard', rememberMe: false, policy: 'standard', every: 12 * H },
+		{ preset: 'standard', rememberMe: true, policy: 'remember-me', every: D },
+		{ preset: 'mobile', rememberMe: false, policy: 'mobile', every: 7 * D }
+	];
+
+	it.each(STEADY_USE)(
+		'ends a $policy session at its absolute lifetime however active it is',
+		async ({ preset, rememberMe, policy, every }) => {
+			const clock = new TestClock();
+			const app = await appWith({ SESSION_PRESET: preset }, clock);
+			const email = `absolute-${policy}-${dialect}@example.com`;
+			const cookie = sessionCookieFrom(await signIn(app, email, { rememberMe }));
+			const { validator } = countingValidator(app, clock);
+			const first = await validator.check(cookie);
+			const sessionId = first.session!.id;
+			const userId = first.user!.id;
+			const absoluteEnd = clock.ms + PRESETS[policy].absoluteSeconds! * 1000;
+			expect(first.session!.absoluteExpiresAt!.getTime()).toBe(absoluteEnd);
+
+			// A request every `every` seconds: the session slides, but never past its absolute end,
+			// and no re-issued cookie outlives it.
+			while (clock.ms + every * 1000 < absoluteEnd) {
+				clock.advance(every);
+				const checked = await validator.check(cookie);
+				const minutesLeft = (absoluteEnd - clock.ms) / 60_000;
+				expect(checked.session, `at ${minutesLeft} min before the end`).not.toBeNull();
+				expect(checked.session!.expiresAt.getTime()).toBeLessThanOrEqual(absoluteEnd);
+				if (checked.cookie?.kind === 'reissue' && checked.cookie.maxAge !== undefined) {
+					expect(checked.cookie.maxAge).toBe(Math.round((checked.session!.expiresAt.getTime() - clock.ms) / 1000));
+					expect(clock.ms + checked.cookie.maxAge * 1000).toBeLessThanOrEqual(absoluteEnd);
+				}
 			}
-		}
-		expect((await rowOf(sessionId))!.expiresAt.getTime()).toBe(absoluteEnd);
+			expect((await rowOf(sessionId))!.expiresAt.getTime()).toBe(absoluteEnd);
 
-		clock.ms = absoluteEnd;
-		const ended = await validator.check(cookie);
-		expect(ended.session).toBeNull();
-		expect(ended.cookie).toEqual({ kind: 'clear' });
-		expect(await rowOf(sessionId)).toBeUndefined();
-	});
+			// The device list drops it at its end, before any request has ended it.
+			clock.ms = absoluteEnd - 1000;
+			expect((await activeSessionsOf(app.auth, userId, clock.ms)).map((session) => session.id)).toEqual([sessionId]);
+			clock.ms = absoluteEnd;
+			expect(await activeSessionsOf(app.auth, userId, clock.ms)).toEqual([]);
+
+			const logged = app.logLines.length;
+			const ended = await validator.check(cookie);
+			expect(ended.session).toBeNull();
+			expect(ended.cookie).toEqual({ kind: 'clear' });
+			expect(await rowOf(sessionId)).toBeUndefined();
+			expect(app.logLines.slice(logged).map((line) => JSON.parse(line))).toEqual([
+				expect.objectContaining({ event: 'session.expired', user: userId, reason: 'absolute-lifetime' })
+			]);
+		}
+	);
 
 	it('keeps refreshing a session by the policy it was created with after the app preset changes', async () => {
 		const clock = new TestClock();

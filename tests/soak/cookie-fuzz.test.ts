@@ -8,7 +8,7 @@ import { SCALE_SECRET, startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 import { cookieValueOf, distinctCount, hostileCookieHeaders, MIN_DISTINCT_SHARE } from '../support/cookie-fuzz';
 
-const NAME = '__Secure-latchkey.session_token';
+const NAME = '__Host-latchkey.session_token';
 const HEADERS_TO_TRY = 10_000;
 
 describe('cookie fuzz against a production build', () => {

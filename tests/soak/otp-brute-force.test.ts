@@ -18,7 +18,7 @@ import { post, type RequestOptions } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
-const SESSION_COOKIE = /^__Secure-latchkey\.session_token=[^;]+/;
+const SESSION_COOKIE = /^__Host-latchkey\.session_token=[^;]+/;
 
 let emails = 0;
 const newEmail = (label: string) => `${label}-${process.pid}-${++emails}@example.com`;

@@ -49,7 +49,7 @@ describe('loadConfig in development', () => {
 				name: 'standard',
 				idleSeconds: 7 * 24 * 60 * 60,
 				refreshSeconds: 24 * 60 * 60,
-				absoluteSeconds: null
+				absoluteSeconds: 30 * 24 * 60 * 60
 			},
 			rememberMeOffered: true
 		});
@@ -228,7 +228,7 @@ describe('loadConfig session settings', () => {
 			name: 'mobile',
 			idleSeconds: 90 * DAY,
 			refreshSeconds: 7 * DAY,
-			absoluteSeconds: null
+			absoluteSeconds: 365 * DAY
 		});
 		expect(config.sessions.appPolicy.idleSeconds).toBe(7776000);
 	});

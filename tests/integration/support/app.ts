@@ -153,7 +153,7 @@ export function latestCodeTo(app: TestApp, email: string): string | undefined {
 export function sessionSetCookie(response: Response): string {
 	const line = response.headers
 		.getSetCookie()
-		.filter((candidate) => /^(__Secure-)?[\w-]+\.session_token=/.test(candidate))
+		.filter((candidate) => /^(__Host-|__Secure-)?[\w-]+\.session_token=/.test(candidate))
 		.at(-1);
 	if (!line) throw new Error(`no session cookie in response (status ${response.status})`);
 	return line;

@@ -91,7 +91,7 @@ export async function signIn(instance: Instance, mail: MailSink, email: string):
 	const cookie = verified.headers
 		.getSetCookie()
 		.map((line) => line.split(';')[0]!)
-		.find((pair) => pair.startsWith('__Secure-latchkey.session_token=') && !pair.endsWith('='));
+		.find((pair) => pair.startsWith('__Host-latchkey.session_token=') && !pair.endsWith('='));
 	if (verified.status !== 303 || !cookie) throw new Error(`sign-in answered ${verified.status}`);
 	return cookie;
 }

@@ -139,6 +139,7 @@ export function createAuth({
 				}
 			}),
 			...(config.oauth.oidc ? [genericOidc(config.oauth.oidc)] : []),
+			sessionCookieNamed(sessionCookieName(config.cookies)),
 			sessionPolicyCookie(clock),
 			// Must stay last: it copies every Set-Cookie the other endpoints and plugins produced.
 			sveltekitCookies(currentRequestEvent as () => RequestEvent)
@@ -243,6 +244,22 @@ function policyColumns(settings: SessionSettings, rememberMe: boolean, now: numb
 		createdAt: new Date(now),
 		updatedAt: new Date(now)
 	};
+}
+
+/**
+ * Gives the session cookie Latchkey's name, so that Better Auth issues, reads and deletes the
+ * one the validator reads. Its own options cannot name it `__Host-`: it puts `__Secure-` before
+ * any name it is given when cookies are secure. Every use of the session cookie in Better Auth
+ * (sign-in, OAuth callback, getSession, sign-out) goes through `authCookies.sessionToken`.
+ */
+function sessionCookieNamed(name: string) {
+	return {
+		id: 'latchkey-session-cookie-name',
+		init(context) {
+			const { sessionToken } = context.authCookies;
+			return { context: { authCookies: { ...context.authCookies, sessionToken: { ...sessionToken, name } } } };
+		}
+	} satisfies BetterAuthPlugin;
 }
 
 /**

@@ -105,16 +105,24 @@ describe('PRESETS', () => {
 	it('holds exactly the four presets of the product spec', () => {
 		expect(PRESET_NAMES).toEqual(['standard', 'high-security', 'remember-me', 'mobile']);
 		expect(PRESETS).toEqual({
-			standard: { name: 'standard', idleSeconds: 7 * DAY, refreshSeconds: DAY, absoluteSeconds: null },
+			standard: { name: 'standard', idleSeconds: 7 * DAY, refreshSeconds: DAY, absoluteSeconds: 30 * DAY },
 			'high-security': {
 				name: 'high-security',
 				idleSeconds: HOUR,
 				refreshSeconds: 15 * MINUTE,
 				absoluteSeconds: 12 * HOUR
 			},
-			'remember-me': { name: 'remember-me', idleSeconds: 30 * DAY, refreshSeconds: DAY, absoluteSeconds: null },
-			mobile: { name: 'mobile', idleSeconds: 90 * DAY, refreshSeconds: 7 * DAY, absoluteSeconds: null }
+			'remember-me': { name: 'remember-me', idleSeconds: 30 * DAY, refreshSeconds: DAY, absoluteSeconds: 90 * DAY },
+			mobile: { name: 'mobile', idleSeconds: 90 * DAY, refreshSeconds: 7 * DAY, absoluteSeconds: 365 * DAY }
 		});
+	});
+
+	it.each(PRESET_NAMES)('ends every %s session at a definite time, later than its idle lifetime', (name) => {
+		const { absoluteSeconds, idleSeconds } = PRESETS[name];
+		expect(absoluteSeconds).not.toBeNull();
+		expect(absoluteSeconds!).toBeGreaterThan(idleSeconds);
+		// No cookie may outlive it, and browsers cap a cookie's Max-Age at 400 days.
+		expect(absoluteSeconds!).toBeLessThanOrEqual(400 * DAY);
 	});
 
 	it('refreshes every preset before it expires', () => {
@@ -154,7 +162,7 @@ describe('appPolicyFrom', () => {
 			name: 'custom',
 			idleSeconds: 7 * DAY,
 			refreshSeconds: 6 * HOUR,
-			absoluteSeconds: null
+			absoluteSeconds: 30 * DAY
 		});
 		expect(appPolicyFrom({ SESSION_PRESET: 'mobile', SESSION_ABSOLUTE_LIFETIME: '180d' })).toEqual<SessionPolicy>({
 			name: 'custom',
@@ -190,6 +198,20 @@ describe('appPolicyFrom', () => {
 			appPolicyFrom({ SESSION_PRESET: 'high-security', SESSION_ABSOLUTE_LIFETIME: ' OFF ' }).absoluteSeconds
 		).toBeNull();
 	});
+
+	it.each(PRESET_NAMES)(
+		"keeps the %s preset's absolute lifetime unless overridden, and lets `off` remove it",
+		(name) => {
+			expect(appPolicyFrom({ SESSION_PRESET: name, SESSION_EXPIRES_IN: '2h', SESSION_UPDATE_AGE: '1h' })).toMatchObject(
+				{
+					name: 'custom',
+					absoluteSeconds: PRESETS[name].absoluteSeconds
+				}
+			);
+			expect(appPolicyFrom({ SESSION_PRESET: name, SESSION_ABSOLUTE_LIFETIME: '2d' }).absoluteSeconds).toBe(2 * DAY);
+			expect(appPolicyFrom({ SESSION_PRESET: name, SESSION_ABSOLUTE_LIFETIME: 'off' }).absoluteSeconds).toBeNull();
+		}
+	);
 
 	it('names the variable of a bad duration', () => {
 		expect(() => appPolicyFrom({ SESSION_EXPIRES_IN: 'soon' })).toThrow('SESSION_EXPIRES_IN="soon" is not a duration');

@@ -1,8 +1,9 @@
 /**
  * Session policies: how long a session lives without use (idle), how often use extends it
- * (refresh), and whether it has a hard end however active it is (absolute). A session row
- * records the policy it was created with, so changing the app's preset later neither
- * shortens nor extends sessions that already exist.
+ * (refresh), and when it ends however active it is (absolute). Every preset has an absolute
+ * lifetime (ASVS 5.0 V7.3.2); only an operator's SESSION_ABSOLUTE_LIFETIME=off removes it.
+ * A session row records the policy it was created with, so changing the app's preset later
+ * neither shortens nor extends sessions that already exist.
  */
 export type PresetName = 'standard' | 'high-security' | 'remember-me' | 'mobile';
 export type PolicyName = PresetName | 'custom';
@@ -13,7 +14,7 @@ export interface SessionPolicy {
 	idleSeconds: number;
 	/** Seconds after the last refresh at which a request extends the session again. */
 	refreshSeconds: number;
-	/** Seconds after sign-in at which the session ends whatever its activity; null for never. */
+	/** Seconds after sign-in at which the session ends whatever its activity; null: never (`off`). */
 	absoluteSeconds: number | null;
 }
 
@@ -22,15 +23,15 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 export const PRESETS: Record<PresetName, SessionPolicy> = {
-	standard: { name: 'standard', idleSeconds: 7 * DAY, refreshSeconds: DAY, absoluteSeconds: null },
+	standard: { name: 'standard', idleSeconds: 7 * DAY, refreshSeconds: DAY, absoluteSeconds: 30 * DAY },
 	'high-security': {
 		name: 'high-security',
 		idleSeconds: HOUR,
 		refreshSeconds: 15 * MINUTE,
 		absoluteSeconds: 12 * HOUR
 	},
-	'remember-me': { name: 'remember-me', idleSeconds: 30 * DAY, refreshSeconds: DAY, absoluteSeconds: null },
-	mobile: { name: 'mobile', idleSeconds: 90 * DAY, refreshSeconds: 7 * DAY, absoluteSeconds: null }
+	'remember-me': { name: 'remember-me', idleSeconds: 30 * DAY, refreshSeconds: DAY, absoluteSeconds: 90 * DAY },
+	mobile: { name: 'mobile', idleSeconds: 90 * DAY, refreshSeconds: 7 * DAY, absoluteSeconds: 365 * DAY }
 };
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];

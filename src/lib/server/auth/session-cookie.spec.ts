@@ -40,6 +40,7 @@ const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const OTHER_SECRET = 'another-secret-that-is-long-enough-987654321';
 const NAME = 'latchkey.session_token';
 const SECURE_NAME = '__Secure-latchkey.session_token';
+const HOST_NAME = '__Host-latchkey.session_token';
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** base64(HMAC-SHA256(secret, value)), computed without the module under test. */
@@ -124,6 +125,8 @@ const ROWS: Row[] = [
 	['valid, after a segment without =', `junk; ${NAME}=${ENCODED}`, NAME, TOKEN],
 	['valid, after the bare name without =', `${NAME}; ${NAME}=${ENCODED}`, NAME, TOKEN],
 	['valid, __Secure- name looked up as such', `${SECURE_NAME}=${ENCODED}`, SECURE_NAME, TOKEN],
+	['valid, __Host- name looked up as such', `${HOST_NAME}=${ENCODED}`, HOST_NAME, TOKEN],
+	['valid __Host- cookie after a __Secure- one', `${SECURE_NAME}=x; ${HOST_NAME}=${ENCODED}`, HOST_NAME, TOKEN],
 	['valid, name and value with surrounding spaces', `  ${NAME}  =  ${ENCODED}  ; x=1`, NAME, TOKEN],
 	[
 		'valid, non-ASCII token',
@@ -191,6 +194,10 @@ const ROWS: Row[] = [
 	['name in another case', `${NAME.toUpperCase()}=${ENCODED}`, NAME, null],
 	['__Secure- cookie on a non-secure name lookup', `${SECURE_NAME}=${ENCODED}`, NAME, null],
 	['plain cookie on a __Secure- name lookup', `${NAME}=${ENCODED}`, SECURE_NAME, null],
+	['__Secure- cookie on a __Host- name lookup', `${SECURE_NAME}=${ENCODED}`, HOST_NAME, null],
+	['__Host- cookie on a __Secure- name lookup', `${HOST_NAME}=${ENCODED}`, SECURE_NAME, null],
+	['plain cookie on a __Host- name lookup', `${NAME}=${ENCODED}`, HOST_NAME, null],
+	['__host- in another case on a __Host- name lookup', `__host-latchkey.session_token=${ENCODED}`, HOST_NAME, null],
 	['garbage: bad percent-encoding', `${NAME}=%E0%A4%A`, NAME, null],
 	['valid but with a bad escape appended', `${NAME}=${ENCODED}%`, NAME, null],
 	['encoded surrogate half', `${NAME}=%ED%A0%80.${encodeURIComponent(signature('\ud800'))}`, NAME, null],
@@ -221,15 +228,23 @@ const ROWS: Row[] = [
 ];
 
 describe('sessionCookieName', () => {
-	it('is Better Auth’s session cookie name for the prefix', () => {
+	it('is `<prefix>.session_token` without a name prefix over plain http, with or without a domain', () => {
 		expect(sessionCookieName({ prefix: 'latchkey', domain: null, secure: false })).toBe('latchkey.session_token');
-		expect(sessionCookieName({ prefix: 'latchkey', domain: null, secure: true })).toBe(
-			'__Secure-latchkey.session_token'
-		);
 		expect(sessionCookieName({ prefix: 'my-app_2', domain: 'example.com', secure: false })).toBe(
 			'my-app_2.session_token'
 		);
-		expect(sessionCookieName({ prefix: 'my-app_2', domain: null, secure: true })).toBe(
+	});
+
+	it('is `__Host-` when secure and for this host only, so that no subdomain can set or shadow it', () => {
+		expect(sessionCookieName({ prefix: 'latchkey', domain: null, secure: true })).toBe('__Host-latchkey.session_token');
+		expect(sessionCookieName({ prefix: 'my-app_2', domain: null, secure: true })).toBe('__Host-my-app_2.session_token');
+	});
+
+	it('is `__Secure-` when secure and shared with subdomains, which a `__Host-` cookie cannot be', () => {
+		expect(sessionCookieName({ prefix: 'latchkey', domain: 'example.com', secure: true })).toBe(
+			'__Secure-latchkey.session_token'
+		);
+		expect(sessionCookieName({ prefix: 'my-app_2', domain: 'auth.example.com', secure: true })).toBe(
 			'__Secure-my-app_2.session_token'
 		);
 	});
@@ -476,6 +491,25 @@ describe('applyCookieAction', () => {
 			domain: 'example.com'
 		});
 		expect(fake.set).not.toHaveBeenCalled();
+	});
+
+	it('writes and clears a `__Host-` cookie with what the prefix demands: Secure, Path=/, no Domain', () => {
+		const hostOnly: CookieSettings = { prefix: 'latchkey', domain: null, secure: true };
+		const { fake, cookies } = fakeCookies();
+		applyCookieAction(cookies, hostOnly, { kind: 'reissue', value: 'v', maxAge: 60 });
+		applyCookieAction(cookies, hostOnly, { kind: 'clear' });
+
+		expect(fake.set).toHaveBeenCalledWith(HOST_NAME, 'v', {
+			path: '/',
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: true,
+			maxAge: 60
+		});
+		expect(fake.delete).toHaveBeenCalledWith(HOST_NAME, { path: '/', httpOnly: true, sameSite: 'lax', secure: true });
+		for (const [, ...rest] of [...fake.set.mock.calls, ...fake.delete.mock.calls]) {
+			expect(Object.keys(rest.at(-1) as object)).not.toContain('domain');
+		}
 	});
 
 	it('does nothing for no action', () => {

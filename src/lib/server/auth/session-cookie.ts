@@ -5,24 +5,37 @@ import type { CookieAction } from './session';
 
 /**
  * The session cookie exactly as Better Auth writes and reads it:
- * name `[__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
- * URL-encoded. The validator reads it with these functions; Better Auth issues it.
+ * name `[__Host-|__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
+ * URL-encoded. The validator reads it with these functions; Better Auth issues it under the
+ * name sessionCookieName gives (instance.ts).
  */
 export interface CookieSettings {
 	/** COOKIE_PREFIX: the part before `.session_token`. */
 	prefix: string;
 	/** COOKIE_DOMAIN: set to share the cookie across subdomains; null for this host only. */
 	domain: string | null;
-	/** Secure attribute and `__Secure-` name prefix: on whenever the public origin is https or in production. */
+	/** Secure attribute and a `__Host-` or `__Secure-` name prefix: on whenever the public origin is https or in production. */
 	secure: boolean;
 }
 
 export const DEFAULT_COOKIE_PREFIX = 'latchkey';
+const HOST_PREFIX = '__Host-';
 const SECURE_PREFIX = '__Secure-';
 const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
 
+/**
+ * `__Host-<prefix>.session_token` when secure and for this host only: the browser then accepts
+ * it only with Secure, Path=/ and no Domain, so no subdomain can set or shadow it.
+ * `__Secure-` when COOKIE_DOMAIN shares it with subdomains (a `__Host-` cookie cannot have a
+ * Domain); no prefix over plain http, where browsers refuse both.
+ */
 export function sessionCookieName(settings: CookieSettings): string {
-	return `${settings.secure ? SECURE_PREFIX : ''}${settings.prefix}.session_token`;
+	return `${namePrefix(settings)}${settings.prefix}.session_token`;
+}
+
+function namePrefix({ secure, domain }: CookieSettings): string {
+	if (!secure) return '';
+	return domain ? SECURE_PREFIX : HOST_PREFIX;
 }
 
 /** The cookie value before URL-encoding. */
