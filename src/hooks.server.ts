@@ -54,10 +54,8 @@ function unavailableAnswer(response: Response): Response {
 	return new Response(response.body, { status: 503, headers });
 }
 
-const clientAddress: Handle = ({ event, resolve }) => {
-	stampClientAddress(event);
-	return resolve(event);
-};
+/** Behind ADDRESS_HEADER, a request without the header is refused with a 400 (never a 500). */
+const clientAddress: Handle = ({ event, resolve }) => stampClientAddress(event) ?? resolve(event);
 
 /**
  * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks are served: the pages'
