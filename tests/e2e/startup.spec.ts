@@ -81,4 +81,13 @@ test.describe('a production build without NODE_ENV', () => {
 			expect(output).toContain('BETTER_AUTH_SECRET is required in production');
 		}
 	});
+
+	test('stops start-up with an http OIDC issuer that is not on this machine', () => {
+		const { status, output } = startBuild(
+			{ ...complete, OIDC_ISSUER: 'http://id.example.com', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' },
+			dir
+		);
+		expect(status).toBe(1);
+		expect(output).toContain('OIDC_ISSUER "http://id.example.com" must use https:// in production');
+	});
 });

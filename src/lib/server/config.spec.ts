@@ -147,6 +147,17 @@ describe('loadConfig in a production build, whatever NODE_ENV says', () => {
 		expect(config.mail.smtpUrl).toBe(PRODUCTION.SMTP_URL);
 		expect(config.secret).toBe(SECRET);
 	});
+
+	it('refuses an http OIDC issuer off the machine, and accepts a loopback one', () => {
+		const oidc = { OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' };
+		const error = configError({ ...withoutNodeEnv, ...oidc, OIDC_ISSUER: 'http://id.example.com' }, 'production-build');
+		expect(error.problems).toEqual([
+			expect.stringMatching(/^OIDC_ISSUER "http:\/\/id.example.com" must use https:\/\//)
+		]);
+
+		const loopback = { ...withoutNodeEnv, ...oidc, OIDC_ISSUER: 'http://127.0.0.1:4199' };
+		expect(loadConfig(loopback, dataDir, 'production-build').oauth.oidc?.issuer).toBe('http://127.0.0.1:4199');
+	});
 });
 
 describe('loadConfig in the development server, whatever NODE_ENV says', () => {
@@ -158,6 +169,20 @@ describe('loadConfig in the development server, whatever NODE_ENV says', () => {
 		expect(config.secret.length).toBeGreaterThanOrEqual(32);
 		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(true);
 	});
+
+	it('accepts an http OIDC issuer anywhere', () => {
+		const config = loadConfig(
+			{
+				BETTER_AUTH_SECRET: SECRET,
+				OIDC_ISSUER: 'http://keycloak.internal:8080/realms/dev',
+				OIDC_CLIENT_ID: 'a',
+				OIDC_CLIENT_SECRET: 'b'
+			},
+			dataDir,
+			'dev-server'
+		);
+		expect(config.oauth.oidc?.issuer).toBe('http://keycloak.internal:8080/realms/dev');
+	});
 });
 
 describe('loadConfig in a tool without a build (the CLI, the tests)', () => {
@@ -166,6 +191,16 @@ describe('loadConfig in a tool without a build (the CLI, the tests)', () => {
 		expect(error.problems).toHaveLength(1);
 		expect(error.problems[0]).toMatch(/^SMTP_URL is required in production/);
 		expect(loadConfig({ ...PRODUCTION, NODE_ENV: undefined, SMTP_URL: undefined }, dataDir).mail.smtpUrl).toBeNull();
+	});
+
+	it('refuses an http OIDC issuer off the machine under NODE_ENV=production', () => {
+		const oidc = { OIDC_ISSUER: 'http://id.example.com', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' };
+		expect(configError({ ...PRODUCTION, ...oidc }).problems).toEqual([
+			expect.stringMatching(/^OIDC_ISSUER .* must use https:\/\//)
+		]);
+		expect(loadConfig({ ...PRODUCTION, ...oidc, NODE_ENV: undefined }, dataDir).oauth.oidc?.issuer).toBe(
+			'http://id.example.com'
+		);
 	});
 });
 

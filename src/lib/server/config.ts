@@ -81,7 +81,7 @@ export type Runtime = 'dev-server' | 'production-build' | 'tool';
 
 /**
  * Whether the production rules apply: SMTP_URL and BETTER_AUTH_SECRET required (no development
- * outbox, no generated secret). A server
+ * outbox, no generated secret), OIDC_ISSUER over https unless on a loopback address. A server
  * decides by its build, never by an environment variable an operator can forget; only a tool
  * without a build reads NODE_ENV.
  */
@@ -123,7 +123,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 	const verifyLimit = collect(() =>
 		parseCount('OTP_VERIFY_LIMIT_PER_IP', env.OTP_VERIFY_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.verify)
 	);
-	const oauth = collect(() => parseOAuthProviders(env));
+	const oauth = collect(() => parseOAuthProviders(env, productionRulesApply));
 	const redisUrl = collect(() => parseRedisUrl(env.REDIS_URL));
 	const poolMax = collect(() => parseCount('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10));
 	const statementTimeout = collect(() => durationOr('DATABASE_STATEMENT_TIMEOUT', env.DATABASE_STATEMENT_TIMEOUT, 30));
