@@ -4,6 +4,8 @@ import { OUTBOX_APP, PRODUCTION_APP, SMTP_APP } from './support/servers';
 
 test.describe('the development server without SMTP', () => {
 	test.use({ baseURL: OUTBOX_APP.origin });
+	// The development server compiles each page and module on first use.
+	test.slow();
 
 	test('the code arrives in /dev/mailbox, newest first, and signs in', async ({ page, context }) => {
 		const email = uniqueEmail('outbox');
