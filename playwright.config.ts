@@ -28,13 +28,15 @@ const chromium = {
 	}
 };
 
-function latchkey(app: TestServer, env: Record<string, string>) {
+/** The production build (`node build`), unless `server` says otherwise. */
+function latchkey(app: TestServer, env: Record<string, string>, server = 'node build') {
 	return {
 		// A fresh database per run (nothing from an earlier run can make a test pass), and the
 		// server's output kept for the leak scan.
-		command: `rm -rf ${app.dataDir} && mkdir -p ${app.dataDir} && node build 2>&1 | tee ${app.dataDir}/server.log`,
-		// A TCP check: behind ADDRESS_HEADER a request without the header is refused.
-		port: app.port,
+		command: `rm -rf ${app.dataDir} && mkdir -p ${app.dataDir} && ${server} 2>&1 | tee ${app.dataDir}/server.log`,
+		// Ready once migrated; /healthz answers also without the client-address header, which
+		// ADDRESS_HEADER requires of every other request.
+		url: `http://127.0.0.1:${app.port}/healthz`,
 		reuseExistingServer: false,
 		timeout: 60_000,
 		stdout: 'pipe' as const,
@@ -92,7 +94,8 @@ export default defineConfig({
 			env: { OIDC_PORT: String(OIDC_PROVIDER.port), OIDC_CONTROL_PORT: String(OIDC_PROVIDER.controlPort) }
 		},
 		latchkey(SMTP_APP, { ...smtpMail, ...oidc }),
-		latchkey(OUTBOX_APP, {}),
+		// No SMTP: the development server's outbox. A production build would refuse to start.
+		latchkey(OUTBOX_APP, {}, `node_modules/.bin/vite dev --port ${OUTBOX_APP.port} --strictPort --host 127.0.0.1`),
 		// Its OIDC issuer is a closed port: the provider is down.
 		latchkey(PRODUCTION_APP, {
 			NODE_ENV: 'production',

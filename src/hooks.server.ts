@@ -1,4 +1,4 @@
-import { building } from '$app/environment';
+import { building, dev } from '$app/environment';
 import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
@@ -11,7 +11,8 @@ import { databaseFault, safeErrorMessage } from '$lib/server/errors';
 import { UNREADABLE_FORM_MESSAGE } from '$lib/server/forms';
 import { prepareServer } from '$lib/server/startup';
 
-export const init: ServerInit = prepareServer;
+/** The build, never an environment variable, says whether this is the development server. */
+export const init: ServerInit = () => prepareServer(dev);
 
 /** Headers every response carries; the Content-Security-Policy comes from svelte.config.js. */
 const securityHeaders: Handle = async ({ event, resolve }) => {
@@ -54,10 +55,8 @@ function unavailableAnswer(response: Response): Response {
 	return new Response(response.body, { status: 503, headers });
 }
 
-const clientAddress: Handle = ({ event, resolve }) => {
-	stampClientAddress(event);
-	return resolve(event);
-};
+/** Behind ADDRESS_HEADER, a request without the header is refused with a 400 (never a 500). */
+const clientAddress: Handle = ({ event, resolve }) => stampClientAddress(event) ?? resolve(event);
 
 /**
  * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks are served: the pages'

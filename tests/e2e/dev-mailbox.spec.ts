@@ -1,9 +1,11 @@
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OUTBOX_APP, PRODUCTION_APP } from './support/servers';
+import { OUTBOX_APP, PRODUCTION_APP, SMTP_APP } from './support/servers';
 
-test.describe('without SMTP', () => {
+test.describe('the development server without SMTP', () => {
 	test.use({ baseURL: OUTBOX_APP.origin });
+	// The development server compiles each page and module on first use.
+	test.slow();
 
 	test('the code arrives in /dev/mailbox, newest first, and signs in', async ({ page, context }) => {
 		const email = uniqueEmail('outbox');
@@ -34,4 +36,13 @@ test.describe('in production', () => {
 		const response = await request.get('/dev/mailbox');
 		expect(response.status()).toBe(404);
 	});
+});
+
+test('no production build serves /dev/mailbox, with or without NODE_ENV', async ({ request }) => {
+	// SMTP_APP is a production build started without NODE_ENV.
+	for (const app of [SMTP_APP, PRODUCTION_APP]) {
+		const response = await request.get(`${app.origin}/dev/mailbox`);
+		expect(response.status(), app.origin).toBe(404);
+		expect(await response.text()).not.toMatch(/Sign-in code|\b\d{6}\b/);
+	}
 });

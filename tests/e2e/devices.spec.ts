@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { sessionCountFor, sessionIdsFor } from './support/database';
+import { ageSessionsOf, sessionCountFor, sessionIdsFor } from './support/database';
 import { expect, test } from './support/fixtures';
-import { uniqueEmail } from './support/mail';
+import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
 import { SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
@@ -140,4 +140,81 @@ test('the security log shows sign-in, revocation and sign-out with device and IP
 	} finally {
 		await closeDevice(other);
 	}
+});
+
+/** Twenty minutes: older than the default re-auth window of fifteen. */
+const STALE_MINUTES = 20;
+
+function revokeOtherDevice(page: Page) {
+	return deviceCards(page)
+		.filter({ hasNotText: 'This device' })
+		.getByRole('button', { name: /^Revoke/ })
+		.click();
+}
+
+test('an old sign-in confirms with a code before ending other devices; nothing ends before that', async ({
+	page,
+	browser,
+	javaScriptEnabled
+}) => {
+	const email = uniqueEmail('stale-devices');
+	const b = await openDevice(browser, javaScriptEnabled);
+	try {
+		await signInAs(page, email);
+		await signInAs(b.page, email);
+		ageSessionsOf(SMTP_APP, email, STALE_MINUTES);
+		const sessions = sessionIdsFor(SMTP_APP, email).sort();
+
+		const attempts: Array<[string, () => Promise<void>]> = [
+			['Revoke', () => revokeOtherDevice(page)],
+			['Sign out other devices', () => page.getByRole('button', { name: 'Sign out other devices' }).click()],
+			['Sign out everywhere', () => page.getByRole('button', { name: 'Sign out everywhere' }).click()]
+		];
+		for (const [action, attempt] of attempts) {
+			await page.goto('/account/sessions');
+			await attempt();
+			await expect(page, action).toHaveURL('/reauth?redirectTo=%2Faccount%2Fsessions');
+			expect(sessionIdsFor(SMTP_APP, email).sort(), action).toEqual(sessions);
+		}
+		await b.page.goto('/account');
+		await expect(b.page).toHaveURL('/account');
+
+		// A new code brings this device back to the page, signed in afresh: each action now works.
+		const sent = await countMessagesTo(email);
+		await page.getByRole('button', { name: 'Email me a code' }).click();
+		await page.getByLabel('Sign-in code').fill(await latestCodeFor(email, sent));
+		await page.getByRole('button', { name: 'Confirm' }).click();
+		await expect(page).toHaveURL('/account/sessions');
+
+		await revokeOtherDevice(page);
+		await expect(page.getByRole('status')).toContainText('Signed out');
+		await expectSignedOut(b.page);
+
+		await signInAs(b.page, email);
+		await page.goto('/account/sessions');
+		await page.getByRole('button', { name: 'Sign out other devices' }).click();
+		await expect(page.getByRole('status')).toContainText('Signed out 1 other device.');
+		await expectSignedOut(b.page);
+
+		await page.goto('/account/sessions');
+		await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+		await expect(page).toHaveURL('/login?signedOutEverywhere');
+		expect(sessionCountFor(SMTP_APP, email)).toBe(0);
+	} finally {
+		await closeDevice(b);
+	}
+});
+
+test('signing out this device stays immediate after an old sign-in', async ({ page }) => {
+	const email = uniqueEmail('stale-sign-out');
+	await signInAs(page, email);
+	ageSessionsOf(SMTP_APP, email, STALE_MINUTES);
+
+	await page.goto('/account/sessions');
+	await deviceCards(page)
+		.filter({ hasText: 'This device' })
+		.getByRole('button', { name: /^Sign out this device/ })
+		.click();
+	await expect(page).toHaveURL('/login?signedOut');
+	expect(sessionCountFor(SMTP_APP, email)).toBe(0);
 });

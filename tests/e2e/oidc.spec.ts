@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OIDC_PROVIDER, OUTBOX_APP, PRODUCTION_APP, SMTP_APP } from './support/servers';
+import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 interface Identity {
@@ -197,7 +197,8 @@ test.describe('failures land on /login with a readable message, never a 5xx', ()
 });
 
 test.describe('without any provider configured', () => {
-	test.use({ baseURL: OUTBOX_APP.origin });
+	// A production build without OAuth; behind its proxy, every request carries the client address.
+	test.use({ baseURL: PROXIED_APP.origin, extraHTTPHeaders: { 'x-forwarded-for': '198.51.100.30' } });
 
 	test('no button is rendered and the OAuth routes refuse', async ({ page, request }) => {
 		await page.goto('/login');
@@ -205,14 +206,14 @@ test.describe('without any provider configured', () => {
 
 		const action = await request.post('/login?/oauth', {
 			form: { provider: 'oidc' },
-			headers: { origin: OUTBOX_APP.origin, accept: 'text/html' }
+			headers: { origin: PROXIED_APP.origin, accept: 'text/html' }
 		});
 		expect(action.status()).toBe(404);
 		expect(await action.text()).toContain('That sign-in option is not available here.');
 
 		const api = await request.post('/api/auth/sign-in/social', {
 			data: { provider: 'oidc', callbackURL: '/' },
-			headers: { origin: OUTBOX_APP.origin }
+			headers: { origin: PROXIED_APP.origin }
 		});
 		expect(api.status()).toBeGreaterThanOrEqual(400);
 		expect(api.status()).toBeLessThan(500);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, parseOrigin, parseSwitch, type Env } from './config';
+import { ConfigError, loadConfig, parseOrigin, parseSwitch, type Env, type Runtime } from './config';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const PRODUCTION: Env = {
@@ -25,9 +25,9 @@ afterEach(() => {
 });
 
 /** The ConfigError loadConfig throws for this environment (fails the test if it does not throw one). */
-function configError(env: Env): ConfigError {
+function configError(env: Env, runtime: Runtime = 'tool'): ConfigError {
 	try {
-		loadConfig(env, dataDir);
+		loadConfig(env, dataDir, runtime);
 	} catch (error) {
 		expect(error).toBeInstanceOf(ConfigError);
 		return error as ConfigError;
@@ -121,6 +121,115 @@ describe('loadConfig in production', () => {
 	it('does not generate a development secret', () => {
 		configError({ ...PRODUCTION, BETTER_AUTH_SECRET: undefined });
 		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+});
+
+describe('loadConfig in a production build, whatever NODE_ENV says', () => {
+	const withoutNodeEnv: Env = { ...PRODUCTION, NODE_ENV: undefined };
+
+	it.each([undefined, 'development', 'test'])(
+		'refuses to start without SMTP_URL and BETTER_AUTH_SECRET (NODE_ENV=%s), naming both',
+		(nodeEnv) => {
+			const error = configError(
+				{ ...withoutNodeEnv, NODE_ENV: nodeEnv, SMTP_URL: undefined, BETTER_AUTH_SECRET: undefined },
+				'production-build'
+			);
+
+			expect(error.problems).toHaveLength(2);
+			expect(error.problems[0]).toMatch(/^SMTP_URL is required in production/);
+			expect(error.problems[1]).toMatch(/^BETTER_AUTH_SECRET is required in production/);
+			expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+		}
+	);
+
+	it('accepts a complete environment without NODE_ENV', () => {
+		const config = loadConfig(withoutNodeEnv, dataDir, 'production-build');
+		expect(config.mail.smtpUrl).toBe(PRODUCTION.SMTP_URL);
+		expect(config.secret).toBe(SECRET);
+	});
+
+	it('refuses an http OIDC issuer off the machine, and accepts a loopback one', () => {
+		const oidc = { OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' };
+		const error = configError({ ...withoutNodeEnv, ...oidc, OIDC_ISSUER: 'http://id.example.com' }, 'production-build');
+		expect(error.problems).toEqual([
+			expect.stringMatching(/^OIDC_ISSUER "http:\/\/id.example.com" must use https:\/\//)
+		]);
+
+		const loopback = { ...withoutNodeEnv, ...oidc, OIDC_ISSUER: 'http://127.0.0.1:4199' };
+		expect(loadConfig(loopback, dataDir, 'production-build').oauth.oidc?.issuer).toBe('http://127.0.0.1:4199');
+	});
+});
+
+describe('loadConfig in the development server, whatever NODE_ENV says', () => {
+	it('falls back to the outbox and a generated secret even under NODE_ENV=production', () => {
+		vi.spyOn(console, 'info').mockImplementation(() => {});
+		const config = loadConfig({ NODE_ENV: 'production', ORIGIN: 'http://localhost:5173' }, dataDir, 'dev-server');
+
+		expect(config.mail.smtpUrl).toBeNull();
+		expect(config.secret.length).toBeGreaterThanOrEqual(32);
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(true);
+	});
+
+	it('accepts an http OIDC issuer anywhere', () => {
+		const config = loadConfig(
+			{
+				BETTER_AUTH_SECRET: SECRET,
+				OIDC_ISSUER: 'http://keycloak.internal:8080/realms/dev',
+				OIDC_CLIENT_ID: 'a',
+				OIDC_CLIENT_SECRET: 'b'
+			},
+			dataDir,
+			'dev-server'
+		);
+		expect(config.oauth.oidc?.issuer).toBe('http://keycloak.internal:8080/realms/dev');
+	});
+});
+
+describe('loadConfig in a tool without a build (the CLI, the tests)', () => {
+	it('goes by NODE_ENV=production', () => {
+		const error = configError({ ...PRODUCTION, SMTP_URL: undefined });
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toMatch(/^SMTP_URL is required in production/);
+		expect(loadConfig({ ...PRODUCTION, NODE_ENV: undefined, SMTP_URL: undefined }, dataDir).mail.smtpUrl).toBeNull();
+	});
+
+	it('refuses an http OIDC issuer off the machine under NODE_ENV=production', () => {
+		const oidc = { OIDC_ISSUER: 'http://id.example.com', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' };
+		expect(configError({ ...PRODUCTION, ...oidc }).problems).toEqual([
+			expect.stringMatching(/^OIDC_ISSUER .* must use https:\/\//)
+		]);
+		expect(loadConfig({ ...PRODUCTION, ...oidc, NODE_ENV: undefined }, dataDir).oauth.oidc?.issuer).toBe(
+			'http://id.example.com'
+		);
+	});
+});
+
+describe('getConfig', () => {
+	afterEach(() => {
+		vi.unstubAllEnvs();
+		vi.resetModules();
+	});
+
+	it('applies the production rules to a server that has not said which build it is', async () => {
+		vi.resetModules();
+		for (const name of ['NODE_ENV', 'SMTP_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'])
+			vi.stubEnv(name, '');
+		vi.stubEnv('BETTER_AUTH_SECRET', SECRET);
+		const { getConfig } = await import('./config');
+
+		expect(() => getConfig()).toThrow(/SMTP_URL is required in production/);
+	});
+
+	it("uses the development server's rules once the build says so", async () => {
+		vi.resetModules();
+		for (const name of ['NODE_ENV', 'SMTP_URL', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET'])
+			vi.stubEnv(name, '');
+		vi.stubEnv('BETTER_AUTH_SECRET', SECRET);
+		const { getConfig, setServerBuild } = await import('./config');
+
+		setServerBuild(true);
+		expect(getConfig().mail.smtpUrl).toBeNull();
+		expect(() => setServerBuild(false)).toThrow('the configuration was read before the build was known');
 	});
 });
 

@@ -15,6 +15,10 @@ export interface MailConfig {
 }
 
 export interface AppConfig {
+	/**
+	 * NODE_ENV=production: ORIGIN (and MAIL_FROM with SMTP_URL) required, cookies always Secure.
+	 * Not what decides the development outbox and secret: that is the Runtime (see productionRules).
+	 */
 	production: boolean;
 	/** The public origin browsers use; Better Auth's baseURL and the cookie's Secure flag follow it. */
 	origin: string;
@@ -67,9 +71,28 @@ export function isProduction(env: Env): boolean {
 	return env.NODE_ENV === 'production';
 }
 
-export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
+/**
+ * Which process reads the configuration:
+ * - 'dev-server': `vite dev`, known from the build ($app/environment's `dev`);
+ * - 'production-build': the built server (`npm start`), whatever NODE_ENV says;
+ * - 'tool': a process without a build (the operator CLI, the tests), which goes by NODE_ENV.
+ */
+export type Runtime = 'dev-server' | 'production-build' | 'tool';
+
+/**
+ * Whether the production rules apply: SMTP_URL and BETTER_AUTH_SECRET required (no development
+ * outbox, no generated secret), OIDC_ISSUER over https unless on a loopback address. A server
+ * decides by its build, never by an environment variable an operator can forget; only a tool
+ * without a build reads NODE_ENV.
+ */
+export function productionRules(runtime: Runtime, env: Env): boolean {
+	return runtime === 'tool' ? isProduction(env) : runtime === 'production-build';
+}
+
+export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'tool'): AppConfig {
 	const problems: string[] = [];
 	const production = isProduction(env);
+	const productionRulesApply = productionRules(runtime, env);
 	const collect = <T>(read: () => T): T | undefined => {
 		try {
 			return read();
@@ -82,8 +105,8 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const origin = collect(() => parseOrigin(env.ORIGIN, production));
 	const database = collect(() => parseDatabaseUrl(env.DATABASE_URL));
 	const autoMigrate = collect(() => parseSwitch('DATABASE_AUTO_MIGRATE', env.DATABASE_AUTO_MIGRATE, true));
-	const mail = collect(() => parseMail(env, production));
-	const secret = collect(() => resolveAuthSecret(env.BETTER_AUTH_SECRET, production, dataDir));
+	const mail = collect(() => parseMail(env, { smtpRequired: productionRulesApply, mailFromRequired: production }));
+	const secret = collect(() => resolveAuthSecret(env.BETTER_AUTH_SECRET, productionRulesApply, dataDir));
 	const preset = collect(() => parsePresetName(env.SESSION_PRESET));
 	const appPolicy = preset ? collect(() => appPolicyFrom(env, preset)) : undefined;
 	// A high-security deployment never hands out 30-day sessions unless the operator turns them on.
@@ -100,7 +123,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR): AppConfig {
 	const verifyLimit = collect(() =>
 		parseCount('OTP_VERIFY_LIMIT_PER_IP', env.OTP_VERIFY_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.verify)
 	);
-	const oauth = collect(() => parseOAuthProviders(env));
+	const oauth = collect(() => parseOAuthProviders(env, productionRulesApply));
 	const redisUrl = collect(() => parseRedisUrl(env.REDIS_URL));
 	const poolMax = collect(() => parseCount('DATABASE_POOL_MAX', env.DATABASE_POOL_MAX, 10));
 	const statementTimeout = collect(() => durationOr('DATABASE_STATEMENT_TIMEOUT', env.DATABASE_STATEMENT_TIMEOUT, 30));
@@ -176,26 +199,43 @@ function parseRedisUrl(raw: string | undefined): string | null {
 	return url;
 }
 
-function parseMail(env: Env, production: boolean): MailConfig {
+function parseMail(
+	env: Env,
+	{ smtpRequired, mailFromRequired }: { smtpRequired: boolean; mailFromRequired: boolean }
+): MailConfig {
 	const smtpUrl = env.SMTP_URL?.trim() || null;
 	if (smtpUrl === null) {
-		if (production) {
-			throw new Error('SMTP_URL is required in production (the development outbox is not available there)');
+		if (smtpRequired) {
+			throw new Error(
+				'SMTP_URL is required in production (the development outbox exists only in the development server, npm run dev)'
+			);
 		}
 		return { smtpUrl, from: env.MAIL_FROM || DEFAULT_MAIL_FROM };
 	}
 	if (!/^smtps?:\/\//.test(smtpUrl)) {
 		throw new Error('SMTP_URL must start with smtp:// or smtps://, e.g. smtps://user:password@smtp.example.com:465');
 	}
-	if (production && !env.MAIL_FROM) {
+	if (mailFromRequired && !env.MAIL_FROM) {
 		throw new Error('MAIL_FROM is required in production when SMTP_URL is set, e.g. "Latchkey <no-reply@example.com>"');
 	}
 	return { smtpUrl, from: env.MAIL_FROM || DEFAULT_MAIL_FROM };
 }
 
 let current: AppConfig | undefined;
+/** Until the server says otherwise, it is a production build: a forgotten call fails closed. */
+let serverRuntime: Runtime = 'production-build';
 
-/** The configuration of this process, read from process.env on first use (never at import time). */
+/**
+ * The SvelteKit server passes its build's `dev` flag (hooks.server.ts, from $app/environment,
+ * which the CLI under tsx cannot import) before anything reads the configuration.
+ */
+export function setServerBuild(dev: boolean): void {
+	const runtime: Runtime = dev ? 'dev-server' : 'production-build';
+	if (current && runtime !== serverRuntime) throw new Error('the configuration was read before the build was known');
+	serverRuntime = runtime;
+}
+
+/** The server's configuration, read from process.env on first use (never at import time). */
 export function getConfig(): AppConfig {
-	return (current ??= loadConfig(process.env));
+	return (current ??= loadConfig(process.env, DATA_DIR, serverRuntime));
 }

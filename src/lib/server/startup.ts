@@ -1,4 +1,4 @@
-import { ConfigError, getConfig } from './config';
+import { ConfigError, getConfig, setServerBuild } from './config';
 import { getDatabase, migrateDatabase } from './db';
 import { redactCredentials } from './db/target';
 import { safeErrorMessage } from './errors';
@@ -8,10 +8,11 @@ import { getRedis, redisReady } from './redis';
 /**
  * Runs once before the first request: validates the environment, brings the schema up to
  * date and starts the periodic purge. A problem stops the process with a plain message
- * instead of a stack trace.
+ * instead of a stack trace. `dev` is the build's: true only in the development server.
  */
-export async function prepareServer(): Promise<void> {
+export async function prepareServer(dev: boolean): Promise<void> {
 	try {
+		setServerBuild(dev);
 		const config = getConfig();
 		if (config.autoMigrate) await migrateDatabase(getDatabase());
 		const redis = getRedis();

@@ -47,3 +47,12 @@ export function userStateOf(app: TestServer, email: string) {
 		users: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM "user" WHERE email = ?').get(email)!.n
 	}));
 }
+
+/** Makes this user's sessions look as if they signed in `minutes` ago: older than the re-auth window. */
+export function ageSessionsOf(app: TestServer, email: string, minutes: number): void {
+	withAppDatabase(app, (db) =>
+		db
+			.prepare('UPDATE session SET created_at = ? WHERE user_id = (SELECT id FROM "user" WHERE email = ?)')
+			.run(Date.now() - minutes * 60_000, email)
+	);
+}

@@ -16,9 +16,12 @@ function server(port: number, name: string): TestServer {
 
 /** Latchkey with mail over SMTP to the sink: the main journey. */
 export const SMTP_APP = server(4173, 'smtp');
-/** Latchkey without SMTP: codes land in the development outbox at /dev/mailbox. */
+/**
+ * The development server (`vite dev`) without SMTP: codes land in the outbox at /dev/mailbox,
+ * which no production build has.
+ */
 export const OUTBOX_APP = server(4174, 'outbox');
-/** Latchkey with NODE_ENV=production. */
+/** Latchkey with NODE_ENV=production. The others are production builds without NODE_ENV. */
 export const PRODUCTION_APP = server(4175, 'production');
 /** Behind a "proxy": the client address comes from X-Forwarded-For, which the tests set. */
 export const PROXIED_APP = server(4176, 'proxied');

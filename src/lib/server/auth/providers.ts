@@ -22,12 +22,18 @@ export interface OAuthProviders {
 /** Better Auth's provider id for the generic OpenID Connect provider (callback /api/auth/callback/oidc). */
 export const OIDC_PROVIDER_ID = 'oidc';
 const DEFAULT_OIDC_NAME = 'single sign-on';
+/**
+ * Hosts whose traffic never leaves the machine: the one place a plain-http issuer cannot be read
+ * or altered on the way, so its discovery document and tokens can be trusted in production.
+ */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-export function parseOAuthProviders(env: Env): OAuthProviders {
+/** `production`: the production rules apply (config.ts's productionRules), so the issuer must use https. */
+export function parseOAuthProviders(env: Env, production: boolean): OAuthProviders {
 	return {
 		github: clientFrom(env, 'GITHUB'),
 		google: clientFrom(env, 'GOOGLE'),
-		oidc: oidcFrom(env)
+		oidc: oidcFrom(env, production)
 	};
 }
 
@@ -43,7 +49,7 @@ function clientFrom(env: Env, prefix: string): OAuthClient | null {
 	return { clientId, clientSecret };
 }
 
-function oidcFrom(env: Env): OidcClient | null {
+function oidcFrom(env: Env, production: boolean): OidcClient | null {
 	const issuer = env.OIDC_ISSUER?.trim();
 	const client = clientFrom(env, 'OIDC');
 	if (!issuer && !client) return null;
@@ -57,6 +63,11 @@ function oidcFrom(env: Env): OidcClient | null {
 	}
 	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
 		throw new Error(`OIDC_ISSUER "${issuer}" must start with https:// (or http:// for a local test issuer)`);
+	}
+	if (production && url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+		throw new Error(
+			`OIDC_ISSUER "${issuer}" must use https:// in production; plain http:// is accepted only for a local test issuer (localhost, 127.0.0.1, [::1])`
+		);
 	}
 	return { ...client, issuer: issuer.replace(/\/+$/, ''), name: env.OIDC_NAME?.trim() || DEFAULT_OIDC_NAME };
 }

@@ -1,5 +1,5 @@
 import { safeErrorMessage } from '../errors';
-import { ConfigError, loadConfig, type Env } from '../config';
+import { ConfigError, DATA_DIR, loadConfig, type Env } from '../config';
 import { redactCredentials } from '../db/target';
 import { runCommand, type DatabaseCommand } from './commands';
 import { EXIT, type ExitCode, type Output } from './output';
@@ -9,7 +9,9 @@ import { openStack, type CliStack } from './stack';
 export async function runDatabaseCommand(command: DatabaseCommand, env: Env, output: Output): Promise<ExitCode> {
 	let stack: CliStack | undefined;
 	try {
-		const config = loadConfig(env);
+		// No build to ask: NODE_ENV=production decides, as for every tool. The CLI sends no mail and
+		// serves no page; the secret salts its log lines' session hashes as the server's does.
+		const config = loadConfig(env, DATA_DIR, 'tool');
 		stack = await openStack(config, (line) => output.stderr(line));
 		return await runCommand(command, { ...stack, output, purgeBatchSize: config.purge.batchSize });
 	} catch (error) {

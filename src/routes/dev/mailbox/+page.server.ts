@@ -1,11 +1,13 @@
+import { dev } from '$app/environment';
 import { error } from '@sveltejs/kit';
 import { getConfig } from '$lib/server/config';
 import { devOutbox } from '$lib/server/mail';
 import type { PageServerLoad } from './$types';
 
+/** Only in the development server: a production build has no outbox, whatever its environment. */
 export const load: PageServerLoad = ({ setHeaders }) => {
+	if (!dev) error(404, 'Not found');
 	const config = getConfig();
-	if (config.production) error(404, 'Not found');
 	setHeaders({ 'cache-control': 'no-store' });
 	return {
 		smtpConfigured: config.mail.smtpUrl !== null,

@@ -1,4 +1,4 @@
-import { fail, redirect } from '@sveltejs/kit';
+import { fail, redirect, type RequestEvent } from '@sveltejs/kit';
 import { getSessionControl } from '$lib/server/auth';
 import {
 	listDevices,
@@ -7,7 +7,7 @@ import {
 	signOutOtherDevices,
 	signOutThisDevice
 } from '$lib/server/auth/devices';
-import { actorOf, requireAuth } from '$lib/server/auth/guards';
+import { actorOf, requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
 import { applyCookieAction } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { readForm } from '$lib/server/forms';
@@ -17,6 +17,14 @@ export const load: PageServerLoad = async (event) => {
 	const signedIn = requireAuth(event);
 	return { devices: await listDevices(getSessionControl(), actorOf(event, signedIn)), now: new Date() };
 };
+
+/**
+ * Ending another device's session needs a recent sign-in (ASVS V7.5.2): a stolen cookie alone
+ * cannot sign the owner out of their other devices. Signing out this device stays immediate.
+ */
+function requireRecentSignIn(event: RequestEvent) {
+	return requireFreshAuth(event, getConfig().reauthWindowSeconds);
+}
 
 export const actions: Actions = {
 	revoke: async (event) => {
@@ -28,6 +36,7 @@ export const actions: Actions = {
 			await signOutThisDevice(getSessionControl(), actor, event.request.headers);
 			redirect(303, '/login?signedOut');
 		}
+		requireRecentSignIn(event);
 		const revoked = await revokeDevice(getSessionControl(), actor, sessionId);
 		// Someone else's session id gets the same answer as one that never existed.
 		if (!revoked) return fail(404, { revoke: { message: 'That session does not exist or has already ended.' } });
@@ -35,7 +44,7 @@ export const actions: Actions = {
 	},
 
 	signOutOthers: async (event) => {
-		const signedIn = requireAuth(event);
+		const signedIn = requireRecentSignIn(event);
 		await readForm(event.request);
 		const count = await signOutOtherDevices(getSessionControl(), actorOf(event, signedIn));
 		return {
@@ -45,7 +54,7 @@ export const actions: Actions = {
 	},
 
 	signOutEverywhere: async (event) => {
-		const signedIn = requireAuth(event);
+		const signedIn = requireRecentSignIn(event);
 		await readForm(event.request);
 		await signOutEverywhere(getSessionControl(), actorOf(event, signedIn));
 		applyCookieAction(event.cookies, getConfig().cookies, { kind: 'clear' });
