@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { networkOf } from '../../../src/lib/server/ip-network';
-import type { SignInLimits } from '../../../src/lib/server/rate-limit';
+import type { SignInLimits, VisitorLimits } from '../../../src/lib/server/rate-limit';
 
 /** What one request came to, as the attacker sees it. */
 export type Outcome = 'signed-in' | 'sent' | 'code-checked' | 'limited' | 'server-error' | 'other';
@@ -68,14 +68,25 @@ export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Prom
 /**
  * The published limits (README, "Sign-in codes and limits") applied to a plan: at most this
  * many of its guesses may reach a code check, and at most this many codes may be sent in all.
+ * The attacker has no known-device cookie, so the per-email ceiling holds it; the plan runs
+ * within one 15-minute window.
  */
-export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'emails' | 'addresses'>) {
+export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'guesses' | 'emails' | 'addresses'>) {
 	const emails = new Set(plan.emails).size;
 	const networks = new Set(plan.addresses.map(networkOf)).size;
-	return {
-		codeChecks: Math.min(limits.verifyCodePerEmail.limit * emails, limits.verifyCodePerAddress.limit * networks),
-		sends: Math.min(limits.sendCodePerEmail.limit * emails, limits.sendCodePerAddress.limit * networks)
-	};
+	const pairs = new Set(
+		Array.from(
+			{ length: plan.guesses },
+			(_, i) => `${networkOf(plan.addresses[i % plan.addresses.length]!)} ${plan.emails[i % plan.emails.length]}`
+		)
+	).size;
+	const bound = (rules: VisitorLimits) =>
+		Math.min(
+			rules.perEmailDaily.limit * emails,
+			Math.min(rules.perEmailAndNetwork.limit, rules.perEmailAndNetworkDaily.limit) * pairs,
+			rules.perNetwork.limit * networks
+		);
+	return { codeChecks: bound(limits.verifyCode), sends: bound(limits.sendCode) };
 }
 
 /** The figure a brute-force test prints. */
