@@ -71,7 +71,7 @@ describe.each(SQLITE_FAULTS)('SQLite database $name', (fault) => {
 			during = {
 				'refresh due': await outcomeOf(app.validator.check(due)),
 				'read only': (await app.validator.check(fresh)).user?.email ?? 'signed out',
-				'count an attempt': await outcomeOf(limiter.consume(limits.sendCodePerEmail, 'counted@example.com')),
+				'count an attempt': await outcomeOf(limiter.consume(limits.sendCode.perEmailDaily, 'counted@example.com')),
 				'send a code': await outcomeOf(send('other@example.com', visitor)),
 				'check a code': await outcomeOf(verify('code@example.com', code, visitor))
 			};

@@ -20,6 +20,8 @@ import { startMailSink, type MailSink } from './support/mail';
 
 const SESSION_COOKIE = /^__Host-latchkey\.session_token=[^;]+/;
 
+const BRUTE_FORCE_TIMEOUT_MS = 300_000;
+
 let emails = 0;
 const newEmail = (label: string) => `${label}-${process.pid}-${++emails}@example.com`;
 
@@ -155,6 +157,8 @@ describe('OTP brute force against a production build on PostgreSQL, default limi
 			);
 
 			expectStoppedWithinBounds(plan, tally, sessions, bounds);
-		}
+		},
+		// A thousand form posts, each counted rule by rule: more than the default on a busy machine.
+		BRUTE_FORCE_TIMEOUT_MS
 	);
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { consumeAll, MemoryRateLimiter, signInLimits, type RateLimitRule, type RateLimitVerdict } from './rate-limit';
+import {
+	consumeInOrder,
+	MemoryRateLimiter,
+	signInLimits,
+	type RateLimitRule,
+	type RateLimitVerdict
+} from './rate-limit';
 
 const RULE: RateLimitRule = { name: 'test-rule', limit: 3, windowSeconds: 60 };
 const OTHER_RULE: RateLimitRule = { name: 'other-rule', limit: 3, windowSeconds: 60 };
@@ -85,7 +91,7 @@ describe('MemoryRateLimiter', () => {
 
 	it('applies the published sign-in limits', async () => {
 		const { limiter } = limiterWithClock();
-		const rule = signInLimits().sendCodePerEmail;
+		const rule = signInLimits().sendCode.perEmailAndNetwork;
 
 		expect((await consumeTimes(limiter, rule, 'a@example.com', 5)).every((verdict) => verdict.allowed)).toBe(true);
 		expect(await limiter.consume(rule, 'a@example.com')).toEqual({ allowed: false, retryAfterSeconds: 15 * 60 });
@@ -93,16 +99,34 @@ describe('MemoryRateLimiter', () => {
 
 	it('takes the per-address limits it is given and keeps the per-email ones', () => {
 		const limits = signInLimits({ send: 300, verify: 600 });
-		expect(limits.sendCodePerAddress).toEqual({ name: 'otp-send-ip', limit: 300, windowSeconds: 900 });
-		expect(limits.verifyCodePerAddress).toEqual({ name: 'otp-verify-ip', limit: 600, windowSeconds: 900 });
-		expect(limits.sendCodePerEmail.limit).toBe(5);
-		expect(limits.verifyCodePerEmail.limit).toBe(10);
-		expect(signInLimits().sendCodePerAddress.limit).toBe(30);
-		expect(signInLimits().verifyCodePerAddress.limit).toBe(60);
+		expect(limits.sendCode.perNetwork).toEqual({ name: 'otp-send-ip', limit: 300, windowSeconds: 900 });
+		expect(limits.verifyCode.perNetwork).toEqual({ name: 'otp-verify-ip', limit: 600, windowSeconds: 900 });
+		expect(limits.sendCode.perEmailAndNetwork.limit).toBe(5);
+		expect(limits.verifyCode.perEmailAndNetwork.limit).toBe(10);
+		expect(signInLimits().sendCode.perNetwork.limit).toBe(30);
+		expect(signInLimits().verifyCode.perNetwork.limit).toBe(60);
+	});
+
+	it("keeps the per-email daily ceiling out of one network's reach, and bounds it as the README states", () => {
+		const DAY = 24 * 3600;
+		for (const { perEmailAndNetwork, perEmailAndNetworkDaily, perEmailDaily } of [
+			signInLimits().sendCode,
+			signInLimits().verifyCode
+		]) {
+			expect(perEmailAndNetwork.windowSeconds).toBe(15 * 60);
+			expect(perEmailAndNetworkDaily.windowSeconds).toBe(DAY);
+			expect(perEmailDaily.windowSeconds).toBe(DAY);
+			expect(perEmailAndNetworkDaily.limit).toBeLessThan(perEmailDaily.limit);
+		}
+		const { verifyCode, sendCode } = signInLimits();
+		expect([sendCode.perEmailAndNetworkDaily.limit, sendCode.perEmailDaily.limit]).toEqual([20, 50]);
+		expect([verifyCode.perEmailAndNetworkDaily.limit, verifyCode.perEmailDaily.limit]).toEqual([60, 150]);
+		// Today's worst case was 10 per 15 minutes from anywhere: 960 a day.
+		expect(verifyCode.perEmailDaily.limit).toBeLessThanOrEqual(10 * 96);
 	});
 });
 
-describe('consumeAll', () => {
+describe('consumeInOrder', () => {
 	const PER_EMAIL: RateLimitRule = { name: 'per-email', limit: 2, windowSeconds: 60 };
 	const PER_ADDRESS: RateLimitRule = { name: 'per-address', limit: 5, windowSeconds: 600 };
 
@@ -110,7 +134,7 @@ describe('consumeAll', () => {
 		const { limiter } = limiterWithClock();
 
 		expect(
-			await consumeAll(limiter, [
+			await consumeInOrder(limiter, [
 				[PER_EMAIL, 'a@example.com'],
 				[PER_ADDRESS, '203.0.113.7']
 			])
@@ -123,13 +147,13 @@ describe('consumeAll', () => {
 			[PER_EMAIL, 'a@example.com'],
 			[PER_ADDRESS, '203.0.113.7']
 		];
-		await consumeAll(limiter, checks);
-		await consumeAll(limiter, checks);
+		await consumeInOrder(limiter, checks);
+		await consumeInOrder(limiter, checks);
 
-		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
+		expect(await consumeInOrder(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
 	});
 
-	it('returns the longest wait when several rules refuse', async () => {
+	it('answers with the wait of the first rule that refuses, in the order given', async () => {
 		const { limiter, advance } = limiterWithClock();
 		const checks: Array<[RateLimitRule, string]> = [
 			[PER_EMAIL, 'a@example.com'],
@@ -138,29 +162,28 @@ describe('consumeAll', () => {
 		await consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 5);
 		advance(100_000);
 
-		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
-		await consumeAll(limiter, checks);
-		expect(await consumeAll(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+		expect(await consumeInOrder(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 500 });
+		await consumeInOrder(limiter, checks);
+		expect(await consumeInOrder(limiter, checks)).toEqual({ allowed: false, retryAfterSeconds: 60 });
 	});
 
-	it('counts the attempt against every rule, even when one refuses', async () => {
+	it('counts a refused attempt against nothing after the rule that refused it', async () => {
 		const { limiter } = limiterWithClock();
 		await consumeTimes(limiter, PER_EMAIL, 'a@example.com', 2);
 
-		expect(
-			(
-				await consumeAll(limiter, [
-					[PER_EMAIL, 'a@example.com'],
-					[PER_ADDRESS, '203.0.113.7']
-				])
-			).allowed
-		).toBe(false);
-		expect((await consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 4)).every((verdict) => verdict.allowed)).toBe(true);
+		for (let i = 0; i < 10; i++) {
+			const verdict = await consumeInOrder(limiter, [
+				[PER_EMAIL, 'a@example.com'],
+				[PER_ADDRESS, '203.0.113.7']
+			]);
+			expect(verdict.allowed).toBe(false);
+		}
+		expect((await consumeTimes(limiter, PER_ADDRESS, '203.0.113.7', 5)).every((verdict) => verdict.allowed)).toBe(true);
 		expect((await limiter.consume(PER_ADDRESS, '203.0.113.7')).allowed).toBe(false);
 	});
 
 	it('allows when there is nothing to check', async () => {
 		const { limiter } = limiterWithClock();
-		expect(await consumeAll(limiter, [])).toEqual(ALLOWED);
+		expect(await consumeInOrder(limiter, [])).toEqual(ALLOWED);
 	});
 });

@@ -14,21 +14,59 @@ export interface RateLimitVerdict {
 }
 
 const SIGN_IN_WINDOW_SECONDS = 15 * 60;
+const DAY_SECONDS = 24 * 3600;
 
 /** Per-IP defaults; an office behind one NAT address may need more (OTP_SEND_LIMIT_PER_IP, OTP_VERIFY_LIMIT_PER_IP). */
 export const DEFAULT_PER_ADDRESS_LIMITS = { send: 30, verify: 60 };
 
 /**
- * Published limits for sign-in, per 15 minutes. Form actions call Better Auth's API directly,
- * which skips Better Auth's own limiter, so these are enforced by the actions themselves.
+ * What a visitor's step (sending a code, trying one) is held to, narrowest first. The per-email
+ * ceiling counts every network together over a day: one network's daily cap stays below it,
+ * so a single network cannot reach it, and it bounds the code checks an account can suffer
+ * in a day from any number of networks. A browser known for the address skips it.
+ */
+export interface VisitorLimits {
+	perEmailAndNetwork: RateLimitRule;
+	perEmailAndNetworkDaily: RateLimitRule;
+	perNetwork: RateLimitRule;
+	perEmailDaily: RateLimitRule;
+}
+
+/** What re-authentication of a signed-in user is held to: its own session's and user's counters. */
+export interface ReauthLimits {
+	perSession: RateLimitRule;
+	perUserDaily: RateLimitRule;
+}
+
+const rule = (name: string, limit: number, windowSeconds: number): RateLimitRule => ({ name, limit, windowSeconds });
+
+/**
+ * Published limits for sign-in (README, "Sign-in codes and limits"). Form actions call Better
+ * Auth's API directly, which skips Better Auth's own limiter, so these are enforced by the
+ * actions themselves.
  */
 export function signInLimits(perAddress = DEFAULT_PER_ADDRESS_LIMITS) {
-	const rule = (name: string, limit: number): RateLimitRule => ({ name, limit, windowSeconds: SIGN_IN_WINDOW_SECONDS });
 	return {
-		sendCodePerEmail: rule('otp-send-email', 5),
-		sendCodePerAddress: rule('otp-send-ip', perAddress.send),
-		verifyCodePerEmail: rule('otp-verify-email', 10),
-		verifyCodePerAddress: rule('otp-verify-ip', perAddress.verify)
+		sendCode: {
+			perEmailAndNetwork: rule('otp-send-email-network', 5, SIGN_IN_WINDOW_SECONDS),
+			perEmailAndNetworkDaily: rule('otp-send-email-network-day', 20, DAY_SECONDS),
+			perNetwork: rule('otp-send-ip', perAddress.send, SIGN_IN_WINDOW_SECONDS),
+			perEmailDaily: rule('otp-send-email-day', 50, DAY_SECONDS)
+		} satisfies VisitorLimits,
+		verifyCode: {
+			perEmailAndNetwork: rule('otp-verify-email-network', 10, SIGN_IN_WINDOW_SECONDS),
+			perEmailAndNetworkDaily: rule('otp-verify-email-network-day', 60, DAY_SECONDS),
+			perNetwork: rule('otp-verify-ip', perAddress.verify, SIGN_IN_WINDOW_SECONDS),
+			perEmailDaily: rule('otp-verify-email-day', 150, DAY_SECONDS)
+		} satisfies VisitorLimits,
+		reauthSendCode: {
+			perSession: rule('reauth-send-session', 5, SIGN_IN_WINDOW_SECONDS),
+			perUserDaily: rule('reauth-send-user-day', 50, DAY_SECONDS)
+		} satisfies ReauthLimits,
+		reauthVerifyCode: {
+			perSession: rule('reauth-verify-session', 10, SIGN_IN_WINDOW_SECONDS),
+			perUserDaily: rule('reauth-verify-user-day', 150, DAY_SECONDS)
+		} satisfies ReauthLimits
 	};
 }
 
@@ -124,13 +162,18 @@ export function databaseRateLimiter(database: Database, now: () => number = Date
 	};
 }
 
-/** Checks every rule (each counts the attempt) and returns the most restrictive verdict. */
-export async function consumeAll(
+/**
+ * Counts the attempt against each rule in turn, narrowest first, and stops at the first that
+ * refuses: a refused attempt uses up nothing wider (a stranger held by a network's limit never
+ * spends the address's ceiling).
+ */
+export async function consumeInOrder(
 	limiter: RateLimiter,
 	checks: Array<[RateLimitRule, string]>
 ): Promise<RateLimitVerdict> {
-	const verdicts = await Promise.all(checks.map(([rule, subject]) => limiter.consume(rule, subject)));
-	const refused = verdicts.filter((candidate) => !candidate.allowed);
-	if (refused.length === 0) return { allowed: true, retryAfterSeconds: 0 };
-	return { allowed: false, retryAfterSeconds: Math.max(...refused.map((candidate) => candidate.retryAfterSeconds)) };
+	for (const [checked, subject] of checks) {
+		const counted = await limiter.consume(checked, subject);
+		if (!counted.allowed) return counted;
+	}
+	return { allowed: true, retryAfterSeconds: 0 };
 }

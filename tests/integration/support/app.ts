@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
@@ -10,6 +11,7 @@ import {
 	type SignInRequest,
 	type SignInService
 } from '../../../src/lib/server/auth/otp-sign-in';
+import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { createSessionStore } from '../../../src/lib/server/auth/session-store';
 import type { SessionControl } from '../../../src/lib/server/auth/devices';
@@ -61,6 +63,8 @@ export interface TestAppOptions {
 	clock?: TestClock;
 	/** An already open, migrated database to share with another TestApp. */
 	database?: Database;
+	/** Better Auth's secondary storage (sessions, codes), as with REDIS_URL. */
+	redis?: Redis;
 }
 
 /** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
@@ -72,7 +76,15 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 	const clock = options.clock?.now;
 	const logLines: string[] = [];
 	const log = createSessionLog(config.secret, (line) => logLines.push(line));
-	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log, clock });
+	const auth = createAuth({
+		config,
+		database,
+		mailer: outbox,
+		currentRequestEvent: () => undefined,
+		log,
+		clock,
+		redis: options.redis
+	});
 	const validator = createSessionValidator({
 		store: createSessionStore(database),
 		endSession: endSessionWith(auth),
@@ -88,6 +100,8 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 export interface Visitor {
 	address: string;
 	userAgent: string;
+	/** The Cookie header the browser sends, if any. */
+	cookie?: string;
 }
 
 let visitors = 0;
@@ -122,21 +136,30 @@ export function authRequest(
 
 /** What the login and re-auth form actions sign in with (auth/index.ts getSignInService), counting in the database. */
 export function signInServiceOf(app: Pick<TestApp, 'auth' | 'config' | 'database'>): SignInService {
-	return { auth: app.auth, limits: app.config.signInLimits, limiter: databaseRateLimiter(app.database) };
+	return {
+		auth: app.auth,
+		limits: app.config.signInLimits,
+		limiter: databaseRateLimiter(app.database),
+		knownDevices: knownDevicesFor(app.config.cookies, app.config.secret)
+	};
 }
 
 /** A form post from `visitor` as the sign-in steps see it, its address stamped as hooks.server.ts does. */
 export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): SignInRequest {
 	const request = new Request(`${app.origin}/login`, {
 		method: 'POST',
-		headers: { origin: app.origin, 'user-agent': visitor.userAgent, [CLIENT_ADDRESS_HEADER]: visitor.address }
+		headers: {
+			origin: app.origin,
+			'user-agent': visitor.userAgent,
+			[CLIENT_ADDRESS_HEADER]: visitor.address,
+			...(visitor.cookie ? { cookie: visitor.cookie } : {})
+		}
 	});
 	return { request, getClientAddress: () => visitor.address };
 }
 
 /** The login form's two steps as its actions take them: the sign-in service, our limits, no HTTP. */
-export function signInActions(app: TestApp) {
-	const service = signInServiceOf(app);
+export function signInActions(app: TestApp, service: SignInService = signInServiceOf(app)) {
 	return {
 		send: (email: string, visitor: Visitor) => sendSignInCode(service, formRequest(app, visitor), email),
 		verify: (email: string, code: string, visitor: Visitor) =>

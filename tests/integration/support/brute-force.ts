@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { networkOf } from '../../../src/lib/server/ip-network';
-import type { SignInLimits } from '../../../src/lib/server/rate-limit';
+import type { SignInLimits, VisitorLimits } from '../../../src/lib/server/rate-limit';
 
 /** What one request came to, as the attacker sees it. */
 export type Outcome = 'signed-in' | 'sent' | 'code-checked' | 'limited' | 'server-error' | 'other';
@@ -21,7 +21,7 @@ export interface Attacker {
 	/** Asks for a new code to `email`: a code killed by wrong guesses is replaced by a live one. */
 	send(email: string, address: string): Promise<Outcome>;
 	guess(email: string, address: string, code: string): Promise<Outcome>;
-	/** The code last mailed to `email`, which a guess must not be (the attack is of wrong guesses). */
+	/** The code last mailed to `email`: wrong guesses avoid it, and it is sent right once the limits have tripped. */
 	latestCode(email: string): string | undefined;
 }
 
@@ -38,6 +38,8 @@ export interface BruteForcePlan {
 export interface BruteForceTally {
 	guesses: Record<Outcome, number>;
 	sends: Record<Outcome, number>;
+	/** After the wrong guesses, each email's latest code, sent right: the limit must refuse it. */
+	rightCodes: Record<Outcome, number>;
 }
 
 function noOutcomes(): Record<Outcome, number> {
@@ -50,9 +52,12 @@ export function wrongCode(n: number, right: string | undefined): string {
 	return code === right ? String((n + 1) % 1_000_000).padStart(6, '0') : code;
 }
 
-/** Runs the plan one request at a time and counts what each came to. */
+/**
+ * Runs the plan one request at a time and counts what each came to; then, the limits tripped,
+ * sends each email's latest code (the right one) from the next address in the plan.
+ */
 export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Promise<BruteForceTally> {
-	const tally: BruteForceTally = { guesses: noOutcomes(), sends: noOutcomes() };
+	const tally: BruteForceTally = { guesses: noOutcomes(), sends: noOutcomes(), rightCodes: noOutcomes() };
 	const guessesAt = new Map<string, number>();
 	for (let i = 0; i < plan.guesses; i++) {
 		const email = plan.emails[i % plan.emails.length]!;
@@ -62,20 +67,39 @@ export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Prom
 		guessesAt.set(email, earlier + 1);
 		tally.guesses[await attacker.guess(email, address, wrongCode(i, attacker.latestCode(email)))] += 1;
 	}
+	for (const [k, email] of [...new Set(plan.emails)].entries()) {
+		const address = plan.addresses[(plan.guesses + k) % plan.addresses.length]!;
+		tally.rightCodes[await attacker.guess(email, address, attacker.latestCode(email) ?? '')] += 1;
+	}
 	return tally;
 }
 
 /**
  * The published limits (README, "Sign-in codes and limits") applied to a plan: at most this
  * many of its guesses may reach a code check, and at most this many codes may be sent in all.
+ * The attacker has no known-device cookie, so the per-email ceiling holds it; the plan runs
+ * within one 15-minute window.
  */
-export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'emails' | 'addresses'>) {
+export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'guesses' | 'emails' | 'addresses'>) {
 	const emails = new Set(plan.emails).size;
 	const networks = new Set(plan.addresses.map(networkOf)).size;
-	return {
-		codeChecks: Math.min(limits.verifyCodePerEmail.limit * emails, limits.verifyCodePerAddress.limit * networks),
-		sends: Math.min(limits.sendCodePerEmail.limit * emails, limits.sendCodePerAddress.limit * networks)
-	};
+	const pairs = new Set(
+		Array.from(
+			{ length: plan.guesses },
+			(_, i) => `${networkOf(plan.addresses[i % plan.addresses.length]!)} ${plan.emails[i % plan.emails.length]}`
+		)
+	).size;
+	const bound = (rules: VisitorLimits) =>
+		Math.min(
+			rules.perEmailDaily.limit * emails,
+			Math.min(rules.perEmailAndNetwork.limit, rules.perEmailAndNetworkDaily.limit) * pairs,
+			rules.perNetwork.limit * networks
+		);
+	return { codeChecks: bound(limits.verifyCode), sends: bound(limits.sendCode) };
+}
+
+function rightCodeCount(tally: BruteForceTally): number {
+	return Object.values(tally.rightCodes).reduce((sum, n) => sum + n, 0);
 }
 
 /** The figure a brute-force test prints. */
@@ -85,7 +109,8 @@ export function describeBruteForce(plan: BruteForcePlan, tally: BruteForceTally,
 	return (
 		`OTP brute force, ${plan.label}: ${plan.guesses} guesses, ${guesses['code-checked']} reached a code check, ` +
 		`${guesses.limited} refused by the limit, ${guesses['signed-in']} signed in, ${guesses.other} other; ` +
-		`${sends.sent} of ${sendCount} new codes sent; ${sessions} sessions, ` +
+		`${sends.sent} of ${sendCount} new codes sent; the right code afterwards: ${tally.rightCodes.limited} of ` +
+		`${rightCodeCount(tally)} refused by the limit, ${tally.rightCodes['signed-in']} signed in; ${sessions} sessions, ` +
 		`${guesses['server-error'] + sends['server-error']} 5xx`
 	);
 }
@@ -93,7 +118,7 @@ export function describeBruteForce(plan: BruteForcePlan, tally: BruteForceTally,
 /**
  * What every brute force must come to: nobody signed in, no session made, some guesses reached a
  * code check but no more than the published limits allow, every other guess refused by a limit,
- * no more codes sent than allowed, no 5xx.
+ * the right code sent afterwards refused by the limit too, no more codes sent than allowed, no 5xx.
  */
 export function expectStoppedWithinBounds(
 	plan: BruteForcePlan,
@@ -102,6 +127,8 @@ export function expectStoppedWithinBounds(
 	bounds: ReturnType<typeof publishedBounds>
 ): void {
 	expect(tally.guesses['signed-in']).toBe(0);
+	expect(tally.rightCodes['signed-in']).toBe(0);
+	expect(tally.rightCodes.limited).toBe(new Set(plan.emails).size);
 	expect(sessions).toBe(0);
 	expect(tally.guesses['code-checked']).toBeGreaterThan(0);
 	expect(tally.guesses['code-checked']).toBeLessThanOrEqual(bounds.codeChecks);

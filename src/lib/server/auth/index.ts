@@ -7,6 +7,7 @@ import { getRedis } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
 import type { SessionControl } from './devices';
 import { createAuth, endSessionWith, type Auth } from './instance';
+import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
@@ -66,7 +67,13 @@ export function getNetworkWatch(): NetworkWatch {
 
 /** What the sign-in and re-authentication steps need. */
 export function getSignInService(): SignInService {
-	return { auth: getAuth(), limits: getConfig().signInLimits, limiter: getRateLimiter() };
+	const { signInLimits, cookies, secret } = getConfig();
+	return {
+		auth: getAuth(),
+		limits: signInLimits,
+		limiter: getRateLimiter(),
+		knownDevices: knownDevicesFor(cookies, secret)
+	};
 }
 
 let rateLimiter: RateLimiter | undefined;

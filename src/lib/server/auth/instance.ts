@@ -15,6 +15,7 @@ import { signInCodeMessage, type Mailer } from '../mail';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from './client-address';
+import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
@@ -141,6 +142,7 @@ export function createAuth({
 			...(config.oauth.oidc ? [genericOidc(config.oauth.oidc)] : []),
 			sessionCookieNamed(sessionCookieName(config.cookies)),
 			sessionPolicyCookie(clock),
+			knownDeviceCookie(config.cookies, config.secret),
 			// Must stay last: it copies every Set-Cookie the other endpoints and plugins produced.
 			sveltekitCookies(currentRequestEvent as () => RequestEvent)
 		]

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeEmail } from './otp-sign-in';
+import { normalizeEmail, waitInWords } from './otp-sign-in';
 
 describe('normalizeEmail', () => {
 	it.each([
@@ -47,5 +47,15 @@ describe('normalizeEmail', () => {
 	it('measures the length after trimming', () => {
 		const address = 'a'.repeat(242) + '@example.com';
 		expect(normalizeEmail(`   ${address}   `)).toBe(address);
+	});
+});
+
+describe('waitInWords', () => {
+	it('says minutes, rounded up, up to two hours, and hours beyond (a daily limit)', () => {
+		expect(waitInWords(1)).toBe('1 minute');
+		expect(waitInWords(61)).toBe('2 minutes');
+		expect(waitInWords(120 * 60)).toBe('120 minutes');
+		expect(waitInWords(120 * 60 + 1)).toBe('3 hours');
+		expect(waitInWords(24 * 3600)).toBe('24 hours');
 	});
 });

@@ -1,15 +1,18 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
 import {
-	consumeAll,
+	consumeInOrder,
 	type RateLimiter,
 	type RateLimitRule,
 	type RateLimitVerdict,
-	type SignInLimits
+	type ReauthLimits,
+	type SignInLimits,
+	type VisitorLimits
 } from '../rate-limit';
 import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
 import type { Auth } from './instance';
+import { isKnownDevice, type KnownDevices } from './known-device';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
 export interface SignInRefusal {
@@ -38,6 +41,11 @@ const MAIL_UNAVAILABLE: SignInRefusal = {
 	message: 'We could not send the code just now. Please try again in a minute.'
 };
 
+const NO_CODE_WAITING: SignInRefusal = {
+	status: 400,
+	message: 'No code is waiting for this address. Send a code first.'
+};
+
 const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
 	INVALID_OTP: {
 		status: 400,
@@ -59,23 +67,42 @@ export function normalizeEmail(raw: string): string | null {
 /** The part of a form action's event the sign-in steps read: its client address and headers. */
 export type SignInRequest = Pick<RequestEvent, 'request' | 'getClientAddress'>;
 
-/** What the sign-in steps need: Better Auth, and the limits to hold its API calls to. */
+/** What the sign-in steps need: Better Auth, the limits to hold its API calls to, and the known-device key. */
 export interface SignInService {
 	auth: Auth;
 	limits: SignInLimits;
 	limiter: RateLimiter;
+	knownDevices: KnownDevices;
 }
 
+/** The signed-in user confirming their identity (requireFreshAuth), and the session they do it from. */
+export interface SignedIn {
+	email: string;
+	userId: string;
+	sessionId: string;
+}
+
+/** Sends a sign-in code to `email`, within the visitor's limits. */
 export async function sendSignInCode(
-	{ auth, limits, limiter }: SignInService,
+	service: SignInService,
 	event: SignInRequest,
 	email: string
 ): Promise<SignInRefusal | null> {
-	const refusal = await withinLimits(limiter, 'codes sent', [
-		[limits.sendCodePerEmail, email],
-		[limits.sendCodePerAddress, networkOf(event.getClientAddress())]
-	]);
-	if (refusal) return refusal;
+	const checks = visitorChecks(service, service.limits.sendCode, event, email);
+	return (await withinLimits(service.limiter, 'codes sent', checks)) ?? sendCode(service.auth, event, email);
+}
+
+/** Sends a re-authentication code, counted against the user's and session's own limits only. */
+export async function sendReauthenticationCode(
+	service: SignInService,
+	event: SignInRequest,
+	who: SignedIn
+): Promise<SignInRefusal | null> {
+	const checks = reauthChecks(service.limits.reauthSendCode, who);
+	return (await withinLimits(service.limiter, 'codes sent', checks)) ?? sendCode(service.auth, event, who.email);
+}
+
+async function sendCode(auth: Auth, event: SignInRequest, email: string): Promise<SignInRefusal | null> {
 	try {
 		await auth.api.sendVerificationOTP({ body: { email, type: 'sign-in' }, headers: event.request.headers });
 		return null;
@@ -91,22 +118,42 @@ export interface CodeAttempt {
 	code: string;
 	/** The remember-me checkbox; instance.ts turns it into the session's policy. */
 	rememberMe: boolean;
-	/** Confirming the signed-in user's identity (requireFreshAuth) rather than signing in. */
-	reauthenticate?: boolean;
 }
 
 /** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
-	{ auth, limits, limiter }: SignInService,
+	service: SignInService,
 	event: SignInRequest,
-	{ email, code, rememberMe, reauthenticate = false }: CodeAttempt
+	attempt: CodeAttempt
 ): Promise<SignInRefusal | null> {
-	const refusal = await withinLimits(limiter, 'attempts', [
-		[limits.verifyCodePerEmail, email],
-		[limits.verifyCodePerAddress, networkOf(event.getClientAddress())]
-	]);
-	if (refusal) return refusal;
+	return checkCode(service, event, attempt, visitorChecks(service, service.limits.verifyCode, event, attempt.email));
+}
+
+/** Re-authenticates with the emailed code: a new session replaces this one (see reauth's page). */
+export async function verifyReauthenticationCode(
+	service: SignInService,
+	event: SignInRequest,
+	attempt: Omit<CodeAttempt, 'email'> & SignedIn
+): Promise<SignInRefusal | null> {
+	return checkCode(service, event, attempt, reauthChecks(service.limits.reauthVerifyCode, attempt), true);
+}
+
+/**
+ * Nothing is counted for a malformed code, nor when no code is waiting for the address (no
+ * guess can succeed then, and counting it would let anyone use up the address's limits).
+ */
+async function checkCode(
+	{ auth, limiter }: SignInService,
+	event: SignInRequest,
+	{ email, code, rememberMe }: CodeAttempt,
+	checks: Array<[RateLimitRule, string]>,
+	reauthenticate = false
+): Promise<SignInRefusal | null> {
 	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
+	const waiting = await codeWaiting(auth, email);
+	if (waiting !== true) return waiting;
+	const refusal = await withinLimits(limiter, 'attempts', checks);
+	if (refusal) return refusal;
 	try {
 		await auth.api.signInEmailOTP({
 			body: { email, otp: code, rememberMe, reauthenticate },
@@ -123,10 +170,59 @@ export async function verifySignInCode(
 }
 
 /**
- * Counts the attempt against every limit (per email, per client network: a whole IPv6 /64
- * counts as one client). Counters that cannot be reached refuse, rather than let attempts
- * through uncounted.
+ * Where Better Auth's emailOTP plugin keeps the code sent for a sign-in (its toOTPIdentifier):
+ * a verification value in the database, or in Redis when Redis is its secondary storage.
  */
+export function signInCodeIdentifier(email: string): string {
+	return `sign-in-otp-${email}`;
+}
+
+/**
+ * True when a code (live, expired or used up by wrong tries) is stored for the address: Better
+ * Auth then answers the attempt itself, with the matching sentence.
+ */
+async function codeWaiting(auth: Auth, email: string): Promise<true | SignInRefusal> {
+	try {
+		const { internalAdapter } = await auth.$context;
+		return (await internalAdapter.findVerificationValue(signInCodeIdentifier(email))) ? true : NO_CODE_WAITING;
+	} catch (error) {
+		console.error(`latchkey: could not look up a sign-in code: ${safeErrorMessage(error)}`);
+		return SIGN_IN_UNAVAILABLE;
+	}
+}
+
+/**
+ * A visitor's limits, narrowest first: per (email, client network) — a whole IPv6 /64 counts as
+ * one client — then per network, then the per-email ceiling, which a browser that has signed
+ * in to the address before does not count against.
+ */
+function visitorChecks(
+	{ knownDevices }: SignInService,
+	rules: VisitorLimits,
+	event: SignInRequest,
+	email: string
+): Array<[RateLimitRule, string]> {
+	const network = networkOf(event.getClientAddress());
+	const emailAtNetwork = `${network} ${email}`;
+	const checks: Array<[RateLimitRule, string]> = [
+		[rules.perEmailAndNetwork, emailAtNetwork],
+		[rules.perEmailAndNetworkDaily, emailAtNetwork],
+		[rules.perNetwork, network]
+	];
+	if (!isKnownDevice(knownDevices, event.request.headers.get('cookie'), email))
+		checks.push([rules.perEmailDaily, email]);
+	return checks;
+}
+
+/** Re-authentication counts against the session it comes from and its user, never against the email. */
+function reauthChecks(rules: ReauthLimits, { userId, sessionId }: SignedIn): Array<[RateLimitRule, string]> {
+	return [
+		[rules.perSession, `${userId} ${sessionId}`],
+		[rules.perUserDaily, userId]
+	];
+}
+
+/** Counters that cannot be reached refuse, rather than let attempts through uncounted. */
 async function withinLimits(
 	limiter: RateLimiter,
 	what: string,
@@ -134,7 +230,7 @@ async function withinLimits(
 ): Promise<SignInRefusal | null> {
 	let verdict: RateLimitVerdict;
 	try {
-		verdict = await consumeAll(limiter, checks);
+		verdict = await consumeInOrder(limiter, checks);
 	} catch (error) {
 		console.error(`latchkey: rate limit counters unavailable: ${safeErrorMessage(error)}`);
 		return SIGN_IN_UNAVAILABLE;
@@ -143,9 +239,12 @@ async function withinLimits(
 }
 
 function tooManyRequests(verdict: RateLimitVerdict, what: string): SignInRefusal {
-	const minutes = Math.max(1, Math.ceil(verdict.retryAfterSeconds / 60));
-	return {
-		status: 429,
-		message: `Too many ${what} for now. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
-	};
+	return { status: 429, message: `Too many ${what} for now. Try again in ${waitInWords(verdict.retryAfterSeconds)}.` };
+}
+
+/** Minutes up to two hours, hours beyond (a daily limit's wait). */
+export function waitInWords(seconds: number): string {
+	const minutes = Math.max(1, Math.ceil(seconds / 60));
+	if (minutes <= 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+	return `${Math.ceil(minutes / 60)} hours`;
 }

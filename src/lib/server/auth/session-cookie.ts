@@ -85,7 +85,8 @@ function hmac(value: string, secret: string): Buffer {
 	return createHmac('sha256', secret).update(value).digest();
 }
 
-function firstCookieValue(header: string, name: string): string | null {
+/** The first value of cookie `name` in a Cookie header, read as better-call reads it. */
+export function firstCookieValue(header: string, name: string): string | null {
 	let index = 0;
 	while (index < header.length) {
 		const eq = header.indexOf('=', index);

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { getSignInService } from '$lib/server/auth';
 import { requireAuth } from '$lib/server/auth/guards';
-import { sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
+import { sendReauthenticationCode, verifyReauthenticationCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -17,9 +17,13 @@ export const load: PageServerLoad = (event) => {
 
 export const actions: Actions = {
 	sendCode: async (event) => {
-		const { user } = requireAuth(event);
+		const { user, session } = requireAuth(event);
 		await readForm(event.request);
-		const refusal = await sendSignInCode(getSignInService(), event, user.email);
+		const refusal = await sendReauthenticationCode(getSignInService(), event, {
+			email: user.email,
+			userId: user.id,
+			sessionId: session.id
+		});
 		if (refusal) return fail(refusal.status, { message: refusal.message });
 		return { codeSent: true };
 	},
@@ -27,12 +31,13 @@ export const actions: Actions = {
 	verifyCode: async (event) => {
 		const { user, session } = requireAuth(event);
 		const field = await readForm(event.request);
-		const refusal = await verifySignInCode(getSignInService(), event, {
+		const refusal = await verifyReauthenticationCode(getSignInService(), event, {
 			email: user.email,
+			userId: user.id,
+			sessionId: session.id,
 			code: field('code').trim(),
 			// The new session keeps the kind of the one it replaces: a browser-session cookie stays one.
-			rememberMe: session.persistent && session.policy === 'remember-me',
-			reauthenticate: true
+			rememberMe: session.persistent && session.policy === 'remember-me'
 		});
 		if (refusal) return fail(refusal.status, { message: refusal.message, codeSent: true });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
