@@ -175,7 +175,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const store = createSessionStore(suite.app.database);
 		const watch = createNetworkWatch({
 			store,
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: false
@@ -199,7 +199,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const strict = await signInDevice(`strict-${dialect}@example.com`);
 		const revoking = createNetworkWatch({
 			store,
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: true
@@ -213,7 +213,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const device = await signInDevice(`burst-${dialect}@example.com`);
 		const watch = createNetworkWatch({
 			store: createSessionStore(suite.app.database),
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: false

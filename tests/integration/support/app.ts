@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
@@ -61,6 +62,8 @@ export interface TestAppOptions {
 	clock?: TestClock;
 	/** An already open, migrated database to share with another TestApp. */
 	database?: Database;
+	/** Better Auth's secondary storage, as REDIS_URL gives it (none by default). */
+	redis?: Redis | null;
 }
 
 /** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
@@ -72,10 +75,18 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 	const clock = options.clock?.now;
 	const logLines: string[] = [];
 	const log = createSessionLog(config.secret, (line) => logLines.push(line));
-	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log, clock });
+	const auth = createAuth({
+		config,
+		database,
+		mailer: outbox,
+		currentRequestEvent: () => undefined,
+		log,
+		clock,
+		redis: options.redis ?? null
+	});
 	const validator = createSessionValidator({
 		store: createSessionStore(database),
-		endSession: endSessionWith(auth),
+		endSession: endSessionWith(auth, database),
 		log,
 		secret: config.secret,
 		cookies: config.cookies,
@@ -186,7 +197,7 @@ export function countingValidator(app: TestApp, clock: TestClock) {
 	const extend = vi.fn(store.extend);
 	const validator = createSessionValidator({
 		store: { ...store, extend },
-		endSession: endSessionWith(app.auth),
+		endSession: endSessionWith(app.auth, app.database),
 		log: app.log,
 		secret: app.config.secret,
 		cookies: app.config.cookies,

@@ -46,7 +46,7 @@ export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
 		store: getSessionStore(),
-		endSession: endSessionWith(getAuth()),
+		endSession: endSessionWith(getAuth(), getDatabase()),
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -57,7 +57,7 @@ export function getSessionValidator(): SessionValidator {
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
 		store: getSessionStore(),
-		endSession: endSessionWith(getAuth()),
+		endSession: endSessionWith(getAuth(), getDatabase()),
 		database: getDatabase(),
 		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
@@ -77,7 +77,7 @@ function getRateLimiter(): RateLimiter {
 	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
 }
 
-/** What the device actions need: Better Auth to end sessions, the database for the security log, the session log. */
+/** What the device actions need: Better Auth and the database (revocation.ts ends sessions in both), the session log. */
 export function getSessionControl(): SessionControl {
 	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }

@@ -12,7 +12,7 @@ export interface StoredSession {
  * The validator's view of the session table: an indexed lookup by token per request (answered
  * together for the requests of one event-loop turn, see findByTokenPerTurn; on SQLite from
  * memory while nothing has been written since, see RowsSinceLastWrite), one guarded UPDATE
- * per refresh. Ending a session is Better Auth's job (it also clears its Redis copy). Plain
+ * per refresh. Ending a session is revocation.ts's job (database first, then the Redis copy). Plain
  * SQL on prepared statements because this runs on every request; the columns are those of
  * db/schema.*.ts, which Better Auth writes through Drizzle.
  */

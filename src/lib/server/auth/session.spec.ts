@@ -4,7 +4,7 @@ import { createSessionValidator } from './session';
 
 const validator = createSessionValidator({
 	store: { findByToken: async () => null, extend: async () => false, recordNetworks: async () => false },
-	endSession: async () => {},
+	endSession: async () => false,
 	log: { session() {} },
 	secret: 'unit-test-secret-0123456789abcdefghijkl',
 	cookies: { prefix: 'latchkey', domain: null, secure: false }
