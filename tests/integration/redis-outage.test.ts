@@ -11,7 +11,6 @@ import {
 import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
 import { CACHE_RETRY_MS } from '../../src/lib/server/auth/revocation';
-import { createSessionStore } from '../../src/lib/server/auth/session-store';
 import { createRedis, redisReady } from '../../src/lib/server/redis';
 import { newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
@@ -138,7 +137,6 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			// The validator ends a session past its absolute lifetime; the network watch one used elsewhere.
 			await updateSessionRow(app.database, aged!.actor.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
 			const watchNetworks = createNetworkWatch({
-				store: createSessionStore(app.database),
 				endSession: endSessionWith(app.auth, app.database),
 				database: app.database,
 				log: app.log,

@@ -56,7 +56,6 @@ export function getSessionValidator(): SessionValidator {
 /** Reports (or, under high-security, ends) sessions used from a new network: see network-watch.ts. */
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
-		store: getSessionStore(),
 		endSession: endSessionWith(getAuth(), getDatabase()),
 		database: getDatabase(),
 		log: getSessionLog(),

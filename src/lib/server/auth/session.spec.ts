@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createSessionValidator } from './session';
 
 const validator = createSessionValidator({
-	store: { findByToken: async () => null, extend: async () => false, recordNetworks: async () => false },
+	store: { findByToken: async () => null, extend: async () => false },
 	endSession: async () => false,
 	log: { session() {} },
 	secret: 'unit-test-secret-0123456789abcdefghijkl',
