@@ -34,7 +34,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const store = createSessionStore(database);
 	const validator = createSessionValidator({
 		store,
-		endSession: endSessionWith(auth),
+		endSession: endSessionWith(auth, database),
 		log,
 		secret: config.secret,
 		cookies: config.cookies

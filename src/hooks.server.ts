@@ -1,11 +1,11 @@
 import { building, dev } from '$app/environment';
-import { redirect, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
+import { redirect, type Cookies, type Handle, type HandleServerError, type ServerInit } from '@sveltejs/kit';
 import { sequence } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth';
 import { loginUrl } from '$lib/server/auth/guards';
 import { stampClientAddress } from '$lib/server/auth/client-address';
-import { applyCookieAction } from '$lib/server/auth/session-cookie';
+import { applyCookieAction, sessionCookieAttributes, sessionCookieName } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { databaseFault, safeErrorMessage } from '$lib/server/errors';
 import { UNREADABLE_FORM_MESSAGE } from '$lib/server/forms';
@@ -90,11 +90,23 @@ const sessionLocals: Handle = async ({ event, resolve }) => {
 	return resolve(event);
 };
 
-/** A session used from a new network is reported once; under IP_CHANGE_REVOKES it ends here. */
+/**
+ * A session used from a new network is reported once; under IP_CHANGE_REVOKES it ends here.
+ * Fails closed: when the check cannot finish (the database refuses a write, a timeout), the
+ * request is refused with a 503 and the session cookie cleared — never served signed in.
+ * A 503 rather than a redirect to sign-in: the fault is on our side, sign-in needs the same
+ * database, and it is the answer every other database fault gets (any method, any client).
+ */
 const networkWatch: Handle = async ({ event, resolve }) => {
 	const { session } = event.locals;
 	if (!session) return resolve(event);
-	const verdict = await getNetworkWatch()(session, event.getClientAddress(), event.request.headers.get('user-agent'));
+	let verdict;
+	try {
+		verdict = await getNetworkWatch()(session, event.getClientAddress(), event.request.headers.get('user-agent'));
+	} catch (error) {
+		console.error(`latchkey: network check failed, request refused: ${safeErrorMessage(error)}`);
+		return withSessionCookieCleared(serviceUnavailable(), event.cookies);
+	}
 	if (verdict !== 'revoked') return resolve(event);
 	event.locals.user = null;
 	event.locals.session = null;
@@ -102,6 +114,14 @@ const networkWatch: Handle = async ({ event, resolve }) => {
 	if (event.request.method !== 'GET') return resolve(event);
 	redirect(303, `/login?ended=network&redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
 };
+
+/** SvelteKit adds `event.cookies` only to what resolve returns: a handle's own answer carries it itself. */
+function withSessionCookieCleared(response: Response, cookies: Cookies): Response {
+	const settings = getConfig().cookies;
+	const cleared = cookies.serialize(sessionCookieName(settings), '', sessionCookieAttributes(settings, 0));
+	response.headers.append('set-cookie', cleared);
+	return response;
+}
 
 /**
  * Everything under src/routes/(app) needs a signed-in user; signed-out requests go to sign-in

@@ -1,7 +1,8 @@
-import { sessionCountFor } from './support/database';
+import type { BrowserContext } from '@playwright/test';
+import { sessionCountFor, withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { PROXIED_APP, STRICT_APP } from './support/servers';
+import { PROXIED_APP, STRICT_APP, type TestServer } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 // Both servers take the client address from X-Forwarded-For (ADDRESS_HEADER), as behind a proxy.
@@ -48,5 +49,88 @@ test.describe('high-security preset: a new network ends the session', () => {
 		const change = page.locator('[data-type="SUSPICIOUS_IP_CHANGE"]');
 		await expect(change).toHaveCount(1);
 		await expect(change).toContainText('session ended');
+	});
+});
+
+/**
+ * A fault between the network watch's steps (here: the database refusing one write, through a
+ * trigger scoped to this user) must refuse the request and sign the browser out, never serve
+ * it, and never leave the new network known.
+ */
+function refuseWritesOf(app: TestServer, email: string, write: 'INSERT ON security_event' | 'DELETE ON session') {
+	const trigger = `refuse_${Math.random().toString(36).slice(2, 10)}`;
+	const row = write.startsWith('INSERT') ? 'NEW' : 'OLD';
+	withAppDatabase(app, (db) => {
+		const { id } = db.prepare<[string], { id: string }>('SELECT id FROM "user" WHERE email = ?').get(email)!;
+		db.exec(
+			`CREATE TRIGGER ${trigger} BEFORE ${write} WHEN ${row}.user_id = '${id}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`
+		);
+	});
+	return () => withAppDatabase(app, (db) => db.exec(`DROP TRIGGER ${trigger}`));
+}
+
+function knownNetworksOf(app: TestServer, email: string): string[] {
+	return withAppDatabase(app, (db) =>
+		db
+			.prepare<[string], { known: string }>(
+				'SELECT s.known_networks AS known FROM session s JOIN "user" u ON u.id = s.user_id WHERE u.email = ?'
+			)
+			.all(email)
+			.map((row) => row.known)
+	);
+}
+
+async function hasSessionCookie(context: BrowserContext): Promise<boolean> {
+	return (await context.cookies()).some((cookie) => cookie.name.endsWith('.session_token'));
+}
+
+test.describe('standard preset: the network watch fails closed', () => {
+	test.use({ baseURL: PROXIED_APP.origin, extraHTTPHeaders: from('198.51.100.10') });
+
+	test('when the event cannot be stored, the request is refused signed out and the network stays unknown', async ({
+		page,
+		context
+	}) => {
+		const email = uniqueEmail('watch-fault');
+		await signInAs(page, email);
+		await page.goto('/account');
+		await expect(page).toHaveURL('/account');
+
+		const restore = refuseWritesOf(PROXIED_APP, email, 'INSERT ON security_event');
+		try {
+			await context.setExtraHTTPHeaders(from('203.0.113.90'));
+			const response = await page.goto('/account');
+			expect(response?.status()).toBe(503);
+			await expect(page.getByRole('heading', { level: 1 })).toContainText('briefly unavailable');
+			expect(await hasSessionCookie(context)).toBe(false);
+			expect(knownNetworksOf(PROXIED_APP, email)).toEqual(['']);
+		} finally {
+			restore();
+		}
+	});
+});
+
+test.describe('high-security preset: the network watch fails closed', () => {
+	test.use({ baseURL: STRICT_APP.origin, extraHTTPHeaders: from('198.51.100.10') });
+
+	test('when the session cannot be ended, the request is refused signed out and the network stays unknown', async ({
+		page,
+		context
+	}) => {
+		const email = uniqueEmail('strict-fault');
+		await signInAs(page, email);
+		await page.goto('/account');
+		await expect(page).toHaveURL('/account');
+
+		const restore = refuseWritesOf(STRICT_APP, email, 'DELETE ON session');
+		try {
+			await context.setExtraHTTPHeaders(from('203.0.113.91'));
+			const response = await page.goto('/account');
+			expect(response?.status()).toBe(503);
+			expect(await hasSessionCookie(context)).toBe(false);
+			expect(knownNetworksOf(STRICT_APP, email)).toEqual(['']);
+		} finally {
+			restore();
+		}
 	});
 });

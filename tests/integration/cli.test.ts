@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../../src/lib/server/auth/instance';
 import type { DatabaseTarget } from '../../src/lib/server/db/target';
 import { DevOutbox } from '../../src/lib/server/mail/outbox';
+import { createRedis, redisReady } from '../../src/lib/server/redis';
 import { listSecurityEvents } from '../../src/lib/server/security-log';
 import {
 	newVisitor,
@@ -20,6 +21,7 @@ import {
 	type TestApp
 } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
+import { startOwnRedis } from './support/redis-server';
 import { sessionRows, updateSessionRow } from './support/rows';
 
 /**
@@ -336,6 +338,50 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 				expect((await sessionRows(app.database)).some((candidate) => candidate.id === row.id)).toBe(false);
 			} finally {
 				await redis.quit();
+			}
+		},
+		SPAWN_TIMEOUT
+	);
+
+	it(
+		'ends sessions while Redis is down, and says what it leaves to expire',
+		async () => {
+			const ownRedis = await startOwnRedis();
+			const redis = createRedis(ownRedis.url);
+			try {
+				await redisReady(redis, 5000);
+				const redisEnv = { REDIS_URL: ownRedis.url };
+				const auth = createAuth({
+					config: testConfig(scratch.target, redisEnv),
+					database: app.database,
+					mailer: app.outbox,
+					currentRequestEvent: () => undefined,
+					log: app.log,
+					redis
+				});
+				const withRedis = { ...app, auth };
+				const [byIdEmail, byUserEmail] = [`outage-id-${dialect}@example.com`, `outage-user-${dialect}@example.com`];
+				const cookies = [
+					sessionCookieFrom(await signIn(withRedis, byIdEmail)),
+					sessionCookieFrom(await signIn(withRedis, byUserEmail))
+				];
+				const token = decodeURIComponent(cookies[0]!.split('=')[1]!).split('.')[0]!;
+				const row = (await sessionRows(app.database)).find((candidate) => candidate.token === token)!;
+				await ownRedis.stop();
+
+				// Independent runs, so in parallel: each waits for Redis before going on without it.
+				const [byId, byUser] = await Promise.all([
+					sessionsCli(['revoke', '--id', row.id], { ...env, ...redisEnv }),
+					sessionsCli(['revoke', '--user', byUserEmail], { ...env, ...redisEnv })
+				]);
+				console.log(`CLI revoke with Redis down (${dialect}): exit ${byId.code} and ${byUser.code}`);
+				expect(byId).toMatchObject({ code: 0, stdout: `Ended 1 session (${row.id}).\n` });
+				expect(byUser).toMatchObject({ code: 0, stdout: `Ended 1 session of ${byUserEmail}.\n` });
+				expect(byId.stderr).toContain('going on without it');
+				for (const cookie of cookies) expect((await app.validator.check(cookie)).session).toBeNull();
+			} finally {
+				redis.disconnect();
+				await ownRedis.remove();
 			}
 		},
 		SPAWN_TIMEOUT

@@ -35,7 +35,7 @@ describe.each(DIALECTS)('cookie fuzz against the session validator on %s', (dial
 		const valid = await signedInCookie('valid');
 		const revoked = await signedInCookie('revoked');
 		const expired = await signedInCookie('expired');
-		await endSessionWith(suite.app.auth)(cookieValueOf(revoked).split('.')[0]!);
+		await endSessionWith(suite.app.auth, suite.app.database)(cookieValueOf(revoked).split('.')[0]!);
 		await updateSessionRow(suite.app.database, await sessionIdOf(expired), { expiresAt: new Date(Date.now() - 1000) });
 		const { validator, config } = suite.app;
 		const headers = hostileCookieHeaders(

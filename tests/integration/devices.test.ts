@@ -10,7 +10,6 @@ import {
 } from '../../src/lib/server/auth/devices';
 import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
-import { createSessionStore } from '../../src/lib/server/auth/session-store';
 import { listSecurityEvents, SECURITY_LOG_PAGE_SIZE } from '../../src/lib/server/security-log';
 import { newVisitor, sessionCookieFrom, signIn, type Visitor } from './support/app';
 import { DIALECTS } from './support/databases';
@@ -172,10 +171,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('reports each new network once per session, compares IPv6 by /64, and revokes when told to', async () => {
 		const device = await signInDevice(`roamer-${dialect}@example.com`);
-		const store = createSessionStore(suite.app.database);
 		const watch = createNetworkWatch({
-			store,
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: false
@@ -198,8 +195,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 		const strict = await signInDevice(`strict-${dialect}@example.com`);
 		const revoking = createNetworkWatch({
-			store,
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: true
@@ -212,8 +208,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	it('reports a new network once when many requests arrive from it at the same moment', async () => {
 		const device = await signInDevice(`burst-${dialect}@example.com`);
 		const watch = createNetworkWatch({
-			store: createSessionStore(suite.app.database),
-			endSession: endSessionWith(suite.app.auth),
+			endSession: endSessionWith(suite.app.auth, suite.app.database),
 			database: suite.app.database,
 			log: suite.app.log,
 			revokeOnChange: false

@@ -41,7 +41,14 @@ const MAX_DETAIL_LENGTH = 2048;
 
 /** Appends one event. A user agent is whatever a client sent: it is stored bounded. */
 export async function recordSecurityEvent(database: Database, event: NewSecurityEvent): Promise<void> {
-	const row = {
+	const row = securityEventRow(event);
+	if (database.dialect === 'sqlite') database.db.insert(database.schema.securityEvent).values(row).run();
+	else await database.db.insert(database.schema.securityEvent).values(row);
+}
+
+/** The row an event is stored as, bounded; for a caller that writes it inside its own transaction. */
+export function securityEventRow(event: NewSecurityEvent) {
+	return {
 		id: randomUUID(),
 		userId: event.userId,
 		sessionId: event.sessionId ?? null,
@@ -51,8 +58,6 @@ export async function recordSecurityEvent(database: Database, event: NewSecurity
 		userAgent: boundUserAgent(event.userAgent),
 		detail: boundedDetail(event.detail ?? {})
 	};
-	if (database.dialect === 'sqlite') database.db.insert(database.schema.securityEvent).values(row).run();
-	else await database.db.insert(database.schema.securityEvent).values(row);
 }
 
 function boundedDetail(detail: NonNullable<NewSecurityEvent['detail']>): string {

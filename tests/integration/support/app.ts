@@ -63,8 +63,8 @@ export interface TestAppOptions {
 	clock?: TestClock;
 	/** An already open, migrated database to share with another TestApp. */
 	database?: Database;
-	/** Better Auth's secondary storage (sessions, codes), as with REDIS_URL. */
-	redis?: Redis;
+	/** Better Auth's secondary storage (sessions, codes), as REDIS_URL gives it (none by default). */
+	redis?: Redis | null;
 }
 
 /** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
@@ -83,11 +83,11 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		currentRequestEvent: () => undefined,
 		log,
 		clock,
-		redis: options.redis
+		redis: options.redis ?? null
 	});
 	const validator = createSessionValidator({
 		store: createSessionStore(database),
-		endSession: endSessionWith(auth),
+		endSession: endSessionWith(auth, database),
 		log,
 		secret: config.secret,
 		cookies: config.cookies,
@@ -209,7 +209,7 @@ export function countingValidator(app: TestApp, clock: TestClock) {
 	const extend = vi.fn(store.extend);
 	const validator = createSessionValidator({
 		store: { ...store, extend },
-		endSession: endSessionWith(app.auth),
+		endSession: endSessionWith(app.auth, app.database),
 		log: app.log,
 		secret: app.config.secret,
 		cookies: app.config.cookies,

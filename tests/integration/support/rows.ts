@@ -38,22 +38,45 @@ export async function updateSessionRow(
  * Runs `work` while the database refuses to delete session rows (a trigger raises an error),
  * as a delete that fails on its own would: a lock, a timeout, a lost connection.
  */
-export async function withSessionDeletesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+export function withSessionDeletesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+	return withWritesRefused(database, { name: 'keep_sessions', table: 'session', on: 'DELETE' }, work);
+}
+
+/** Runs `work` while the database refuses to store security events. */
+export function withSecurityEventsRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+	return withWritesRefused(database, { name: 'refuse_events', table: 'security_event', on: 'INSERT' }, work);
+}
+
+/** Runs `work` while the database refuses to change a session's known networks. */
+export function withNetworkWritesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+	return withWritesRefused(database, { name: 'keep_networks', table: 'session', on: 'UPDATE OF known_networks' }, work);
+}
+
+interface RefusedWrite {
+	name: string;
+	table: string;
+	on: string;
+}
+
+/** A trigger that raises an error before every such write, for as long as `work` runs. */
+async function withWritesRefused<T>(
+	database: Database,
+	{ name, table, on }: RefusedWrite,
+	work: () => Promise<T>
+): Promise<T> {
 	const [install, remove] =
 		database.dialect === 'sqlite'
 			? [
-					[
-						"CREATE TRIGGER keep_sessions BEFORE DELETE ON session BEGIN SELECT RAISE(ABORT, 'session rows are kept'); END"
-					],
-					['DROP TRIGGER keep_sessions']
+					[`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} writes refused'); END`],
+					[`DROP TRIGGER ${name}`]
 				]
 			: [
 					[
-						`CREATE FUNCTION keep_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
-						BEGIN RAISE EXCEPTION 'session rows are kept'; END $$`,
-						'CREATE TRIGGER keep_sessions BEFORE DELETE ON session FOR EACH ROW EXECUTE FUNCTION keep_sessions()'
+						`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+						BEGIN RAISE EXCEPTION '${table} writes refused'; END $$`,
+						`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`
 					],
-					['DROP TRIGGER keep_sessions ON session', 'DROP FUNCTION keep_sessions()']
+					[`DROP TRIGGER ${name} ON ${table}`, `DROP FUNCTION ${name}()`]
 				];
 	const execute = async (statements: string[]) => {
 		for (const statement of statements) {

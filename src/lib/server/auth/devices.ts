@@ -3,11 +3,20 @@ import type { Database } from '../db';
 import { recordSecurityEvent, type SecurityEventType } from '../security-log';
 import type { SessionLog } from '../session-log';
 import type { Auth, Session } from './instance';
+import {
+	deleteUserAndSessions,
+	revokeSession,
+	revokeSessions,
+	revokeUserSessions,
+	sessionStorageOf
+} from './revocation';
 
 /**
  * A user's sessions as devices, and ending them. Pages and actions deal in session ids only;
- * tokens stay inside this module (Better Auth's internal adapter wants them to delete a
- * session, and its `listSessions` endpoint would hand them to the browser).
+ * tokens stay inside this module (revocation.ts ends sessions by token, and Better Auth's
+ * `listSessions` endpoint would hand them to the browser). Every ending goes through
+ * revocation.ts: the database rows first, the Redis copy best-effort, so a Redis outage never
+ * stops one.
  */
 export interface Device {
 	id: string;
@@ -46,7 +55,7 @@ export async function listDevices(control: SessionControl, actor: Actor, now = D
 export async function revokeDevice(control: SessionControl, actor: Actor, sessionId: string): Promise<Device | null> {
 	const target = (await activeSessions(control, actor.userId)).find((session) => session.id === sessionId);
 	if (!target) return null;
-	await (await internalAdapter(control)).deleteSession(target.token);
+	await revokeSession(await sessionStorageOf(control), target.token);
 	control.log.session('revoked', target.id, { user: actor.userId, reason: 'revoked' });
 	await record(control, actor, 'SESSION_REVOKED', {
 		device: describeDevice(target.userAgent),
@@ -58,9 +67,10 @@ export async function revokeDevice(control: SessionControl, actor: Actor, sessio
 /** Ends every session of the actor but the current one; returns how many. */
 export async function signOutOtherDevices(control: SessionControl, actor: Actor): Promise<number> {
 	const others = (await activeSessions(control, actor.userId)).filter((session) => session.id !== actor.sessionId);
-	if (others.length > 0) {
-		await (await internalAdapter(control)).deleteSessions(others.map((session) => session.token));
-	}
+	await revokeSessions(
+		await sessionStorageOf(control),
+		others.map((session) => session.token)
+	);
 	for (const session of others) control.log.session('revoked', session.id, { user: actor.userId, reason: 'others' });
 	await record(control, actor, 'SIGNED_OUT_OTHERS', { sessions: others.length });
 	return others.length;
@@ -72,7 +82,7 @@ export async function signOutOtherDevices(control: SessionControl, actor: Actor)
  */
 export async function signOutEverywhere(control: SessionControl, actor: Actor): Promise<number> {
 	const sessions = await activeSessions(control, actor.userId);
-	await (await internalAdapter(control)).deleteUserSessions(actor.userId);
+	await revokeUserSessions(await sessionStorageOf(control), actor.userId);
 	for (const session of sessions)
 		control.log.session('revoked', session.id, { user: actor.userId, reason: 'everywhere' });
 	await record(control, actor, 'SIGNED_OUT_EVERYWHERE', { sessions: sessions.length });
@@ -83,7 +93,7 @@ export async function signOutEverywhere(control: SessionControl, actor: Actor): 
 export async function deleteAccount(control: SessionControl, actor: Actor): Promise<void> {
 	const sessions = await activeSessions(control, actor.userId);
 	await record(control, actor, 'ACCOUNT_DELETED', { sessions: sessions.length });
-	await (await internalAdapter(control)).deleteUser(actor.userId);
+	await deleteUserAndSessions(await sessionStorageOf(control), actor.userId);
 	for (const session of sessions)
 		control.log.session('revoked', session.id, { user: actor.userId, reason: 'account-deleted' });
 }
@@ -135,11 +145,11 @@ function record(
  * Ends the current session and records it. The row is deleted first, where a failure throws:
  * Better Auth's sign-out logs a failed delete and clears the cookie all the same, which would
  * tell the user they are signed out while the session goes on working. Its sign-out then only
- * clears the cookie.
+ * clears the cookie (with Redis down it logs that it could not read the copy, and still does).
  */
 export async function signOutThisDevice(control: SessionControl, actor: Actor, headers: Headers): Promise<void> {
 	const current = (await activeSessions(control, actor.userId)).find((session) => session.id === actor.sessionId);
-	if (current) await (await internalAdapter(control)).deleteSession(current.token);
+	if (current) await revokeSession(await sessionStorageOf(control), current.token);
 	await control.auth.api.signOut({ headers });
 	control.log.session('revoked', actor.sessionId, { user: actor.userId, reason: 'sign-out' });
 	await record(control, actor, 'SIGN_OUT', {});

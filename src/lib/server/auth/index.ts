@@ -47,7 +47,7 @@ export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
 		store: getSessionStore(),
-		endSession: endSessionWith(getAuth()),
+		endSession: endSessionWith(getAuth(), getDatabase()),
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -57,8 +57,7 @@ export function getSessionValidator(): SessionValidator {
 /** Reports (or, under high-security, ends) sessions used from a new network: see network-watch.ts. */
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
-		store: getSessionStore(),
-		endSession: endSessionWith(getAuth()),
+		endSession: endSessionWith(getAuth(), getDatabase()),
 		database: getDatabase(),
 		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
@@ -84,7 +83,7 @@ function getRateLimiter(): RateLimiter {
 	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
 }
 
-/** What the device actions need: Better Auth to end sessions, the database for the security log, the session log. */
+/** What the device actions need: Better Auth and the database (revocation.ts ends sessions in both), the session log. */
 export function getSessionControl(): SessionControl {
 	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }

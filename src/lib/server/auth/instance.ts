@@ -18,6 +18,7 @@ import { CLIENT_ADDRESS_HEADER } from './client-address';
 import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
 import { policyForSignIn, type SessionSettings } from './policy';
+import { revokeSession, sessionStorageOf, type SessionCache } from './revocation';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export const OTP_LENGTH = 6;
@@ -101,7 +102,7 @@ export function createAuth({
 							userAgent: created.userAgent,
 							detail: { method: signInMethod(context) }
 						});
-						if (context) await endReplacedSession(context, created.token, config);
+						if (context) await endReplacedSession(context, created.token, config, database);
 					}
 				}
 			}
@@ -207,17 +208,19 @@ function safeLogDetail(detail: unknown): unknown {
 interface SignInContext {
 	headers?: Headers;
 	request?: Request;
-	context: { internalAdapter: { deleteSession(token: string): Promise<unknown> } };
+	context: { secondaryStorage?: SessionCache };
 }
 
 /**
  * Every sign-in (code, OAuth callback, re-authentication) replaces the session the browser
  * came with: that token stops working, so a planted or stolen older cookie is worth nothing.
  */
-async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig) {
+async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig, database: Database) {
 	const cookieHeader = context.headers?.get('cookie') ?? context.request?.headers.get('cookie') ?? null;
 	const previous = verifiedSessionToken(cookieHeader, sessionCookieName(config.cookies), config.secret);
-	if (previous && previous !== newToken) await context.context.internalAdapter.deleteSession(previous);
+	if (previous && previous !== newToken) {
+		await revokeSession({ database, cache: context.context.secondaryStorage }, previous);
+	}
 }
 
 /** The re-authentication step (routes/(auth)/reauth) signs in again with this flag. */
@@ -294,11 +297,9 @@ function sessionPolicyCookie(clock: () => number) {
 
 export type Auth = ReturnType<typeof createAuth>;
 
-/** Ending a session through Better Auth removes it from the database and from its Redis copy. */
-export function endSessionWith(auth: Auth) {
-	return async (token: string) => {
-		await (await auth.$context).internalAdapter.deleteSession(token);
-	};
+/** The validator's and the network watch's way to end a session: see revocation.ts. */
+export function endSessionWith(auth: Auth, database: Database) {
+	return async (token: string) => revokeSession(await sessionStorageOf({ auth, database }), token);
 }
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];

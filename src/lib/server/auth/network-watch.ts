@@ -1,15 +1,15 @@
+import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db';
 import { networkOf } from '../ip-network';
-import { recordSecurityEvent } from '../security-log';
+import { recordSecurityEvent, securityEventRow, type NewSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import type { Session } from './instance';
 import type { EndSession } from './session';
-import type { SessionStore } from './session-store';
 
 export type NetworkVerdict = 'known' | 'reported' | 'revoked';
 
 export interface NetworkWatchOptions {
-	store: SessionStore;
+	/** Ends a session (revocation.ts); true when this call ended it. */
 	endSession: EndSession;
 	database: Database;
 	log: SessionLog;
@@ -22,11 +22,16 @@ const MAX_KNOWN_NETWORKS = 32;
 
 /**
  * Watches for a session used from a network it was not signed in from (seed: "Security
- * Considerations"). Each new network is reported once per session — the session row keeps
- * the networks already reported, so the common case (same network) costs nothing and
- * concurrent requests from a new network report it once, on every instance.
+ * Considerations"). Fails closed: any error reaches the caller, which refuses the request.
+ *
+ * - Reporting: the event and the network join the session row in one transaction, the row
+ *   written only if no other request changed its networks since this one read them. So each
+ *   new network is reported once per session, by concurrent requests on every instance too,
+ *   and a network is never known without its event.
+ * - Revoking (IP_CHANGE_REVOKES): the session ends first and the network is never recorded;
+ *   the request that ended it records the event, concurrent ones find it ended.
  */
-export function createNetworkWatch({ store, endSession, database, log, revokeOnChange }: NetworkWatchOptions) {
+export function createNetworkWatch({ endSession, database, log, revokeOnChange }: NetworkWatchOptions) {
 	return async function check(
 		session: Session,
 		clientAddress: string,
@@ -37,25 +42,73 @@ export function createNetworkWatch({ store, endSession, database, log, revokeOnC
 		const reported = session.knownNetworks ? session.knownNetworks.split(',') : [];
 		if (network === networkOf(session.ipAddress) || reported.includes(network)) return 'known';
 
-		const next = [...reported, network].slice(-MAX_KNOWN_NETWORKS).join(',');
-		if (!(await store.recordNetworks(session.id, next, session.knownNetworks ?? ''))) {
-			// A concurrent request changed the row first: it reports the change (and, when told to,
-			// ends the session) — this one must not be served on a session that is being ended.
-			return revokeOnChange ? 'revoked' : 'known';
-		}
-		await recordSecurityEvent(database, {
+		const event: NewSecurityEvent = {
 			userId: session.userId,
 			sessionId: session.id,
 			type: 'SUSPICIOUS_IP_CHANGE',
 			ipAddress: clientAddress,
 			userAgent,
 			detail: { from: session.ipAddress, to: clientAddress, revoked: revokeOnChange }
-		});
-		if (!revokeOnChange) return 'reported';
-		await endSession(session.token);
-		log.session('revoked', session.id, { user: session.userId, reason: 'ip-change' });
-		return 'revoked';
+		};
+		if (revokeOnChange) {
+			if (await endSession(session.token)) {
+				log.session('revoked', session.id, { user: session.userId, reason: 'ip-change' });
+				await recordSecurityEvent(database, event);
+			}
+			return 'revoked';
+		}
+		const networks = [...reported, network].slice(-MAX_KNOWN_NETWORKS).join(',');
+		const change = { sessionId: session.id, networks, seen: session.knownNetworks ?? '' };
+		// Lost to a concurrent request: that one reports the network.
+		return (await reportOnce(database, event, change)) ? 'reported' : 'known';
 	};
 }
 
 export type NetworkWatch = ReturnType<typeof createNetworkWatch>;
+
+interface NetworksChange {
+	sessionId: string;
+	/** The session's networks with the new one. */
+	networks: string;
+	/** Its networks as this request read them. */
+	seen: string;
+}
+
+/** Thrown inside the transaction to roll the event back when another request won the row. */
+class AlreadyReported extends Error {}
+
+/**
+ * Stores the event and the session's new networks together, or neither: the row is written
+ * only while it still holds `seen` (compare-and-set), and losing rolls the event back. On
+ * PostgreSQL a concurrent transaction waits for the row and then finds it changed.
+ */
+async function reportOnce(database: Database, event: NewSecurityEvent, change: NetworksChange): Promise<boolean> {
+	const row = securityEventRow(event);
+	try {
+		if (database.dialect === 'sqlite') {
+			const { securityEvent, session } = database.schema;
+			database.db.transaction((tx) => {
+				tx.insert(securityEvent).values(row).run();
+				const unchanged = and(eq(session.id, change.sessionId), eq(session.knownNetworks, change.seen));
+				const { changes } = tx.update(session).set({ knownNetworks: change.networks }).where(unchanged).run();
+				if (changes !== 1) throw new AlreadyReported();
+			});
+		} else {
+			const { securityEvent, session } = database.schema;
+			await database.db.transaction(async (tx) => {
+				await tx.insert(securityEvent).values(row);
+				const unchanged = and(eq(session.id, change.sessionId), eq(session.knownNetworks, change.seen));
+				const written = await tx
+					.update(session)
+					.set({ knownNetworks: change.networks })
+					.where(unchanged)
+					.returning({ id: session.id });
+				if (written.length !== 1) throw new AlreadyReported();
+			});
+		}
+		return true;
+	} catch (error) {
+		if (error instanceof AlreadyReported) return false;
+		throw error;
+	}
+}

@@ -12,7 +12,7 @@ export interface StoredSession {
  * The validator's view of the session table: an indexed lookup by token per request (answered
  * together for the requests of one event-loop turn, see findByTokenPerTurn; on SQLite from
  * memory while nothing has been written since, see RowsSinceLastWrite), one guarded UPDATE
- * per refresh. Ending a session is Better Auth's job (it also clears its Redis copy). Plain
+ * per refresh. Ending a session is revocation.ts's job (database first, then the Redis copy). Plain
  * SQL on prepared statements because this runs on every request; the columns are those of
  * db/schema.*.ts, which Better Auth writes through Drizzle.
  */
@@ -20,8 +20,6 @@ export interface SessionStore {
 	findByToken(token: string): Promise<StoredSession | null>;
 	/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
 	extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean>;
-	/** Replaces knownNetworks unless another request changed it since `seen`; true when this call wrote. */
-	recordNetworks(sessionId: string, networks: string, seen: string): Promise<boolean>;
 }
 
 /** The columns read per request, in the order toStoredSession takes them. */
@@ -60,7 +58,6 @@ const USER_BY_ID = `SELECT ${columnsOf('u', USER_COLUMNS)} FROM "user" u WHERE u
 const TOKEN = SESSION_COLUMNS.indexOf('token');
 const USER_ID = SESSION_COLUMNS.indexOf('user_id');
 const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
-const RECORD_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
 
 /** A row as an array, in column order: the drivers build these far more cheaply than objects. */
 type Row = unknown[];
@@ -78,7 +75,6 @@ function sqliteStore(client: SqliteClient): SessionStore {
 	const sessionByToken = client.prepare<[string], Row>(SESSION_BY_TOKEN).raw(true);
 	const userById = client.prepare<[string], Row>(USER_BY_ID).raw(true);
 	const extend = client.prepare<[number, number, string, number]>(EXTEND);
-	const recordNetworks = client.prepare<[string, string, string]>(RECORD_NETWORKS);
 	const readRow = (token: string): Row | undefined => {
 		const session = sessionByToken.get(token);
 		const user = session && userById.get(session[USER_ID] as string);
@@ -89,9 +85,6 @@ function sqliteStore(client: SqliteClient): SessionStore {
 		findByToken: findByTokenPerTurn(async (tokens) => rowsSinceLastWrite.read(tokens)),
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			return extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1;
-		},
-		async recordNetworks(sessionId, networks, seen) {
-			return recordNetworks.run(networks, sessionId, seen).changes === 1;
 		}
 	};
 }
@@ -158,7 +151,6 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 	// column costs this process about a third less CPU per lookup (measured with bench/).
 	const find = statement('sessions_by_tokens_json', SESSIONS_BY_TOKENS_AS_JSON);
 	const extend = statement('session_extend', EXTEND);
-	const recordNetworks = statement('session_record_networks', RECORD_NETWORKS);
 	return {
 		findByToken: findByTokenPerTurn(async (tokens) => {
 			const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
@@ -167,10 +159,6 @@ function postgresStore(pool: Extract<Database, { dialect: 'postgres' }>['client'
 		}),
 		async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 			const result = await pool.query({ ...extend, values: [expiresAt, refreshedAt, sessionId, seenRefreshAt] });
-			return result.rowCount === 1;
-		},
-		async recordNetworks(sessionId, networks, seen) {
-			const result = await pool.query({ ...recordNetworks, values: [networks, sessionId, seen] });
 			return result.rowCount === 1;
 		}
 	};

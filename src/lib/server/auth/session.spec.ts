@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { createSessionValidator } from './session';
 
 const validator = createSessionValidator({
-	store: { findByToken: async () => null, extend: async () => false, recordNetworks: async () => false },
-	endSession: async () => {},
+	store: { findByToken: async () => null, extend: async () => false },
+	endSession: async () => false,
 	log: { session() {} },
 	secret: 'unit-test-secret-0123456789abcdefghijkl',
 	cookies: { prefix: 'latchkey', domain: null, secure: false }

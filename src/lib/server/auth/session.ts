@@ -11,8 +11,8 @@ export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | un
 export type SessionCheck =
 	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
 
-/** Deletes a session everywhere it is stored (Better Auth's internal adapter: database and Redis). */
-export type EndSession = (token: string) => Promise<void>;
+/** Ends a session: its database row, then its Redis copy (revocation.ts); true when this call ended it. */
+export type EndSession = (token: string) => Promise<boolean>;
 
 export interface SessionValidatorOptions {
 	store: SessionStore;

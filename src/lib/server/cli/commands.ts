@@ -1,5 +1,10 @@
 import { activeSessionsOf } from '../auth/devices';
 import type { Auth, Session } from '../auth/instance';
+import {
+	revokeSession as endSession,
+	revokeUserSessions as endUserSessions,
+	sessionStorageOf
+} from '../auth/revocation';
 import type { Database } from '../db';
 import { describeDevice } from '../device';
 import { purgeExpiredSessions } from '../purge';
@@ -70,7 +75,7 @@ export async function revokeUserSessions(deps: CommandDependencies, email: strin
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
 	const sessions = await activeSessionsOf(deps.auth, user.id, now(deps));
-	await (await internalAdapter(deps)).deleteUserSessions(user.id);
+	await endUserSessions(await sessionStorageOf(deps), user.id);
 	for (const session of sessions) deps.log.session('revoked', session.id, { user: user.id, reason: 'cli' });
 	await recordCliEvent(deps, { userId: user.id, type: 'SIGNED_OUT_EVERYWHERE', sessions: sessions.length });
 	deps.output.stdout(`Ended ${plural(sessions.length, 'session')} of ${user.email}.`);
@@ -81,8 +86,8 @@ export async function revokeUserSessions(deps: CommandDependencies, email: strin
 export async function revokeSession(deps: CommandDependencies, sessionId: string): Promise<ExitCode> {
 	const session = await findSessionById(deps.database, sessionId);
 	if (!session) return notFound(deps, `no session with id ${sessionId}`);
-	// Through Better Auth, not a DELETE of our own: it also drops the session's Redis copy.
-	await (await internalAdapter(deps)).deleteSession(session.token);
+	// The row first, then the session's Redis copy (best-effort): see auth/revocation.ts.
+	await endSession(await sessionStorageOf(deps), session.token);
 	deps.log.session('revoked', session.id, { user: session.userId, reason: 'cli' });
 	await recordCliEvent(deps, { userId: session.userId, sessionId: session.id, type: 'SESSION_REVOKED', sessions: 1 });
 	deps.output.stdout(`Ended 1 session (${session.id}).`);

@@ -3,6 +3,7 @@ import { createAuth, type Auth } from '../auth/instance';
 import type { AppConfig } from '../config';
 import { migrateDatabase, openDatabase, type Database } from '../db';
 import { DevOutbox } from '../mail/outbox';
+import { safeErrorMessage } from '../errors';
 import { createRedis, redisReady } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
 
@@ -30,16 +31,31 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 	};
 	try {
 		if (config.autoMigrate) await migrateDatabase(database);
-		if (redis) await redisReady(redis, REDIS_READY_TIMEOUT_MS);
 	} catch (error) {
 		await close();
 		throw error;
 	}
+	if (redis) await waitForRedis(redis, writeLogLine);
 	const log = createSessionLog(config.secret, writeLogLine);
 	// The CLI never signs anybody in, so no mail is ever sent; any Mailer satisfies createAuth.
 	const mailer = new DevOutbox();
 	const auth = createAuth({ config, database, mailer, currentRequestEvent: () => undefined, log, redis });
 	return { database, auth, log, close };
+}
+
+/**
+ * Every command works from the database alone; Redis only holds copies of sessions, which a
+ * revocation clears best-effort (auth/revocation.ts). So an operator can still end sessions
+ * while Redis is down: the command goes on, saying what is left to expire by itself.
+ */
+async function waitForRedis(redis: Redis, writeLogLine: (line: string) => void): Promise<void> {
+	try {
+		await redisReady(redis, REDIS_READY_TIMEOUT_MS);
+	} catch (error) {
+		writeLogLine(
+			`sessions: ${safeErrorMessage(error)}; going on without it: the Redis copies of sessions ended now expire with their TTL`
+		);
+	}
 }
 
 /** QUIT when connected; a client still trying to reconnect is simply dropped. */

@@ -1,0 +1,248 @@
+import { eq, inArray } from 'drizzle-orm';
+import type { Database } from '../db';
+import { safeErrorMessage } from '../errors';
+import type { Auth } from './instance';
+
+/**
+ * The one way a session ends early: its row is deleted from the database first — that is
+ * what the session validator reads, so the session is refused from that moment — and then
+ * Better Auth's Redis copy (with REDIS_URL) is cleared best-effort. A cache that cannot be
+ * reached never fails a revocation: the clear is logged (never with a token) and retried
+ * until it succeeds, and a copy left behind expires with its TTL (the session's expiresAt).
+ */
+
+/** Better Auth's secondary storage (redisStorage with REDIS_URL), as its context holds it. */
+export type SessionCache = NonNullable<Awaited<Auth['$context']>['secondaryStorage']>;
+
+/** Where sessions are kept: the database (the truth) and, when configured, Better Auth's cache. */
+export interface SessionStorage {
+	database: Database;
+	cache: SessionCache | null | undefined;
+}
+
+/** A session row that a revocation deleted. */
+export interface EndedSession {
+	id: string;
+	token: string;
+	userId: string;
+}
+
+export async function sessionStorageOf({
+	auth,
+	database
+}: {
+	auth: Auth;
+	database: Database;
+}): Promise<SessionStorage> {
+	return { database, cache: (await auth.$context).secondaryStorage };
+}
+
+/** Ends one session; true when this call deleted it (false: it had already ended). */
+export async function revokeSession(storage: SessionStorage, token: string): Promise<boolean> {
+	return (await revokeSessions(storage, [token])).length === 1;
+}
+
+/** Ends the sessions with these tokens; returns those this call deleted. */
+export async function revokeSessions(storage: SessionStorage, tokens: string[]): Promise<EndedSession[]> {
+	if (tokens.length === 0) return [];
+	const ended = await deleteSessionRows(storage.database, { tokens });
+	await clearCachedCopies(storage.cache, ended);
+	return ended;
+}
+
+/** Ends every session of a user, including one created while this runs; returns those deleted. */
+export async function revokeUserSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
+	const ended = await deleteSessionRows(storage.database, { userId });
+	await clearCachedCopies(storage.cache, ended);
+	return ended;
+}
+
+/** Deletes a user with their sessions and linked accounts (the accounts follow by ON DELETE CASCADE). */
+export async function deleteUserAndSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
+	const ended = await deleteUserRows(storage.database, userId);
+	await clearCachedCopies(storage.cache, ended);
+	return ended;
+}
+
+type RowsToDelete = { tokens: string[] } | { userId: string };
+
+async function deleteSessionRows(database: Database, rows: RowsToDelete): Promise<EndedSession[]> {
+	if (database.dialect === 'sqlite') {
+		const table = database.schema.session;
+		const matching = 'tokens' in rows ? inArray(table.token, rows.tokens) : eq(table.userId, rows.userId);
+		return database.db
+			.delete(table)
+			.where(matching)
+			.returning({ id: table.id, token: table.token, userId: table.userId })
+			.all();
+	}
+	const table = database.schema.session;
+	const matching = 'tokens' in rows ? inArray(table.token, rows.tokens) : eq(table.userId, rows.userId);
+	return database.db
+		.delete(table)
+		.where(matching)
+		.returning({ id: table.id, token: table.token, userId: table.userId });
+}
+
+/** The sessions are deleted explicitly, in the same transaction, to know which cached copies to clear. */
+async function deleteUserRows(database: Database, userId: string): Promise<EndedSession[]> {
+	if (database.dialect === 'sqlite') {
+		const { session, user } = database.schema;
+		return database.db.transaction((tx) => {
+			const ended = tx
+				.delete(session)
+				.where(eq(session.userId, userId))
+				.returning({ id: session.id, token: session.token, userId: session.userId })
+				.all();
+			tx.delete(user).where(eq(user.id, userId)).run();
+			return ended;
+		});
+	}
+	const { session, user } = database.schema;
+	return database.db.transaction(async (tx) => {
+		const ended = await tx
+			.delete(session)
+			.where(eq(session.userId, userId))
+			.returning({ id: session.id, token: session.token, userId: session.userId });
+		await tx.delete(user).where(eq(user.id, userId));
+		return ended;
+	});
+}
+
+/** How long a revocation waits for the cache before answering anyway (the clear goes on). */
+const CACHE_WAIT_MS = 1000;
+
+/**
+ * Removes the copies Better Auth keeps per session (key: the token) and their entries in the
+ * user's `active-sessions-<userId>` list, as its own deleteSession does; otherwise its
+ * findSession would go on returning them from the cache. Never throws.
+ */
+async function clearCachedCopies(cache: SessionCache | null | undefined, ended: EndedSession[]): Promise<void> {
+	if (!cache || ended.length === 0) return;
+	let timer: NodeJS.Timeout | undefined;
+	const waited = new Promise((resolve) => (timer = setTimeout(resolve, CACHE_WAIT_MS)));
+	await Promise.race([pendingClearsOf(cache).clear(ended), waited]);
+	clearTimeout(timer);
+}
+
+/** How often clears that failed are tried again while the cache is unreachable. */
+export const CACHE_RETRY_MS = 5000;
+/** Enough for any outage's revocations; beyond it the oldest are left to their TTL. */
+const MAX_PENDING = 10_000;
+
+/** What identifies a session's cached copy: its token, and its owner for the user's list. */
+type CachedCopy = Pick<EndedSession, 'token' | 'userId'>;
+
+const pendingByCache = new WeakMap<SessionCache, PendingClears>();
+
+function pendingClearsOf(cache: SessionCache): PendingClears {
+	let pending = pendingByCache.get(cache);
+	if (!pending) {
+		pending = new PendingClears(cache);
+		pendingByCache.set(cache, pending);
+	}
+	return pending;
+}
+
+/** The cached copies still to clear, per cache (so per Better Auth instance), and their retry. */
+class PendingClears {
+	readonly #cache: SessionCache;
+	/** token → user id: the tokens stay in memory only, never in a log line. */
+	readonly #waiting = new Map<string, string>();
+	#retry: NodeJS.Timeout | null = null;
+	#failing = false;
+
+	constructor(cache: SessionCache) {
+		this.#cache = cache;
+	}
+
+	/** Clears these copies now; any that fail wait for the next retry. */
+	async clear(copies: CachedCopy[]): Promise<void> {
+		const failed = await this.#attempt(copies);
+		if (failed.length > 0) this.#keep(failed);
+	}
+
+	async #attempt(copies: CachedCopy[]): Promise<CachedCopy[]> {
+		const failed: CachedCopy[] = [];
+		for (const [userId, tokens] of tokensByUser(copies)) {
+			try {
+				await removeCachedSessions(this.#cache, userId, tokens);
+			} catch (error) {
+				failed.push(...tokens.map((token) => ({ token, userId })));
+				this.#reportFailure(error);
+			}
+		}
+		return failed;
+	}
+
+	/** Once per outage: every revocation meanwhile fails the same way. */
+	#reportFailure(error: unknown): void {
+		if (this.#failing) return;
+		this.#failing = true;
+		console.error(
+			`latchkey: redis: could not clear the cached copy of an ended session (${safeErrorMessage(error)}); ` +
+				`the database already refuses it; retrying every ${CACHE_RETRY_MS / 1000} s until Redis answers`
+		);
+	}
+
+	#keep(failed: CachedCopy[]): void {
+		for (const { token, userId } of failed) {
+			if (this.#waiting.size >= MAX_PENDING) this.#waiting.delete(this.#waiting.keys().next().value!);
+			this.#waiting.set(token, userId);
+		}
+		if (!this.#retry) this.#retry = setTimeout(() => void this.#retryWaiting(), CACHE_RETRY_MS).unref();
+	}
+
+	async #retryWaiting(): Promise<void> {
+		const waiting = [...this.#waiting].map(([token, userId]) => ({ token, userId }));
+		this.#waiting.clear();
+		this.#retry = null;
+		const failed = await this.#attempt(waiting);
+		if (failed.length > 0) {
+			this.#keep(failed);
+			return;
+		}
+		if (this.#failing) {
+			this.#failing = false;
+			console.error(`latchkey: redis: answers again; cleared the cached copies of ${waiting.length} ended session(s)`);
+		}
+	}
+}
+
+function tokensByUser(copies: CachedCopy[]): Map<string, string[]> {
+	const byUser = new Map<string, string[]>();
+	for (const { token, userId } of copies) byUser.set(userId, [...(byUser.get(userId) ?? []), token]);
+	return byUser;
+}
+
+/** One entry of Better Auth's `active-sessions-<userId>` list. */
+interface SessionReference {
+	token: string;
+	expiresAt: number;
+}
+
+/** Better Auth's keys (better-auth/dist/db/internal-adapter.mjs): the token, and the user's list. */
+async function removeCachedSessions(cache: SessionCache, userId: string, tokens: string[]): Promise<void> {
+	await Promise.all(tokens.map((token) => cache.delete(token)));
+	const listKey = `active-sessions-${userId}`;
+	const stored = await cache.get(listKey);
+	if (!stored) return;
+	const gone = new Set(tokens);
+	const now = Date.now();
+	const remaining = parseReferences(stored)
+		.filter((reference) => reference.expiresAt > now && !gone.has(reference.token))
+		.sort((a, b) => a.expiresAt - b.expiresAt);
+	// The list lives as long as its longest-lived session, as Better Auth sets it.
+	const ttlSeconds = Math.floor(((remaining.at(-1)?.expiresAt ?? 0) - now) / 1000);
+	if (ttlSeconds > 0) await cache.set(listKey, JSON.stringify(remaining), ttlSeconds);
+	else await cache.delete(listKey);
+}
+
+function parseReferences(stored: unknown): SessionReference[] {
+	try {
+		const value: unknown = typeof stored === 'string' ? JSON.parse(stored) : stored;
+		return Array.isArray(value) ? (value as SessionReference[]) : [];
+	} catch {
+		return [];
+	}
+}
