@@ -104,7 +104,7 @@ const networkWatch: Handle = async ({ event, resolve }) => {
 	try {
 		verdict = await getNetworkWatch()(session, event.getClientAddress(), event.request.headers.get('user-agent'));
 	} catch (error) {
-		console.error(`latchkey: network check failed, request refused: ${safeErrorMessage(error)}`);
+		console.error(`latchkey: request refused as the network check failed: ${safeErrorMessage(error)}`);
 		return withSessionCookieCleared(serviceUnavailable(), event.cookies);
 	}
 	if (verdict !== 'revoked') return resolve(event);
