@@ -10,6 +10,7 @@ import {
 	medianRatio,
 	ratioOf,
 	summarize,
+	warmUpSeconds,
 	type LoadRun,
 	type LoadSeries,
 	type LoadSettings,
@@ -209,13 +210,26 @@ async function withCookieCache(server: BenchServer, sessionCookies: string[]) {
 		if (Date.now() - setAt + (seconds + COOKIE_CACHE_MARGIN_SECONDS) * 1000 < COOKIE_CACHE_MAX_AGE_SECONDS * 1000)
 			return;
 		setAt = Date.now();
-		const fresh: string[] = [];
-		for (const cookie of sessionCookies) fresh.push(`${cookie}; ${await cookieCacheOf(server.publicUrl, cookie)}`);
+		const fresh = await inBatches(
+			sessionCookies,
+			async (cookie) => `${cookie}; ${await cookieCacheOf(server.publicUrl, cookie)}`
+		);
 		for (const cookie of evenlySpread(fresh, CHECKED_COOKIES)) await expectPage(server.protectedUrl, cookie, SIGNED_IN);
 		cookies.splice(0, cookies.length, ...fresh);
 	};
 	await refresh(0);
 	return { cookies, refresh };
+}
+
+/** Requests in flight at once while the cookie cache's cookies are fetched: thousands of users take seconds, not minutes. */
+const PRIMING_CONCURRENCY = 20;
+
+async function inBatches<T, R>(items: T[], each: (item: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = [];
+	for (let start = 0; start < items.length; start += PRIMING_CONCURRENCY) {
+		results.push(...(await Promise.all(items.slice(start, start + PRIMING_CONCURRENCY).map(each))));
+	}
+	return results;
 }
 
 /** Time for a run's warm-up and its wind-down beyond its own seconds. */
@@ -512,7 +526,7 @@ export async function purgeUnderLoad(dialect: Dialect, settings: CaseSettings): 
 	try {
 		const cookies = await signedInCookies(app, settings.users, SIGNED_IN);
 		const target = targetOn(app.instance, 'authenticated', app.protectedUrl, cookies);
-		await loadFor(target, settings, Math.min(2, settings.seconds));
+		await loadFor(target, settings, warmUpSeconds(settings));
 		const without: LoadRun[] = [];
 		const during: LoadRun[] = [];
 		const purgeMs: number[] = [];

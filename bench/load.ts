@@ -122,7 +122,7 @@ export async function loadAlternately(
 	rounds: number,
 	settings: LoadSettings
 ): Promise<LoadSeries[]> {
-	for (const target of targets) await loadFor(target, settings, Math.min(2, settings.seconds));
+	for (const target of targets) await loadFor(target, settings, warmUpSeconds(settings));
 	const runs = targets.map(() => [] as LoadRun[]);
 	for (let round = 0; round < rounds; round++) {
 		const order = [...targets.entries()];
@@ -136,6 +136,11 @@ export async function loadAlternately(
 		}
 	}
 	return targets.map((target, index) => summarize(target.name, runs[index]!));
+}
+
+/** Up to 2 s, and no more than half a run: short runs (--quick) keep their budget for the rounds. */
+export function warmUpSeconds(settings: LoadSettings): number {
+	return Math.min(2, settings.seconds / 2);
 }
 
 export function summarize(name: string, runs: LoadRun[]): LoadSeries {
