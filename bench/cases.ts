@@ -58,7 +58,12 @@ export const MAX_PURGE_ROUNDS = 3;
 export const MIN_SIGNED_IN_USERS = 50;
 
 const PORTS = { pages: 4500, peers: 4520, signOut: 4510, purge: 4511 };
-const PEER_PORT_OFFSET: Record<Peer, number> = { 'no-session': 0, stock: 1, 'stock-cookie-cache': 2 };
+const PEER_PORT_OFFSET: Record<Peer, number> = {
+	'no-session': 0,
+	'no-session-end-of-turn': 1,
+	stock: 2,
+	'stock-cookie-cache': 3
+};
 
 export interface PageSettings {
 	sizes: number[];
@@ -92,6 +97,7 @@ const CASE_NAMES = {
 	account: 'signed-in /account',
 	refreshDue: 'refresh-due /',
 	'no-session': 'no session work /',
+	'no-session-end-of-turn': 'no session work, end of turn /',
 	stock: 'stock Better Auth /',
 	'stock-cookie-cache': 'stock + cookieCache /'
 } as const;
@@ -190,7 +196,7 @@ async function peerTargets(servers: PeerServers, size: number, cookies: string[]
 			continue;
 		}
 		// No session work means /account sends everyone to sign in; the stock hook signs them in.
-		const expected = peer === 'no-session' ? { signedIn: false, reissued: false } : SIGNED_IN;
+		const expected = peer.startsWith('no-session') ? { signedIn: false, reissued: false } : SIGNED_IN;
 		for (const cookie of evenlySpread(cookies, CHECKED_COOKIES))
 			await expectPage(server.protectedUrl, cookie, expected);
 		targets.push(targetOn(server.instance, key(peer, size), server.publicUrl, cookies));
@@ -328,6 +334,12 @@ function pageRatios(pages: PageSettings, byName: SeriesByName): Ratios {
 	}
 	const largest = Math.max(...pages.sizes);
 	add('signed-in / vs no session work /', key('signedIn', largest), key('no-session', largest), largest);
+	add(
+		'signed-in / vs no session work, end of turn /',
+		key('signedIn', largest),
+		key('no-session-end-of-turn', largest),
+		largest
+	);
 	add('signed-in / vs stock Better Auth /', key('signedIn', largest), key('stock', largest), largest);
 	add(
 		'stock + cookieCache / vs stock Better Auth /',
@@ -395,6 +407,7 @@ function peerChecks(dialect: Dialect, size: number, ratios: Ratios): Check[] {
 	});
 	return [
 		line('signed-in / vs no session work /', 'the share of the page limit Latchkey keeps'),
+		line('signed-in / vs no session work, end of turn /', 'the same, both ending the turn: the session work alone'),
 		line('signed-in / vs stock Better Auth /', 'above 1: Latchkey serves more signed-in requests'),
 		line('stock + cookieCache / vs stock Better Auth /', 'what the cookie cache buys stock Better Auth')
 	];

@@ -67,8 +67,9 @@ Cases (--only, comma-separated; default all):
   refresh  / with a session due a refresh on every request (worst case; loaded in the
            same rotation as pages)
   peers    the same signed-in / on the app built with its session hook replaced: no
-           session work (the limit for the page), stock Better Auth
-           (auth.api.getSession({ headers })), and stock Better Auth with its cookieCache
+           session work (the limit for the page), the same ending the turn as Latchkey's
+           anonymous requests do, stock Better Auth (auth.api.getSession({ headers })),
+           and stock Better Auth with its cookieCache
            (maxAge ${COOKIE_CACHE_MAX_AGE_SECONDS} s), at the largest size, in the same rotation; and what a
            revoked session gets on its next request on each. The peers are built by the
            bench from the checked-out source into a temporary folder (.tmp/bench-peers-*,
@@ -87,7 +88,8 @@ Options:
   --quick                         --sizes ${QUICK.sizes} --seconds ${QUICK.seconds} --rounds ${QUICK.rounds} --only ${QUICK.only}
                                   (each can still be given); a few minutes at most
   --json                          print one JSON object (per engine: each case's req/s, p50,
-                                  p99, and the ratios) on stdout; the tables go to stderr
+                                  p99, and the ratios) on stdout, the tables on stderr
+                                  (npm run -s keeps npm's own lines off stdout)
   --no-build                      use the existing build/ instead of running vite build
   --help                          show this text
 
