@@ -10,7 +10,7 @@ export default defineConfig({
 		projects: [
 			{
 				extends: true,
-				test: { name: 'unit', environment: 'node', include: ['src/**/*.spec.ts'] }
+				test: { name: 'unit', environment: 'node', include: ['src/**/*.spec.ts', 'bench/**/*.spec.ts'] }
 			},
 			{
 				extends: true,

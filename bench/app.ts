@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../src/lib/server/auth/policy';
 import { sessionCookieName, signSessionToken } from '../src/lib/server/auth/session-cookie';
 import { loadConfig } from '../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../src/lib/server/db';
 import { startInstance, type Instance } from '../tests/soak/support/instance';
+import type { Peer } from './peers';
 import { createScratchDatabase, type Dialect, type ScratchDatabase } from './scratch';
 import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
@@ -14,13 +15,28 @@ const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
 const LOOPBACK = '127.0.0.1';
 const SEEDING_POOL = { max: 2, statementTimeoutMs: 10 * 60_000 };
 
-/** `vite build`, as `npm run build` does; its output goes to stderr, beside the bench's progress. */
-export function buildApp(): void {
-	const built = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
-		cwd: PROJECT_ROOT,
-		stdio: ['ignore', process.stderr, process.stderr]
+/** `vite build`, as `npm run build` does. */
+export function buildApp(): Promise<void> {
+	return viteBuild(PROJECT_ROOT, 'vite build');
+}
+
+/**
+ * `vite build` in `cwd`, as a child process so that two builds can run at once. Its output
+ * (mostly the bundler's warnings about dependencies) is shown only when it fails.
+ */
+export function viteBuild(cwd: string, what: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const child = spawn('npx', ['vite', 'build', '--logLevel', 'error'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+		const output: Buffer[] = [];
+		child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+		child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+		child.once('error', reject);
+		child.once('close', (code, signal) => {
+			if (code === 0) return resolve();
+			process.stderr.write(Buffer.concat(output));
+			reject(new Error(`${what} failed (exit ${code ?? signal})`));
+		});
 	});
-	if (built.status !== 0) throw new Error(`vite build failed (exit ${built.status ?? built.signal})`);
 }
 
 /** A production server (`node build`) on its own scratch database, and that database opened here to seed it. */
@@ -33,8 +49,22 @@ export interface BenchApp {
 	/** The page only a signed-in user sees. */
 	protectedUrl: string;
 	/** A new signed-in user; `refreshDue` makes every request slide their session (the worst case). */
-	signIn(options?: { refreshDue?: boolean; label?: string }): Promise<SignedIn>;
+	signIn(options?: { refreshDue?: boolean }): Promise<SignedIn>;
+	/** `count` new signed-in users at once (bulk rows), as signIn makes them one by one. */
+	signInMany(count: number, options?: { refreshDue?: boolean }): Promise<SignedIn[]>;
+	/**
+	 * The peer build in `buildDir` (see peers.ts) as another server on the same database, with
+	 * the same environment but for its session hook.
+	 */
+	startPeer(peer: Peer, buildDir: string, port: number): Promise<BenchServer>;
 	stop(): Promise<void>;
+}
+
+/** Another server of the bench on the app's database: a peer. */
+export interface BenchServer {
+	instance: Instance;
+	publicUrl: string;
+	protectedUrl: string;
 }
 
 export interface SignedIn {
@@ -71,19 +101,31 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 		};
 		const instance = await startInstance(port, serverEnv);
 		const cookieName = sessionCookieName(loadConfig(serverEnv).cookies);
-		// The server listens on the loopback address; "localhost" may resolve to ::1 first.
-		const base = `http://${LOOPBACK}:${port}`;
+		const cookieOf = (token: string) => `${cookieName}=${encodeURIComponent(signSessionToken(token, BENCH_SECRET))}`;
+		const peers: Instance[] = [];
 		return {
 			dialect,
 			instance,
 			database,
-			publicUrl: `${base}/`,
-			protectedUrl: `${base}/account`,
-			signIn: async (options = {}) => {
-				const { userId, token } = await seedSignedInUser(database, options.refreshDue ?? false);
-				return { userId, cookie: `${cookieName}=${encodeURIComponent(signSessionToken(token, BENCH_SECRET))}` };
+			...pageUrls(port),
+			signInMany: async (count, options = {}) => {
+				const users = await seedSignedInUsers(database, count, options.refreshDue ?? false);
+				return users.map(({ userId, token }) => ({ userId, cookie: cookieOf(token) }));
 			},
-			stop: () => stopApp(instance, database, scratch)
+			signIn: async (options = {}) => {
+				const [user] = await seedSignedInUsers(database, 1, options.refreshDue ?? false);
+				return { userId: user!.userId, cookie: cookieOf(user!.token) };
+			},
+			startPeer: async (peer, buildDir, peerPort) => {
+				const peerEnv = { ...serverEnv, ORIGIN: `http://localhost:${peerPort}`, BENCH_SESSION_HOOK: peer };
+				const peerInstance = await startInstance(peerPort, peerEnv, buildDir);
+				peers.push(peerInstance);
+				return { instance: peerInstance, ...pageUrls(peerPort) };
+			},
+			stop: async () => {
+				for (const peer of peers) await peer.stop();
+				await stopApp(instance, database, scratch);
+			}
 		};
 	} catch (error) {
 		await database.close();
@@ -92,26 +134,31 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 	}
 }
 
+/** The server listens on the loopback address; "localhost" may resolve to ::1 first. */
+function pageUrls(port: number) {
+	const base = `http://${LOOPBACK}:${port}`;
+	return { publicUrl: `${base}/`, protectedUrl: `${base}/account` };
+}
+
 /**
- * A user with one live session from the loopback network, as a sign-in would leave it. A
- * session whose refresh interval is 0 is due a refresh on every request.
+ * Users with one live session each from the loopback network, as a sign-in would leave them
+ * (user i owns session i). A session whose refresh interval is 0 is due a refresh on every request.
  */
-async function seedSignedInUser(database: Database, refreshDue: boolean) {
+async function seedSignedInUsers(database: Database, count: number, refreshDue: boolean) {
 	const prefix = uniquePrefix();
-	await seedUsers(database, prefix, 1);
-	const userId = userIdOf(prefix, 0);
+	await seedUsers(database, prefix, count);
 	const policy = refreshDue ? { ...PRESETS.standard, refreshSeconds: 0 } : PRESETS.standard;
 	// Last slid a minute ago: a session slid this very millisecond would have nothing to move.
 	const now = Date.now() - 60_000;
 	const tokenOf = await seedSessions(database, {
-		count: 1,
-		owners: { userId },
+		count,
+		owners: { prefix, users: count },
 		now,
 		expiresAt: now + policy.idleSeconds * 1000,
 		policy,
 		ipAddress: LOOPBACK
 	});
-	return { userId, token: tokenOf(0) };
+	return Array.from({ length: count }, (_, index) => ({ userId: userIdOf(prefix, index), token: tokenOf(index) }));
 }
 
 async function stopApp(instance: Instance, database: Database, scratch: ScratchDatabase): Promise<void> {

@@ -46,8 +46,13 @@ export function progress(message: string): void {
 	console.error(`bench: ${message}`);
 }
 
-/** Columns padded to their widest cell; the first left-aligned, the rest as `align` says. */
-export function printTable(header: string[], rows: string[][], align: ('left' | 'right')[]): void {
+/** Columns padded to their widest cell, each aligned as `align` says, written line by line with `write`. */
+export function printTable(
+	header: string[],
+	rows: string[][],
+	align: ('left' | 'right')[],
+	write: (line: string) => void = console.log
+): void {
 	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
 	const line = (cells: string[]) =>
 		cells
@@ -56,9 +61,9 @@ export function printTable(header: string[], rows: string[][], align: ('left' | 
 			)
 			.join(' | ')
 			.trimEnd();
-	console.log(line(header));
-	console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
-	for (const row of rows) console.log(line(row));
+	write(line(header));
+	write(widths.map((width) => '-'.repeat(width)).join('-|-'));
+	for (const row of rows) write(line(row));
 }
 
 /** The report as JSON in bench/results/, with what it was measured on. */

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: what per-request session validation costs a production server, measured
- * over HTTP with autocannon against `node build` on SQLite and PostgreSQL, with the issue's
- * targets printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
+ * over HTTP with autocannon against `node build` on SQLite and PostgreSQL, side by side with
+ * the same app doing no session work and with stock Better Auth, with the issue's targets
+ * printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
  */
 import { buildApp } from './app';
 import {
@@ -9,12 +10,16 @@ import {
 	MAX_PURGE_P99_RATIO,
 	MAX_PURGE_ROUNDS,
 	MAX_SIGN_OUT_EVERYWHERE_MS,
+	MIN_RATIO,
+	MIN_SIGNED_IN_USERS,
 	PURGED_ROWS,
 	purgeUnderLoad,
 	signOutEverywhere,
 	SIGN_OUT_EVERYWHERE_SESSIONS,
+	type CaseFigures,
 	type CaseSettings,
-	type Check
+	type Check,
+	type PagesReport
 } from './cases';
 import {
 	isWholeAbove,
@@ -28,20 +33,32 @@ import {
 	UsageError,
 	writeResults
 } from './cli';
+import {
+	buildPeers,
+	COOKIE_CACHE_MAX_AGE_SECONDS,
+	PEER_DESCRIPTIONS,
+	PEERS,
+	syncProject,
+	type PeerBuild
+} from './peers';
 import type { Dialect } from './scratch';
 
-const CASES = ['pages', 'refresh', 'signout', 'purge'] as const;
+const CASES = ['pages', 'refresh', 'peers', 'signout', 'purge'] as const;
 type CaseName = (typeof CASES)[number];
-const DEFAULT_SIZES = [1_000, 100_000, 1_000_000];
+const DEFAULTS = { sizes: '1000,100000,1000000', seconds: '5', rounds: '6', only: CASES.join(',') };
+/** --quick: under three minutes on two quiet cores, builds included. */
+const QUICK = { sizes: '10000', seconds: '2', rounds: '3', only: 'pages,refresh,peers' };
 /** Aborted by the first Ctrl-C (see stopOnSignals). */
 const interrupted = new AbortController();
 
 const USAGE = `Usage: npm run bench -- [options]
 
 Builds the app, starts the production server (node build) on loopback with a scratch
-database per case, seeds users and sessions in bulk, and loads it with autocannon,
+database per size, seeds users and sessions in bulk, and loads it with autocannon,
 alternating the cases A B A B … in every round so that drift in the machine's speed
-lands on all of them alike. Medians over the rounds are compared with the targets.
+lands on all of them alike. Medians over the rounds are compared with the targets, with
+the lowest and highest round beside them. Signed-in load sends the cookies of --users
+users in turn; every case sends the same browser headers, built the same way.
 
 Cases (--only, comma-separated; default all):
   pages    the public page (/) anonymous, the same page with a valid session (no refresh
@@ -49,24 +66,39 @@ Cases (--only, comma-separated; default all):
            req/s, p50, p99, ratios to anonymous /
   refresh  / with a session due a refresh on every request (worst case; loaded in the
            same rotation as pages)
+  peers    the same signed-in / on the app built with its session hook replaced: no
+           session work (the limit for the page), the same ending the turn as Latchkey's
+           anonymous requests do, stock Better Auth (auth.api.getSession({ headers })),
+           and stock Better Auth with its cookieCache
+           (maxAge ${COOKIE_CACHE_MAX_AGE_SECONDS} s), at the largest size, in the same rotation; and what a
+           revoked session gets on its next request on each. The peers are built by the
+           bench from the checked-out source into a temporary folder (.tmp/bench-peers-*,
+           removed afterwards); nothing of them is in the repository
   signout  sign out everywhere (the form action) for a user with ${SIGN_OUT_EVERYWHERE_SESSIONS} sessions, ms
   purge    p99 of signed-in requests while the server purges ${PURGED_ROWS} expired rows vs without
-           (at most ${MAX_PURGE_ROUNDS} rounds)
+           (at most ${MAX_PURGE_ROUNDS} rounds); any failed request during the purge fails it
 
 Options:
   --dialect sqlite|postgres|both  database(s) to run on (default: both)
-  --sizes N,N,…                   session rows for the pages case (default: ${DEFAULT_SIZES.join(',')})
-  --seconds N                     seconds per load run (default: 5)
-  --rounds N                      rounds of alternation (default: 6)
+  --sizes N,N,…                   session rows for the pages case (default: ${DEFAULTS.sizes})
+  --seconds N                     seconds per load run (default: ${DEFAULTS.seconds})
+  --rounds N                      rounds of alternation (default: ${DEFAULTS.rounds})
   --connections N                 concurrent connections (default: 20)
+  --users N                       signed-in users whose cookies rotate, at least ${MIN_SIGNED_IN_USERS} (default: 100)
+  --quick                         --sizes ${QUICK.sizes} --seconds ${QUICK.seconds} --rounds ${QUICK.rounds} --only ${QUICK.only}
+                                  (each can still be given); a few minutes at most
+  --json                          print one JSON object (per engine: each case's req/s, p50,
+                                  p99, and the ratios) on stdout, the tables on stderr
+                                  (npm run -s keeps npm's own lines off stdout)
   --no-build                      use the existing build/ instead of running vite build
   --help                          show this text
 
-Targets: signed-in/anonymous req/s on / >= 0.85 on SQLite and >= 0.70 on PostgreSQL; its
-p99 <= 1.5 x; that ratio at the largest size within 5% of the smallest; sign out
-everywhere < ${MAX_SIGN_OUT_EVERYWHERE_MS} ms; p99 during the purge <= ${MAX_PURGE_P99_RATIO} x without.
+Targets: signed-in / and signed-in /account, each against anonymous /: req/s ratio >= ${MIN_RATIO.sqlite.toFixed(2)}
+on SQLite and >= ${MIN_RATIO.postgres.toFixed(2)} on PostgreSQL, p99 <= 1.5 x; the / ratio at the largest
+size within 5% of the smallest; a revoked session signed out on its next request; sign out
+everywhere < ${MAX_SIGN_OUT_EVERYWHERE_MS} ms; p99 during the purge <= ${MAX_PURGE_P99_RATIO} x without, no request failed.
 PostgreSQL: scratch databases are created on TEST_POSTGRES_URL (default the local server).
-The table is also written to bench/results/latest.json. Exit status: 0 when every line
+The report is also written to bench/results/latest.json. Exit status: 0 when every line
 passes, 1 when one fails or the run fails, 2 on a bad argument.`;
 
 interface Options {
@@ -77,28 +109,59 @@ interface Options {
 	seconds: number;
 	rounds: number;
 	connections: number;
+	users: number;
+	quick: boolean;
+	json: boolean;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
 	const parsed = parseBenchArgs(argv, {
 		dialect: { type: 'string', default: 'both' },
-		only: { type: 'string', default: CASES.join(',') },
-		sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },
-		seconds: { type: 'string', default: '5' },
-		rounds: { type: 'string', default: '6' },
+		only: { type: 'string', default: '' },
+		sizes: { type: 'string', default: '' },
+		seconds: { type: 'string', default: '' },
+		rounds: { type: 'string', default: '' },
 		connections: { type: 'string', default: '20' },
+		users: { type: 'string', default: '100' },
+		quick: { type: 'boolean', default: false },
+		json: { type: 'boolean', default: false },
 		'no-build': { type: 'boolean', default: false }
 	});
 	if (!parsed) return 'help';
+	const defaults = parsed.quick ? QUICK : DEFAULTS;
+	const given = (name: keyof typeof DEFAULTS) => (parsed[name] === '' ? defaults[name] : parsed[name]);
 	return {
 		dialects: parseDialects(parsed.dialect),
-		cases: parseCases(parsed.only),
-		sizes: parsed.sizes.split(',').map((raw) => parseNumber('--sizes', raw, isWholeAbove(0), 'a list of row counts')),
+		cases: parseCases(given('only')),
+		// Ascending: the refresh-due case runs on the first (smallest), the peers on the last.
+		sizes: given('sizes')
+			.split(',')
+			.map((raw) => parseNumber('--sizes', raw, isWholeAbove(0), 'a list of row counts'))
+			.sort((a, b) => a - b),
 		build: !parsed['no-build'],
-		seconds: parseNumber('--seconds', parsed.seconds, isWholeAbove(0), 'a whole number of seconds above 0'),
-		rounds: parseNumber('--rounds', parsed.rounds, isWholeAbove(0), 'a whole number above 0'),
-		connections: parseNumber('--connections', parsed.connections, isWholeAbove(0), 'a whole number above 0')
+		seconds: parseNumber('--seconds', given('seconds'), isWholeAbove(0), 'a whole number of seconds above 0'),
+		rounds: parseNumber('--rounds', given('rounds'), isWholeAbove(0), 'a whole number above 0'),
+		connections: parseNumber('--connections', parsed.connections, isWholeAbove(0), 'a whole number above 0'),
+		users: parseNumber(
+			'--users',
+			parsed.users,
+			isWholeAbove(MIN_SIGNED_IN_USERS - 1),
+			`a whole number of at least ${MIN_SIGNED_IN_USERS}`
+		),
+		quick: parsed.quick,
+		json: parsed.json
 	};
+}
+
+/** The signed-in users' sessions are among each size's rows: a size below --users would be mislabelled. */
+function checkUsersFit(options: Options): Options {
+	const smallest = Math.min(...options.sizes);
+	if (options.users > smallest) {
+		throw new UsageError(
+			`--users ${options.users} is more than the smallest --sizes (${smallest}): give sizes of at least ${options.users}`
+		);
+	}
+	return options;
 }
 
 function parseCases(raw: string): CaseName[] {
@@ -108,33 +171,94 @@ function parseCases(raw: string): CaseName[] {
 	return CASES.filter((name) => names.includes(name));
 }
 
+/** What one engine gave: the table's lines, and the pages' figures side by side. */
+interface EngineResult {
+	dialect: Dialect;
+	pages: PagesReport | null;
+}
+
 /** Runs the chosen cases on `dialect`, adding each case's lines to `checks` as soon as it ends. */
-async function benchDialect(dialect: Dialect, options: Options, checks: Check[]): Promise<void> {
+async function benchDialect(
+	dialect: Dialect,
+	options: Options,
+	peers: PeerBuild | null,
+	checks: Check[]
+): Promise<EngineResult> {
 	const settings: CaseSettings = {
 		connections: options.connections,
 		seconds: options.seconds,
 		rounds: options.rounds,
+		users: options.users,
 		signal: interrupted.signal,
 		progress
 	};
 	const has = (name: CaseName) => options.cases.includes(name);
-	if (has('pages') || has('refresh')) {
-		const sizes = has('pages') ? options.sizes : [Math.min(...options.sizes)];
-		const all = await comparePages(dialect, sizes, has('refresh'), settings);
-		checks.push(...all.filter((check) => has('pages') || check.pass === null));
+	let pages: PagesReport | null = null;
+	if (has('pages') || has('refresh') || has('peers')) {
+		// Without the pages case, one size: the ratios need their anonymous and signed-in lines all the same.
+		const sizes = has('pages') ? options.sizes : [Math.max(...options.sizes)];
+		pages = await comparePages(dialect, { sizes, refreshDue: has('refresh'), peers }, settings);
+		checks.push(...pages.checks.filter((check) => has(check.group ?? 'pages') || check.pass === null));
 	}
 	if (has('signout')) checks.push(...(await signOutEverywhere(dialect, settings)));
 	if (has('purge')) {
 		progress(`${dialect}: purge case, ${Math.min(options.rounds, MAX_PURGE_ROUNDS)} rounds`);
 		checks.push(...(await purgeUnderLoad(dialect, settings)));
 	}
+	return { dialect, pages };
 }
 
-function printChecks(checks: Check[]): void {
+/** The builds the cases need, side by side: the app's (unless --no-build) and the peers'. */
+async function build(options: Options): Promise<PeerBuild | null> {
+	if (options.build) progress('building the app (vite build)');
+	const wantsPeers = options.cases.includes('peers');
+	// Both builds would otherwise generate the project's .svelte-kit at the same time.
+	if (wantsPeers) syncProject();
+	const app = options.build ? buildApp() : Promise.resolve();
+	if (!wantsPeers) {
+		await app;
+		return null;
+	}
+	for (const peer of PEERS) progress(`peer: ${PEER_DESCRIPTIONS[peer]}`);
+	const [appBuilt, peersBuilt] = await Promise.allSettled([app, buildPeers(progress)]);
+	if (appBuilt.status === 'rejected') {
+		if (peersBuilt.status === 'fulfilled') peersBuilt.value.remove();
+		throw appBuilt.reason;
+	}
+	if (peersBuilt.status === 'rejected') throw peersBuilt.reason;
+	return peersBuilt.value;
+}
+
+function printSideBySide(results: EngineResult[], write: (line: string) => void): void {
+	const rows = results.flatMap(({ dialect, pages }) =>
+		(pages?.cases ?? []).map((one: CaseFigures) => [
+			dialect,
+			one.name,
+			formatCount(one.sessions),
+			one.requestsPerSecond.toFixed(0),
+			`${one.spread.min.toFixed(0)}–${one.spread.max.toFixed(0)}`,
+			one.p50.toFixed(0),
+			one.p99.toFixed(0),
+			micros(one.appCpuMicros),
+			micros(one.clientCpuMicros)
+		])
+	);
+	if (rows.length === 0) return;
+	printTable(
+		['dialect', 'case', 'sessions', 'req/s', 'rounds', 'p50 ms', 'p99 ms', 'app CPU µs/req', 'bench CPU µs/req'],
+		rows,
+		['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+		write
+	);
+	write('');
+}
+
+function printChecks(checks: Check[], write: (line: string) => void): void {
 	printTable(
 		['dialect', 'measure', 'result', 'target', 'verdict'],
 		checks.map((check) => [check.dialect, check.line, check.result, check.target, verdict(check)]),
-		['left', 'left', 'left', 'left', 'left']
+		['left', 'left', 'left', 'left', 'left'],
+		write
 	);
 }
 
@@ -142,35 +266,70 @@ function verdict(check: Check): string {
 	return check.pass === null ? '—' : check.pass ? 'PASS' : 'FAIL';
 }
 
+function micros(value: number): string {
+	return Number.isNaN(value) ? 'n/a' : value.toFixed(0);
+}
+
+function formatCount(n: number): string {
+	return n.toLocaleString('en').replace(/,/g, ' ');
+}
+
+/** One object: per engine, each case's figures and the ratios, then every line with its verdict. */
+function jsonReport(options: Options, results: EngineResult[], checks: Check[]) {
+	const engines = Object.fromEntries(
+		results.map(({ dialect, pages }) => [
+			dialect,
+			{
+				cases: Object.fromEntries(
+					(pages?.cases ?? []).map(({ name, ...figures }) => [`${name} @${figures.sessions}`, figures])
+				),
+				ratios: pages?.ratios ?? {},
+				lines: checks
+					.filter((check) => check.dialect === dialect)
+					.map(({ line, result, target }) => ({ line, result, target }))
+			}
+		])
+	);
+	return {
+		options,
+		peers: options.cases.includes('peers') ? PEER_DESCRIPTIONS : null,
+		engines,
+		checks: checks.map((check) => ({ ...check, verdict: verdict(check) }))
+	};
+}
+
 async function main(argv: string[]): Promise<number> {
-	const options = parseOptions(argv);
-	if (options === 'help') {
+	const parsed = parseOptions(argv);
+	if (parsed === 'help') {
 		console.log(USAGE);
 		return 0;
 	}
+	const options = checkUsersFit(parsed);
 	stopOnSignals(interrupted);
-	if (options.build) {
-		progress('building the app (vite build)');
-		buildApp();
-	}
+	// With --json, stdout holds the JSON object only.
+	const write = (line: string) => (options.json ? console.error(line) : console.log(line));
 	const checks: Check[] = [];
+	const results: EngineResult[] = [];
+	const peers = await build(options);
 	try {
-		for (const dialect of options.dialects) await benchDialect(dialect, options, checks);
+		for (const dialect of options.dialects) results.push(await benchDialect(dialect, options, peers, checks));
 	} catch (error) {
 		// Minutes of finished cases are worth showing even when a later one fails or is interrupted.
 		if (checks.length > 0) {
 			progress('stopped early; the lines finished before (not written to bench/results):');
-			printChecks(checks);
+			printChecks(checks, write);
 		}
 		throw error;
+	} finally {
+		peers?.remove();
 	}
-	printChecks(checks);
 	const failed = checks.filter((check) => check.pass === false).length;
-	console.log(failed === 0 ? 'every line PASS' : `${failed} line${failed === 1 ? '' : 's'} FAIL`);
-	writeResults('latest.json', {
-		options: { ...options, dialects: options.dialects },
-		checks: checks.map((check) => ({ ...check, verdict: verdict(check) }))
-	});
+	printSideBySide(results, write);
+	printChecks(checks, write);
+	write(failed === 0 ? 'every line PASS' : `${failed} line${failed === 1 ? '' : 's'} FAIL`);
+	const report = jsonReport(options, results, checks);
+	if (options.json) console.log(JSON.stringify(report, null, '\t'));
+	writeResults('latest.json', report);
 	return failed === 0 ? 0 : 1;
 }
 

@@ -9,7 +9,20 @@ export interface Target {
 	cookies?: string[];
 	/** The app process's CPU time so far in microseconds (not its database's), to tell what each request cost it. */
 	appCpuMicros: () => number;
+	/** Runs before each load run of `seconds`, untimed: e.g. a browser's cookies brought up to date. */
+	beforeRun?: (seconds: number) => Promise<void>;
 }
+
+/**
+ * Headers every request carries, signed in or not, as a browser sends them: the server reads
+ * the user agent (the network watch) and the client pays for the same bytes in every case.
+ */
+const BROWSER_HEADERS = {
+	'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) LatchkeyBench/1',
+	accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+	'accept-language': 'en-GB,en;q=0.9',
+	'accept-encoding': 'gzip, deflate, br'
+};
 
 export interface LoadSettings {
 	connections: number;
@@ -28,15 +41,19 @@ export interface LoadRun {
 	failures: number;
 	/** The app process's CPU time per request answered (all its threads, garbage collection included). */
 	appCpuMicros: number;
+	/** The bench's own CPU time per request (autocannon building requests and reading answers). */
+	clientCpuMicros: number;
 }
 
 export async function loadFor(target: Target, settings: LoadSettings, seconds = settings.seconds): Promise<LoadRun> {
 	settings.signal.throwIfAborted();
+	await target.beforeRun?.(seconds);
 	const requests = [{ setupRequest: cookiesInTurn(target.cookies ?? []) }];
 	const appCpuBefore = target.appCpuMicros();
+	const clientCpuBefore = process.cpuUsage();
 	const result = await new Promise<autocannon.Result>((resolve, reject) => {
 		const instance = autocannon(
-			{ url: target.url, requests, connections: settings.connections, duration: seconds },
+			{ url: target.url, headers: BROWSER_HEADERS, requests, connections: settings.connections, duration: seconds },
 			(error, finished) => {
 				settings.signal.removeEventListener('abort', stop);
 				if (error) reject(error);
@@ -47,14 +64,17 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 		settings.signal.addEventListener('abort', stop, { once: true });
 	});
 	settings.signal.throwIfAborted();
-	const appCpuMicros = (target.appCpuMicros() - appCpuBefore) / Math.max(1, result.requests.total);
+	const answered = Math.max(1, result.requests.total);
+	const appCpuMicros = (target.appCpuMicros() - appCpuBefore) / answered;
+	const clientCpu = process.cpuUsage(clientCpuBefore);
 	return {
 		requestsPerSecond: result.requests.total / (result.duration || seconds),
 		p50: result.latency.p50,
 		p99: result.latency.p99,
 		requests: result.requests.total,
 		failures: result.non2xx + result.errors + result.timeouts,
-		appCpuMicros
+		appCpuMicros,
+		clientCpuMicros: (clientCpu.user + clientCpu.system) / answered
 	};
 }
 
@@ -80,6 +100,14 @@ export interface LoadSeries {
 	p50: number;
 	p99: number;
 	appCpuMicros: number;
+	clientCpuMicros: number;
+	/** The lowest and highest req/s of the rounds, beside the median. */
+	spread: Spread;
+}
+
+export interface Spread {
+	min: number;
+	max: number;
 }
 
 /**
@@ -94,7 +122,7 @@ export async function loadAlternately(
 	rounds: number,
 	settings: LoadSettings
 ): Promise<LoadSeries[]> {
-	for (const target of targets) await loadFor(target, settings, Math.min(2, settings.seconds));
+	for (const target of targets) await loadFor(target, settings, warmUpSeconds(settings));
 	const runs = targets.map(() => [] as LoadRun[]);
 	for (let round = 0; round < rounds; round++) {
 		const order = [...targets.entries()];
@@ -110,6 +138,11 @@ export async function loadAlternately(
 	return targets.map((target, index) => summarize(target.name, runs[index]!));
 }
 
+/** Up to 2 s, and no more than half a run: short runs (--quick) keep their budget for the rounds. */
+export function warmUpSeconds(settings: LoadSettings): number {
+	return Math.min(2, settings.seconds / 2);
+}
+
 export function summarize(name: string, runs: LoadRun[]): LoadSeries {
 	return {
 		name,
@@ -117,11 +150,27 @@ export function summarize(name: string, runs: LoadRun[]): LoadSeries {
 		requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
 		p50: median(runs.map((run) => run.p50)),
 		p99: median(runs.map((run) => run.p99)),
-		appCpuMicros: median(runs.map((run) => run.appCpuMicros))
+		appCpuMicros: median(runs.map((run) => run.appCpuMicros)),
+		clientCpuMicros: median(runs.map((run) => run.clientCpuMicros)),
+		spread: spreadOf(runs.map((run) => run.requestsPerSecond))
 	};
+}
+
+export function spreadOf(values: number[]): Spread {
+	return { min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** a / b round by round (each round's pair measured back to back): the median and the spread. */
+export interface Ratio extends Spread {
+	median: number;
+}
+
+export function ratioOf(a: LoadSeries, b: LoadSeries, of: (run: LoadRun) => number): Ratio {
+	const perRound = a.runs.map((run, round) => of(run) / of(b.runs[round]!));
+	return { median: median(perRound), ...spreadOf(perRound) };
 }
 
 /** The median over rounds of a / b, each round's pair measured back to back. */
 export function medianRatio(a: LoadSeries, b: LoadSeries, of: (run: LoadRun) => number): number {
-	return median(a.runs.map((run, round) => of(run) / of(b.runs[round]!)));
+	return ratioOf(a, b, of).median;
 }

@@ -18,7 +18,7 @@ import {
 import { measureAlternately, type Contender, type Measurement } from './measure';
 import { createScratchDatabase, POSTGRES_ADMIN_URL, type Dialect } from './scratch';
 import { seedPopulation } from './seed';
-import { buildStack, signIn, type BenchStack, type SignedIn } from './stack';
+import { buildStack, seedSignedIn, signIn, type BenchStack, type SignedIn } from './stack';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_EMAIL = 'bench@example.com';
@@ -26,18 +26,22 @@ const ROUNDS = 4;
 const MAX_WARMUP_MS = 500;
 /** The target: per call, the validator costs at most a tenth of getSession on SQLite. */
 const TARGET_RATIO = 10;
+const DEFAULT_USERS = 1000;
 /** Aborted by the first Ctrl-C (see stopOnSignals). */
 const interrupted = new AbortController();
 
 const USAGE = `Usage: npm run bench:micro -- [options]
 
 Times Latchkey's session validator (validator.check) against Better Auth's
-auth.api.getSession for one signed-in user, alternating the two in ${ROUNDS} rounds each.
+auth.api.getSession, alternating the two in ${ROUNDS} rounds each. Each call sends the next
+of --users signed-in users' cookies in turn, as real traffic does: one cookie in every call
+would be served from every per-session shortcut.
 
 Options:
   --dialect sqlite|postgres|both  database(s) to run on (default: both)
   --seconds N                     seconds per contender and dialect, split over the rounds (default: 3)
   --sessions N                    session rows of other users seeded first (default: 10000)
+  --users N                       signed-in users whose cookies rotate (default: ${DEFAULT_USERS})
   --help                          show this text
 
 PostgreSQL: a scratch database is created on TEST_POSTGRES_URL
@@ -50,6 +54,7 @@ interface Options {
 	dialects: Dialect[];
 	seconds: number;
 	sessions: number;
+	users: number;
 }
 
 interface DialectResult {
@@ -64,13 +69,15 @@ function parseOptions(argv: string[]): Options | 'help' {
 	const parsed = parseBenchArgs(argv, {
 		dialect: { type: 'string', default: 'both' },
 		seconds: { type: 'string', default: '3' },
-		sessions: { type: 'string', default: '10000' }
+		sessions: { type: 'string', default: '10000' },
+		users: { type: 'string', default: String(DEFAULT_USERS) }
 	});
 	if (!parsed) return 'help';
 	return {
 		dialects: parseDialects(parsed.dialect),
 		seconds: parseNumber('--seconds', parsed.seconds, (n) => n > 0, 'a number of seconds above 0'),
-		sessions: parseNumber('--sessions', parsed.sessions, isWholeAbove(-1), 'a whole number')
+		sessions: parseNumber('--sessions', parsed.sessions, isWholeAbove(-1), 'a whole number'),
+		users: parseNumber('--users', parsed.users, isWholeAbove(0), 'a whole number above 0')
 	};
 }
 
@@ -82,8 +89,9 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Dialect
 		try {
 			await migrateDatabase(database, PROJECT_ROOT);
 			const stack = buildStack(scratch.target, database);
-			const signedIn = await signIn(stack, BENCH_EMAIL);
-			progress(`${dialect}: signed in; seeding ${options.sessions} sessions of other users`);
+			// One real sign-in, so the rotation holds a cookie exactly as Better Auth issues it.
+			const signedIn = [await signIn(stack, BENCH_EMAIL), ...(await seedSignedIn(stack, database, options.users - 1))];
+			progress(`${dialect}: ${options.users} users signed in; seeding ${options.sessions} sessions of other users`);
 			await seedPopulation(database, options.sessions);
 			progress(`${dialect}: measuring for about ${2 * options.seconds} s`);
 			return await compare(dialect, stack, signedIn, options.seconds);
@@ -95,7 +103,7 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Dialect
 	}
 }
 
-async function compare(dialect: Dialect, stack: BenchStack, signedIn: SignedIn, seconds: number) {
+async function compare(dialect: Dialect, stack: BenchStack, signedIn: SignedIn[], seconds: number) {
 	const roundMs = (seconds * 1000) / ROUNDS;
 	const schedule = { rounds: ROUNDS, roundMs, warmupMs: Math.min(MAX_WARMUP_MS, roundMs), signal: interrupted.signal };
 	const [validator, getSession] = await measureAlternately(contenders(stack, signedIn), schedule);
@@ -107,21 +115,33 @@ async function compare(dialect: Dialect, stack: BenchStack, signedIn: SignedIn, 
 	};
 }
 
-function contenders({ validator, auth }: BenchStack, { userId, cookie }: SignedIn): Contender[] {
+function contenders({ validator, auth }: BenchStack, signedIn: SignedIn[]): Contender[] {
+	const validatorTurn = inTurn(signedIn);
+	const getSessionTurn = inTurn(signedIn);
 	return [
 		{
 			name: 'validator',
 			// A cookie action would mean a refresh (a write) was due, which this bench must not time.
 			call: async () => {
+				const { userId, cookie } = validatorTurn();
 				const result = await validator.check(cookie);
 				return result.user?.id === userId && result.cookie === null;
 			}
 		},
 		{
 			name: 'getSession',
-			call: async () => (await auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.id === userId
+			call: async () => {
+				const { userId, cookie } = getSessionTurn();
+				return (await auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.id === userId;
+			}
 		}
 	];
+}
+
+/** The next user each time, round and round. */
+function inTurn(signedIn: SignedIn[]): () => SignedIn {
+	let next = 0;
+	return () => signedIn[next++ % signedIn.length]!;
 }
 
 function printResults(results: DialectResult[]): void {
@@ -155,7 +175,7 @@ function targetVerdict(results: DialectResult[]): boolean | null {
 
 function writeReport(options: Options, results: DialectResult[], pass: boolean | null): void {
 	writeResults('latest-micro.json', {
-		options: { seconds: options.seconds, sessions: options.sessions, rounds: ROUNDS },
+		options: { seconds: options.seconds, sessions: options.sessions, users: options.users, rounds: ROUNDS },
 		results: results.map((r) => ({
 			dialect: r.dialect,
 			validatorMicrosPerCall: r.validator.medianMicros,

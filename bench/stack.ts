@@ -1,12 +1,15 @@
 import { createAuth, type Auth, endSessionWith } from '../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/auth/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
+import { PRESETS } from '../src/lib/server/auth/policy';
+import { signSessionToken } from '../src/lib/server/auth/session-cookie';
 import { createSessionStore } from '../src/lib/server/auth/session-store';
 import { loadConfig } from '../src/lib/server/config';
 import type { Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
 import { DevOutbox } from '../src/lib/server/mail/outbox';
 import { createSessionLog } from '../src/lib/server/session-log';
+import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
 export const BENCH_ORIGIN = 'http://localhost:5173';
 const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
@@ -46,6 +49,24 @@ export interface SignedIn {
 	userId: string;
 	/** `name=value` of the session cookie, as a browser would send it back. */
 	cookie: string;
+}
+
+/**
+ * `count` more signed-in users at once (bulk rows, one session each), with the cookies a
+ * sign-in would have given them: what many browsers send to a busy server.
+ */
+export async function seedSignedIn(stack: BenchStack, database: Database, count: number): Promise<SignedIn[]> {
+	const prefix = uniquePrefix();
+	await seedUsers(database, prefix, count);
+	const tokenOf = await seedSessions(database, {
+		count,
+		owners: { prefix, users: count },
+		expiresAt: Date.now() + PRESETS.standard.idleSeconds * 1000
+	});
+	return Array.from({ length: count }, (_, index) => ({
+		userId: userIdOf(prefix, index),
+		cookie: `${stack.validator.cookieName}=${encodeURIComponent(signSessionToken(tokenOf(index), BENCH_SECRET))}`
+	}));
 }
 
 /** Email-OTP sign-in through Better Auth's HTTP API, so the cookie is exactly what a browser gets. */

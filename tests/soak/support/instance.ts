@@ -19,11 +19,11 @@ export interface Instance {
 }
 
 /**
- * Starts the production build (`node build`) on `port` with `env`, and waits until it serves
- * /healthz. Its output, its secret and, when it stops, the session tokens in its database are
- * recorded for the leak scan (recordings.ts).
+ * Starts the production build (`node build`, or another build folder) on `port` with `env`,
+ * and waits until it serves /healthz. Its output, its secret and, when it stops, the session
+ * tokens in its database are recorded for the leak scan (recordings.ts).
  */
-export async function startInstance(port: number, env: Record<string, string>): Promise<Instance> {
+export async function startInstance(port: number, env: Record<string, string>, buildDir = 'build'): Promise<Instance> {
 	const origin = `http://localhost:${port}`;
 	const childEnv: Record<string, string> = {
 		PATH: process.env.PATH ?? '',
@@ -36,7 +36,7 @@ export async function startInstance(port: number, env: Record<string, string>): 
 		...env
 	};
 	const logFile = recordInstance(origin, childEnv.BETTER_AUTH_SECRET!);
-	const child = spawn(process.execPath, ['build'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+	const child = spawn(process.execPath, [buildDir], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
 	const keep = (chunk: Buffer) => {
 		output += chunk.toString();
