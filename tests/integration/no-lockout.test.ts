@@ -66,12 +66,18 @@ function knownDeviceCookieFrom(app: TestApp, response: Response): string {
  * three rounds each (within the per-network pair's 15-minute limits) or until a limit stops
  * it: what it takes to use up the per-email ceiling, which no one network can reach.
  */
-async function exhaustEmailCeiling(app: TestApp, service: SignInService, email: string, networks: number) {
+async function exhaustEmailCeiling(
+	app: TestApp,
+	service: SignInService,
+	email: string,
+	networks: number,
+	cookie?: string
+) {
 	const { send, verify } = signInActions(app, service);
 	const sends: string[] = [];
 	const guesses: string[] = [];
 	for (let n = 0; n < networks; n++) {
-		const stranger = newVisitor();
+		const stranger: Visitor = { ...newVisitor(), ...(cookie ? { cookie } : {}) };
 		for (let round = 0; round < 3; round++) {
 			const sent = outcome(await send(email, stranger));
 			sends.push(sent);
@@ -175,6 +181,38 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 		MANY_REQUESTS_TIMEOUT_MS
 	);
 
+	it(
+		"a known-device cookie copied to many networks spends only the known browsers' ceiling; new browsers still sign in",
+		async () => {
+			const { app } = suite;
+			const service = signInServiceOf(app);
+			const { send, verify } = signInActions(app, service);
+			const email = newEmail('copied-tag');
+			const copied = knownDeviceCookieFrom(app, await signIn(app, email, { visitor: newVisitor() }));
+
+			const attack = await exhaustEmailCeiling(app, service, email, 60, copied);
+			const knownHeld = outcome(await send(email, { ...newVisitor(), cookie: copied }));
+			const before = await sessionCount();
+			const newBrowser = newVisitor();
+			const newSend = outcome(await send(email, newBrowser));
+			const newSignIn = outcome(await verify(email, latestCodeTo(app, email)!, newBrowser));
+			console.log(
+				`known-device cookie copied to 60 networks (${dialect}): sends ${JSON.stringify(attack.sends)}, ` +
+					`guesses ${JSON.stringify(attack.guesses)}; the copied cookie then ${knownHeld}; ` +
+					`a new browser: send ${newSend}, sign-in ${newSignIn}`
+			);
+
+			const limits = app.config.signInLimits;
+			expect(attack.sends.ok).toBe(limits.sendCode.perEmailKnownDaily.limit);
+			expect(attack.guesses['code checked']).toBe(limits.verifyCode.perEmailKnownDaily.limit);
+			expect(knownHeld).toBe('limited');
+			expect(newSend).toBe('ok');
+			expect(newSignIn).toBe('ok');
+			expect(await sessionCount()).toBe(before + 1);
+		},
+		MANY_REQUESTS_TIMEOUT_MS
+	);
+
 	it('a code attempt when no code is waiting for the address is refused and counts nothing', async () => {
 		const { app } = suite;
 		const { send, verify } = signInActions(app);
@@ -249,6 +287,44 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			expect((await app.validator.check(sessionCookie)).session).toBeNull();
 			// One send above came from the same session's counter.
 			expect(tally(ownSends)).toEqual({ ok: ownLimit - 1, limited: 2 });
+		},
+		MANY_REQUESTS_TIMEOUT_MS
+	);
+
+	it(
+		"a session that spends its re-authentication limits for the day does not hold the user's other sessions",
+		async () => {
+			const { app } = suite;
+			const clock = new TestClock();
+			const service = serviceOnClock(app, clock);
+			const email = newEmail('reauth-daily');
+			const whoIs = async (cookie: string) => {
+				const { user, session } = await app.validator.check(cookie);
+				return { email, userId: user!.id, sessionId: session!.id };
+			};
+			const thief = { ...newVisitor(), cookie: sessionCookieFrom(await signIn(app, email)) };
+			const owner = { ...newVisitor(), cookie: sessionCookieFrom(await signIn(app, email)) };
+			const thiefIs = await whoIs(thief.cookie);
+			const ownerIs = await whoIs(owner.cookie);
+
+			const daily = app.config.signInLimits.reauthSendCode.perSessionDaily.limit;
+			const thiefSends: string[] = [];
+			while (thiefSends.filter((sent) => sent === 'ok').length < daily && thiefSends.length < 4 * daily) {
+				const sent = outcome(await sendReauthenticationCode(service, formRequest(app, thief), thiefIs));
+				thiefSends.push(sent);
+				if (sent === 'limited') clock.advance(FIFTEEN_MINUTES);
+			}
+			clock.advance(FIFTEEN_MINUTES);
+			const thiefHeld = outcome(await sendReauthenticationCode(service, formRequest(app, thief), thiefIs));
+			const ownerSend = outcome(await sendReauthenticationCode(service, formRequest(app, owner), ownerIs));
+			console.log(
+				`re-authentication, one session's daily limit spent (${dialect}): ${JSON.stringify(tally(thiefSends))}; ` +
+					`that session then ${thiefHeld}; the user's other session: send ${ownerSend}`
+			);
+
+			expect(tally(thiefSends).ok).toBe(daily);
+			expect(thiefHeld).toBe('limited');
+			expect(ownerSend).toBe('ok');
 		},
 		MANY_REQUESTS_TIMEOUT_MS
 	);

@@ -121,8 +121,21 @@ describe('MemoryRateLimiter', () => {
 		const { verifyCode, sendCode } = signInLimits();
 		expect([sendCode.perEmailAndNetworkDaily.limit, sendCode.perEmailDaily.limit]).toEqual([20, 50]);
 		expect([verifyCode.perEmailAndNetworkDaily.limit, verifyCode.perEmailDaily.limit]).toEqual([60, 150]);
-		// Today's worst case was 10 per 15 minutes from anywhere: 960 a day.
-		expect(verifyCode.perEmailDaily.limit).toBeLessThanOrEqual(10 * 96);
+		// Today's worst case was 10 per 15 minutes from anywhere: 960 a day. A known-device cookie
+		// copied from the owner's browser reaches the known browsers' own ceiling too.
+		expect(verifyCode.perEmailDaily.limit + verifyCode.perEmailKnownDaily.limit).toBeLessThanOrEqual(10 * 96);
+		for (const { perEmailAndNetworkDaily, perEmailKnownDaily } of [sendCode, verifyCode]) {
+			expect(perEmailKnownDaily.windowSeconds).toBe(DAY);
+			expect(perEmailAndNetworkDaily.limit).toBeLessThan(perEmailKnownDaily.limit);
+		}
+		expect([sendCode.perEmailKnownDaily.limit, verifyCode.perEmailKnownDaily.limit]).toEqual([50, 150]);
+	});
+
+	it('holds re-authentication to counters of the session it comes from, for 15 minutes and a day', () => {
+		const { reauthSendCode, reauthVerifyCode } = signInLimits();
+		expect([reauthSendCode.perSession.limit, reauthSendCode.perSessionDaily.limit]).toEqual([5, 50]);
+		expect([reauthVerifyCode.perSession.limit, reauthVerifyCode.perSessionDaily.limit]).toEqual([10, 150]);
+		expect(reauthSendCode.perSessionDaily.windowSeconds).toBe(24 * 3600);
 	});
 });
 

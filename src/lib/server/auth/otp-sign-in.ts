@@ -193,8 +193,8 @@ async function codeWaiting(auth: Auth, email: string): Promise<true | SignInRefu
 
 /**
  * A visitor's limits, narrowest first: per (email, client network) — a whole IPv6 /64 counts as
- * one client — then per network, then the per-email ceiling, which a browser that has signed
- * in to the address before does not count against.
+ * one client — then per network, then a per-email ceiling: the strangers' one, or for a browser
+ * that has signed in to the address before, the known browsers' own.
  */
 function visitorChecks(
 	{ knownDevices }: SignInService,
@@ -209,16 +209,17 @@ function visitorChecks(
 		[rules.perEmailAndNetworkDaily, emailAtNetwork],
 		[rules.perNetwork, network]
 	];
-	if (!isKnownDevice(knownDevices, event.request.headers.get('cookie'), email))
-		checks.push([rules.perEmailDaily, email]);
+	const known = isKnownDevice(knownDevices, event.request.headers.get('cookie'), email);
+	checks.push([known ? rules.perEmailKnownDaily : rules.perEmailDaily, email]);
 	return checks;
 }
 
-/** Re-authentication counts against the session it comes from and its user, never against the email. */
+/** Re-authentication counts against the session it comes from only, never against the email. */
 function reauthChecks(rules: ReauthLimits, { userId, sessionId }: SignedIn): Array<[RateLimitRule, string]> {
+	const session = `${userId} ${sessionId}`;
 	return [
-		[rules.perSession, `${userId} ${sessionId}`],
-		[rules.perUserDaily, userId]
+		[rules.perSession, session],
+		[rules.perSessionDaily, session]
 	];
 }
 
