@@ -76,7 +76,7 @@ export interface SignInService {
 }
 
 /** The signed-in user confirming their identity (requireFreshAuth), and the session they do it from. */
-export interface SignedIn {
+export interface ReauthenticatingUser {
 	email: string;
 	userId: string;
 	sessionId: string;
@@ -96,7 +96,7 @@ export async function sendSignInCode(
 export async function sendReauthenticationCode(
 	service: SignInService,
 	event: SignInRequest,
-	who: SignedIn
+	who: ReauthenticatingUser
 ): Promise<SignInRefusal | null> {
 	const checks = reauthChecks(service.limits.reauthSendCode, who);
 	return (await withinLimits(service.limiter, 'codes sent', checks)) ?? sendCode(service.auth, event, who.email);
@@ -133,7 +133,7 @@ export async function verifySignInCode(
 export async function verifyReauthenticationCode(
 	service: SignInService,
 	event: SignInRequest,
-	attempt: Omit<CodeAttempt, 'email'> & SignedIn
+	attempt: Omit<CodeAttempt, 'email'> & ReauthenticatingUser
 ): Promise<SignInRefusal | null> {
 	return checkCode(service, event, attempt, reauthChecks(service.limits.reauthVerifyCode, attempt), true);
 }
@@ -215,7 +215,10 @@ function visitorChecks(
 }
 
 /** Re-authentication counts against the session it comes from only, never against the email. */
-function reauthChecks(rules: ReauthLimits, { userId, sessionId }: SignedIn): Array<[RateLimitRule, string]> {
+function reauthChecks(
+	rules: ReauthLimits,
+	{ userId, sessionId }: ReauthenticatingUser
+): Array<[RateLimitRule, string]> {
 	const session = `${userId} ${sessionId}`;
 	return [
 		[rules.perSession, session],
