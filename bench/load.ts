@@ -81,16 +81,23 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 /**
  * Gives each request the next cookie. Requests in flight together then come from different
  * users, as on a real server: the same session in every request would flatter any saving made
- * per session. Anonymous targets go through it too: with a setupRequest autocannon builds
+ * per session. The rotation goes on from run to run (and from target to target sharing the same
+ * cookies) instead of starting again at the first user: a run that restarted would send the
+ * same first few thousand users every time, and a per-process cache of recent sessions would
+ * answer them all. Anonymous targets go through it too: with a setupRequest autocannon builds
  * every request afresh, so the client's cost per request differs only by the cookie.
  */
 function cookiesInTurn(cookies: string[]): (request: autocannon.Request) => autocannon.Request {
-	let sent = 0;
-	return (request) =>
-		cookies.length === 0
-			? request
-			: { ...request, headers: { ...request.headers, cookie: cookies[sent++ % cookies.length]! } };
+	return (request) => {
+		if (cookies.length === 0) return request;
+		const next = rotationPosition.get(cookies) ?? 0;
+		rotationPosition.set(cookies, (next + 1) % cookies.length);
+		return { ...request, headers: { ...request.headers, cookie: cookies[next]! } };
+	};
 }
+
+/** Where each cookie list's rotation stands, across runs. */
+const rotationPosition = new WeakMap<string[], number>();
 
 /** The runs of one target, in the order made, and their medians. */
 export interface LoadSeries {
