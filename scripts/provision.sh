@@ -41,11 +41,12 @@ ensure_chromium() {
 postgres_ready() { pg_isready -q -h "$HOST" -p "$1"; }
 
 ensure_postgres() {
-	local port=$1
-	postgres_ready "$port" && return 0
-	# Exit status 1: the server is up but still starting; anything else: nobody answers.
+	local port=$1 status
 	pg_isready -q -h "$HOST" -p "$port"
-	if [ $? -ne 1 ]; then
+	status=$?
+	[ "$status" -eq 0 ] && return 0
+	# Exit status 1: the server is up but still starting; anything else: nobody answers.
+	if [ "$status" -ne 1 ]; then
 		local version
 		version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
 		[ -n "$version" ] || die "PostgreSQL is not installed (apt-get install postgresql)"
