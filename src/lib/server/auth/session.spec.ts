@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { createSessionValidator } from './session';
+import { atEndOfTurn, createSessionValidator } from './session';
 
 const validator = createSessionValidator({
 	store: { findByToken: async () => null, extend: async () => false },
@@ -10,13 +10,13 @@ const validator = createSessionValidator({
 	cookies: { prefix: 'latchkey', domain: null, secure: false }
 });
 
-describe('session validator', () => {
+describe('atEndOfTurn', () => {
 	it('answers the checks without a session of one turn together, at its end, as lookups are', async () => {
 		const order: string[] = [];
 		setImmediate(() => order.push('queued before'));
-		const first = validator.check(null).then(() => order.push('no cookie'));
+		const first = atEndOfTurn(validator.validateSessionCookie(null)).then(() => order.push('no cookie'));
 		setImmediate(() => order.push('queued between'));
-		const second = validator.check('theme=dark').then(() => order.push('other cookies'));
+		const second = atEndOfTurn(validator.validateSessionCookie('theme=dark')).then(() => order.push('other cookies'));
 
 		await Promise.all([first, second]);
 		await nextTurn();
