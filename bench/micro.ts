@@ -124,7 +124,7 @@ function contenders({ validator, auth }: BenchStack, signedIn: SignedIn[]): Cont
 			// A cookie action would mean a refresh (a write) was due, which this bench must not time.
 			call: async () => {
 				const { userId, cookie } = validatorTurn();
-				const result = await validator.check(cookie);
+				const result = await validator.validateSessionCookie(cookie);
 				return result.user?.id === userId && result.cookie === null;
 			}
 		},

@@ -16,7 +16,7 @@ describe('peerHooks', () => {
 	it('replaces the checked-out session hook and nothing else', () => {
 		const generated = peerHooks(checkedOut);
 		expect(generated).toContain('const sessionLocals: Handle = benchPeerSessionLocals();');
-		expect(generated).not.toContain('getSessionValidator().check(');
+		expect(generated).not.toContain('getSessionValidator().validateSessionCookie(');
 		// Everything before the replaced handle is as checked out.
 		const before = checkedOut.slice(0, checkedOut.indexOf('const sessionLocals'));
 		expect(generated.startsWith(before)).toBe(true);

@@ -37,8 +37,8 @@ export const PEER_DESCRIPTIONS: Record<Peer, string> = {
 export class PeerSourceError extends Error {}
 
 /**
- * The session hook each peer runs instead of `sessionLocals`. Latchkey's validator makes a
- * request without a session wait for the end of the event loop's turn, so that a turn's
+ * The session hook each peer runs instead of `sessionLocals`. Latchkey's session hook makes a
+ * request without a session wait for the end of the event loop's turn (atEndOfTurn), so that a turn's
  * responses go out together (src/lib/server/turns.ts); the second no-session peer does the
  * same, so that the two tell the page's limit apart from what that wait is worth. The stock ones set locals as the
  * Better Auth SvelteKit docs do and leave /api/auth to the app's own authEndpoints handle, which

@@ -5,6 +5,7 @@ import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { getAuth, getNetworkWatch, getSessionValidator } from '$lib/server/auth';
 import { loginUrl } from '$lib/server/auth/guards';
 import { stampClientAddress } from '$lib/server/auth/client-address';
+import { atEndOfTurn } from '$lib/server/auth/session';
 import { applyCookieAction, sessionCookieAttributes, sessionCookieName } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { databaseFault, safeErrorMessage } from '$lib/server/errors';
@@ -77,7 +78,7 @@ const authEndpoints: Handle = ({ event, resolve }) => {
 const sessionLocals: Handle = async ({ event, resolve }) => {
 	let checked;
 	try {
-		checked = await getSessionValidator().check(event.request.headers.get('cookie'));
+		checked = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
 	} catch (error) {
 		// The session store is unreachable: say so plainly, and never serve the page as signed out.
 		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);

@@ -140,7 +140,7 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 	async function seed(email: string, userAgent: string, device: string, rememberMe = false): Promise<Seeded> {
 		const visitor = { ...newVisitor(), userAgent };
 		const cookie = sessionCookieFrom(await signIn(app, email, { visitor, rememberMe }));
-		const { session } = await app.validator.check(cookie);
+		const { session } = await app.validator.validateSessionCookie(cookie);
 		return {
 			id: session!.id,
 			userId: session!.userId,
@@ -378,7 +378,7 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 				expect(byId).toMatchObject({ code: 0, stdout: `Ended 1 session (${row.id}).\n` });
 				expect(byUser).toMatchObject({ code: 0, stdout: `Ended 1 session of ${byUserEmail}.\n` });
 				expect(byId.stderr).toContain('going on without it');
-				for (const cookie of cookies) expect((await app.validator.check(cookie)).session).toBeNull();
+				for (const cookie of cookies) expect((await app.validator.validateSessionCookie(cookie)).session).toBeNull();
 			} finally {
 				redis.disconnect();
 				await ownRedis.remove();

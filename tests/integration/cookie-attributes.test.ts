@@ -119,7 +119,7 @@ describe.each(DIALECTS)('the session cookie Better Auth issues, as the validator
 			expect(remembered.get('max-age')).toBe(String(REMEMBER_ME_SECONDS));
 
 			expect(app.validator.cookieName).toBe(name);
-			expect((await app.validator.check(sessionCookieFrom(response))).user).not.toBeNull();
+			expect((await app.validator.validateSessionCookie(sessionCookieFrom(response))).user).not.toBeNull();
 			// Every session cookie line is under that name: none is left under Better Auth's own.
 			expect(new Set(sessionCookieLines(response).map((line) => line.split('=')[0]))).toEqual(new Set([name]));
 		} finally {

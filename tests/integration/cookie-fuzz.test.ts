@@ -50,13 +50,13 @@ describe.each(DIALECTS)('cookie fuzz against the session validator on %s', (dial
 		const wronglySignedIn: string[] = [];
 		for (const header of headers) {
 			try {
-				if ((await validator.check(header)).user) wronglySignedIn.push(header.slice(0, 80));
+				if ((await validator.validateSessionCookie(header)).user) wronglySignedIn.push(header.slice(0, 80));
 			} catch (error) {
 				errors.push(`${header.slice(0, 80)}: ${error}`);
 			}
 		}
 		const after = await sessionCount();
-		const control = await validator.check(valid);
+		const control = await validator.validateSessionCookie(valid);
 
 		console.log(
 			`cookie fuzz (validator, ${dialect}): ${headers.length} headers, ${distinct} distinct; ${errors.length} errors; sessions ${before} → ${after}; ${wronglySignedIn.length} signed in; untouched valid cookie signed in: ${control.user ? 'yes' : 'no'}`

@@ -35,7 +35,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	async function signInDevice(email: string, userAgent = CHROME_MAC): Promise<Device> {
 		const visitor = { ...newVisitor(), userAgent };
 		const cookie = sessionCookieFrom(await signIn(suite.app, email, { visitor }));
-		const { user, session } = await suite.app.validator.check(cookie);
+		const { user, session } = await suite.app.validator.validateSessionCookie(cookie);
 		const actor = { userId: user!.id, sessionId: session!.id, ipAddress: visitor.address, userAgent };
 		return { cookie, actor, visitor };
 	}
@@ -51,7 +51,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		return { laptop, phone, tablet, stranger };
 	}
 
-	const signedIn = async (device: Device) => (await suite.app.validator.check(device.cookie)).session !== null;
+	const signedIn = async (device: Device) =>
+		(await suite.app.validator.validateSessionCookie(device.cookie)).session !== null;
 
 	async function eventTypes(userId: string): Promise<string[]> {
 		return (await listSecurityEvents(suite.app.database, userId, 1)).events.map((event) => event.type);
@@ -178,7 +179,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 			revokeOnChange: false
 		});
 		const requestFrom = async (address: string) => {
-			const { session } = await suite.app.validator.check(device.cookie);
+			const { session } = await suite.app.validator.validateSessionCookie(device.cookie);
 			return watch(session!, address, CHROME_MAC);
 		};
 		expect(await requestFrom(device.visitor.address)).toBe('known');
@@ -200,7 +201,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 			log: suite.app.log,
 			revokeOnChange: true
 		});
-		const { session } = await suite.app.validator.check(strict.cookie);
+		const { session } = await suite.app.validator.validateSessionCookie(strict.cookie);
 		expect(await revoking(session!, '192.0.2.99', CHROME_MAC)).toBe('revoked');
 		expect(await signedIn(strict)).toBe(false);
 	});
@@ -213,7 +214,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 			log: suite.app.log,
 			revokeOnChange: false
 		});
-		const { session } = await suite.app.validator.check(device.cookie);
+		const { session } = await suite.app.validator.validateSessionCookie(device.cookie);
 		const verdicts = await Promise.all(Array.from({ length: 20 }, () => watch({ ...session! }, '198.51.100.77', null)));
 		expect(verdicts.filter((verdict) => verdict === 'reported')).toHaveLength(1);
 		const changes = (await listSecurityEvents(suite.app.database, device.actor.userId, 1)).events.filter(
@@ -247,7 +248,7 @@ describe('user agents a client controls', () => {
 		const cookie = sessionCookieFrom(
 			await signIn(suite.app, 'hostile-agent@example.com', { visitor: { ...newVisitor(), userAgent: hostile } })
 		);
-		const { session } = await suite.app.validator.check(cookie);
+		const { session } = await suite.app.validator.validateSessionCookie(cookie);
 		expect(session?.userAgent?.length).toBe(512);
 		expect(hostile.startsWith(session!.userAgent!)).toBe(true);
 	});

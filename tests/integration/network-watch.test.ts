@@ -36,7 +36,7 @@ describe.each(DIALECTS)('network watch faults on %s', (dialect) => {
 		const cookie = sessionCookieFrom(
 			await signIn(suite.app, `watched-${dialect}-${people}@example.com`, { visitor: newVisitor() })
 		);
-		const { session } = await suite.app.validator.check(cookie);
+		const { session } = await suite.app.validator.validateSessionCookie(cookie);
 		return { cookie, session: session! };
 	}
 
@@ -100,7 +100,7 @@ describe.each(DIALECTS)('network watch faults on %s', (dialect) => {
 
 		// The next request from there ends it.
 		expect(await revoking({ ...session }, NEW_ADDRESS, null)).toBe('revoked');
-		expect((await suite.app.validator.check(cookie)).session).toBeNull();
+		expect((await suite.app.validator.validateSessionCookie(cookie)).session).toBeNull();
 		expect(await networkChanges(session.userId)).toMatchObject([{ detail: { revoked: true } }]);
 	});
 
@@ -109,7 +109,7 @@ describe.each(DIALECTS)('network watch faults on %s', (dialect) => {
 		const refused = await withSecurityEventsRefused(suite.app.database, () =>
 			outcome(watch(true)({ ...session }, NEW_ADDRESS, null))
 		);
-		const stillSignedIn = (await suite.app.validator.check(cookie)).session !== null;
+		const stillSignedIn = (await suite.app.validator.validateSessionCookie(cookie)).session !== null;
 		console.log(`revocation whose event fails (${dialect}): ${refused}; session still works: ${stillSignedIn}`);
 		expect(refused).toBe('threw');
 		expect(stillSignedIn).toBe(false);
@@ -121,7 +121,7 @@ describe.each(DIALECTS)('network watch faults on %s', (dialect) => {
 		const revoking = watch(true);
 		const verdicts = await Promise.all(Array.from({ length: 10 }, () => revoking({ ...session }, NEW_ADDRESS, null)));
 		expect(verdicts).toEqual(Array.from({ length: 10 }, () => 'revoked'));
-		expect((await suite.app.validator.check(cookie)).session).toBeNull();
+		expect((await suite.app.validator.validateSessionCookie(cookie)).session).toBeNull();
 		expect(await networkChanges(session.userId)).toHaveLength(1);
 	});
 });

@@ -250,7 +250,7 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			const email = newEmail('reauth');
 			const home = newVisitor();
 			const sessionCookie = sessionCookieFrom(await signIn(app, email, { visitor: home }));
-			const { user, session } = await app.validator.check(sessionCookie);
+			const { user, session } = await app.validator.validateSessionCookie(sessionCookie);
 			const who = { email, userId: user!.id, sessionId: session!.id };
 
 			await exhaustEmailCeiling(app, service, email, 60);
@@ -284,7 +284,7 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			expect(reauthenticated).toBe('ok');
 			// The new session replaces the one it re-authenticated.
 			expect(after).toBe(before);
-			expect((await app.validator.check(sessionCookie)).session).toBeNull();
+			expect((await app.validator.validateSessionCookie(sessionCookie)).session).toBeNull();
 			// One send above came from the same session's counter.
 			expect(tally(ownSends)).toEqual({ ok: ownLimit - 1, limited: 2 });
 		},
@@ -299,7 +299,7 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			const service = serviceOnClock(app, clock);
 			const email = newEmail('reauth-daily');
 			const whoIs = async (cookie: string) => {
-				const { user, session } = await app.validator.check(cookie);
+				const { user, session } = await app.validator.validateSessionCookie(cookie);
 				return { email, userId: user!.id, sessionId: session!.id };
 			};
 			const thief = { ...newVisitor(), cookie: sessionCookieFrom(await signIn(app, email)) };

@@ -16,7 +16,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 		const { validator, extend } = countingValidator(suite.app, clock);
 		clock.advance(DAY);
 
-		const results = await Promise.all(Array.from({ length: 100 }, () => validator.check(cookie)));
+		const results = await Promise.all(Array.from({ length: 100 }, () => validator.validateSessionCookie(cookie)));
 		const writes = await Promise.all(extend.mock.results.map((result) => result.value as Promise<boolean>));
 		const rows = (await sessionRows(suite.app.database)).filter((row) => row.id === results[0]!.session?.id);
 		const maxAges = new Set(results.map((result) => (result.cookie?.kind === 'reissue' ? result.cookie.maxAge : null)));
@@ -37,7 +37,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 		const email = `everywhere-race-${dialect}@example.com`;
 		const mine = sessionCookieFrom(await signIn(suite.app, email, { visitor: newVisitor() }));
 		const theirs = sessionCookieFrom(await signIn(suite.app, email, { visitor: newVisitor() }));
-		const me = await suite.app.validator.check(mine);
+		const me = await suite.app.validator.validateSessionCookie(mine);
 
 		let stop = false;
 		const servedAfterCommit: boolean[] = [];
@@ -45,7 +45,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 		const otherDevice = (async () => {
 			while (!stop) {
 				const checkStartedAfterCommit = committed;
-				const { session } = await suite.app.validator.check(theirs);
+				const { session } = await suite.app.validator.validateSessionCookie(theirs);
 				if (checkStartedAfterCommit) servedAfterCommit.push(session !== null);
 			}
 		})();
@@ -63,7 +63,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 			`sign out everywhere race on ${dialect}: ${servedAfterCommit.length} requests after commit, ${servedAfterCommit.filter(Boolean).length} signed in`
 		);
 		expect(servedAfterCommit.filter(Boolean)).toEqual([]);
-		expect((await suite.app.validator.check(mine)).session).toBeNull();
+		expect((await suite.app.validator.validateSessionCookie(mine)).session).toBeNull();
 	});
 });
 
@@ -71,7 +71,8 @@ describe.each(DIALECTS)('session fixation on %s', (dialect) => {
 	const suite = useScratchApp(dialect);
 
 	it('a new sign-in ends the session the browser came with, its own or a planted one', async () => {
-		const signedIn = async (cookie: string) => (await suite.app.validator.check(cookie)).session !== null;
+		const signedIn = async (cookie: string) =>
+			(await suite.app.validator.validateSessionCookie(cookie)).session !== null;
 		const planted = sessionCookieFrom(await signIn(suite.app, `attacker-${dialect}@example.com`));
 		const first = sessionCookieFrom(await signIn(suite.app, `victim-${dialect}@example.com`, { cookie: planted }));
 		const plantedAdopted = first === planted;
@@ -80,7 +81,7 @@ describe.each(DIALECTS)('session fixation on %s', (dialect) => {
 		const second = sessionCookieFrom(await signIn(suite.app, `victim-${dialect}@example.com`, { cookie: first }));
 		const oldReissued = second === first;
 		const oldWorks = await signedIn(first);
-		const current = await suite.app.validator.check(second);
+		const current = await suite.app.validator.validateSessionCookie(second);
 
 		const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 		console.log(

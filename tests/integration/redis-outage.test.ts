@@ -57,7 +57,7 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 	async function signInDevice(email: string): Promise<Device> {
 		const visitor = newVisitor();
 		const cookie = sessionCookieFrom(await signIn(app, email, { visitor }));
-		const { user, session } = await app.validator.check(cookie);
+		const { user, session } = await app.validator.validateSessionCookie(cookie);
 		const actor = {
 			userId: user!.id,
 			sessionId: session!.id,
@@ -75,7 +75,8 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 		return signedIn;
 	}
 
-	const signedIn = async (device: Device) => (await app.validator.check(device.cookie)).session !== null;
+	const signedIn = async (device: Device) =>
+		(await app.validator.validateSessionCookie(device.cookie)).session !== null;
 	/** What Better Auth itself would answer for the token (its getSession reads Redis first). */
 	const betterAuthFinds = async (device: Device) =>
 		(await (await app.auth.$context).internalAdapter.findSession(device.token)) !== null;
@@ -112,7 +113,9 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			expect([await signedIn(device), await betterAuthFinds(device)]).toEqual([false, false]);
 			expect([await cachedCopy(device), await listedInCache(device)]).toEqual([false, false]);
 		}
-		expect(await app.validator.check(replacement)).toMatchObject({ session: { userId: replaced!.actor.userId } });
+		expect(await app.validator.validateSessionCookie(replacement)).toMatchObject({
+			session: { userId: replaced!.actor.userId }
+		});
 	});
 
 	it('ends sessions every way while Redis is down, answers as usual, and nothing comes back with Redis', async () => {
@@ -142,7 +145,7 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 				log: app.log,
 				revokeOnChange: true
 			});
-			const { session: roamingSession } = await app.validator.check(roaming!.cookie);
+			const { session: roamingSession } = await app.validator.validateSessionCookie(roaming!.cookie);
 			expect(await watchNetworks(roamingSession!, '192.0.2.150', null)).toBe('revoked');
 
 			const ended = [phone!, tablet!, watch!, leaving!, everywhere!, everywherePhone!, deleted!, deletedPhone!];

@@ -28,7 +28,7 @@ describe.each(DIALECTS)('restart on %s', (dialect) => {
 		await before.database.close();
 
 		restarted = await startTestApp(scratch.target);
-		const checks = await Promise.all(cookies.map((cookie) => restarted!.validator.check(cookie)));
+		const checks = await Promise.all(cookies.map((cookie) => restarted!.validator.validateSessionCookie(cookie)));
 		const rowsAfter = await rowIds(restarted);
 		const signedIn = checks.filter((check) => check.session !== null).length;
 		console.log(

@@ -79,7 +79,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			const cookie = sessionCookieFrom(response);
 			const { validator, extend } = countingValidator(app, clock);
 
-			const first = await validator.check(cookie);
+			const first = await validator.validateSessionCookie(cookie);
 			const sessionId = first.session!.id;
 			const created = await rowOf(sessionId);
 			expect(created).toMatchObject({ policy, idleSeconds, refreshSeconds, persistent: maxAge !== null });
@@ -87,12 +87,12 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			expect(first.cookie).toBeNull();
 
 			clock.advance(refreshSeconds - 1);
-			expect((await validator.check(cookie)).cookie).toBeNull();
+			expect((await validator.validateSessionCookie(cookie)).cookie).toBeNull();
 			expect(extend).not.toHaveBeenCalled();
 			expect((await rowOf(sessionId))!.expiresAt).toEqual(created!.expiresAt);
 
 			clock.advance(1);
-			const refreshed = await validator.check(cookie);
+			const refreshed = await validator.validateSessionCookie(cookie);
 			expect(refreshed.cookie).toEqual({
 				kind: 'reissue',
 				value: decodeURIComponent(cookie.split('=')[1]!),
@@ -101,12 +101,12 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			expect(extend).toHaveBeenCalledTimes(1);
 			expect((await rowOf(sessionId))!.expiresAt.getTime()).toBe(clock.ms + idleSeconds * 1000);
 
-			expect((await validator.check(cookie)).cookie).toBeNull();
+			expect((await validator.validateSessionCookie(cookie)).cookie).toBeNull();
 			expect(extend).toHaveBeenCalledTimes(1);
 
 			// Idle for the whole idle time since that refresh: gone, and the browser is told to drop the cookie.
 			clock.advance(idleSeconds + 1);
-			const expired = await validator.check(cookie);
+			const expired = await validator.validateSessionCookie(cookie);
 			expect(expired.session).toBeNull();
 			expect(expired.cookie).toEqual({ kind: 'clear' });
 		}
@@ -137,7 +137,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			const email = `absolute-${policy}-${dialect}@example.com`;
 			const cookie = sessionCookieFrom(await signIn(app, email, { rememberMe }));
 			const { validator } = countingValidator(app, clock);
-			const first = await validator.check(cookie);
+			const first = await validator.validateSessionCookie(cookie);
 			const sessionId = first.session!.id;
 			const userId = first.user!.id;
 			const absoluteEnd = clock.ms + PRESETS[policy].absoluteSeconds! * 1000;
@@ -147,7 +147,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			// and no re-issued cookie outlives it.
 			while (clock.ms + every * 1000 < absoluteEnd) {
 				clock.advance(every);
-				const checked = await validator.check(cookie);
+				const checked = await validator.validateSessionCookie(cookie);
 				const minutesLeft = (absoluteEnd - clock.ms) / 60_000;
 				expect(checked.session, `at ${minutesLeft} min before the end`).not.toBeNull();
 				expect(checked.session!.expiresAt.getTime()).toBeLessThanOrEqual(absoluteEnd);
@@ -165,7 +165,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			expect(await activeSessionsOf(app.auth, userId, clock.ms)).toEqual([]);
 
 			const logged = app.logLines.length;
-			const ended = await validator.check(cookie);
+			const ended = await validator.validateSessionCookie(cookie);
 			expect(ended.session).toBeNull();
 			expect(ended.cookie).toEqual({ kind: 'clear' });
 			expect(await rowOf(sessionId)).toBeUndefined();
@@ -182,11 +182,11 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 
 		const mobileApp = await appWith({ SESSION_PRESET: 'mobile' }, clock);
 		clock.advance(D);
-		const refreshed = await mobileApp.validator.check(cookie);
+		const refreshed = await mobileApp.validator.validateSessionCookie(cookie);
 		expect(refreshed.session?.policy).toBe('standard');
 		expect(refreshed.session!.expiresAt.getTime()).toBe(clock.ms + 7 * D * 1000);
 
-		const newSession = await mobileApp.validator.check(
+		const newSession = await mobileApp.validator.validateSessionCookie(
 			sessionCookieFrom(await signIn(mobileApp, `new-${dialect}@example.com`))
 		);
 		expect(newSession.session?.policy).toBe('mobile');
@@ -198,7 +198,7 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 			{ SESSION_EXPIRES_IN: '2h', SESSION_UPDATE_AGE: '10m', SESSION_ABSOLUTE_LIFETIME: '1d' },
 			clock
 		);
-		const { session } = await app.validator.check(
+		const { session } = await app.validator.validateSessionCookie(
 			sessionCookieFrom(await signIn(app, `custom-${dialect}@example.com`))
 		);
 		expect(session).toMatchObject({ policy: 'custom', idleSeconds: 2 * H, refreshSeconds: 600 });

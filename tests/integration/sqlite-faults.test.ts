@@ -69,8 +69,8 @@ describe.each(SQLITE_FAULTS)('SQLite database $name', (fault) => {
 		let during: Record<string, string>;
 		try {
 			during = {
-				'refresh due': await outcomeOf(app.validator.check(due)),
-				'read only': (await app.validator.check(fresh)).user?.email ?? 'signed out',
+				'refresh due': await outcomeOf(app.validator.validateSessionCookie(due)),
+				'read only': (await app.validator.validateSessionCookie(fresh)).user?.email ?? 'signed out',
 				'count an attempt': await outcomeOf(limiter.consume(limits.sendCode.perEmailDaily, 'counted@example.com')),
 				'send a code': await outcomeOf(send('other@example.com', visitor)),
 				'check a code': await outcomeOf(verify('code@example.com', code, visitor))
@@ -79,7 +79,7 @@ describe.each(SQLITE_FAULTS)('SQLite database $name', (fault) => {
 			lift();
 		}
 		const after = {
-			'refresh due': (await app.validator.check(due)).user?.email ?? 'signed out',
+			'refresh due': (await app.validator.validateSessionCookie(due)).user?.email ?? 'signed out',
 			'send a code': await outcomeOf(send('other@example.com', visitor)),
 			'check a code': await outcomeOf(verify('code@example.com', code, visitor))
 		};

@@ -148,7 +148,7 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 		it.each(cases)('%s → %s by both', async (_description, expected, make) => {
 			const cookie = await make(await freshSession());
 			// The validator first: Better Auth deletes an expired row it reads, which would change the second answer.
-			const ours = await suite.app.validator.check(cookie);
+			const ours = await suite.app.validator.validateSessionCookie(cookie);
 			const theirs = await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) });
 			expect(ours.session === null ? 'rejected' : 'accepted').toBe(expected);
 			expect(theirs === null ? 'rejected' : 'accepted').toBe(expected);
@@ -164,14 +164,14 @@ describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s',
 			await updateSessionRow(suite.app.database, s.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
 			expect(await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) })).not.toBeNull();
 
-			expect((await suite.app.validator.check(cookie)).session).toBeNull();
+			expect((await suite.app.validator.validateSessionCookie(cookie)).session).toBeNull();
 			expect(await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) })).toBeNull();
 		});
 
 		it('returns the same user and session fields as Better Auth for a valid cookie', async () => {
 			const s = await freshSession();
 			const cookie = cookieOf(s.name, s.value);
-			const ours = await suite.app.validator.check(cookie);
+			const ours = await suite.app.validator.validateSessionCookie(cookie);
 			const theirs = await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) });
 			expect(ours.session).toEqual(theirs!.session);
 			expect(ours.user).toEqual(theirs!.user);

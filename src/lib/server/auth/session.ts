@@ -7,8 +7,8 @@ import { endOfTurn } from '../turns';
 /** What the response must do with the session cookie; null for nothing. */
 export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | undefined } | { kind: 'clear' } | null;
 
-/** The outcome of checking one request's cookie. */
-export type SessionCheck =
+/** A request's user and session (or null for both), and what to do with its session cookie. */
+export type SessionValidationResult =
 	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
 
 /** Ends a session: its database row, then its Redis copy (revocation.ts); true when this call ended it. */
@@ -23,6 +23,8 @@ export interface SessionValidatorOptions {
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
 	clock?: () => number;
 }
+
+type Session = StoredSession['session'];
 
 /**
  * The one place a request's cookie becomes a user and a session. It accepts exactly the
@@ -40,63 +42,88 @@ export function createSessionValidator({
 }: SessionValidatorOptions) {
 	const cookieName = sessionCookieName(cookies);
 
-	async function check(cookieHeader: string | null): Promise<SessionCheck> {
+	/** Signature → row → absolute lifetime → idle expiry → refresh when due. */
+	async function validateSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
 		const token = verifiedSessionToken(cookieHeader, cookieName, secret);
-		if (!token) {
-			// Waits as a lookup would: the requests of one turn, signed in or not, go on together
-			// (../turns.ts; a test that fakes setImmediate must let it run).
-			await endOfTurn();
-			return signedOut(hasCookie(cookieHeader, cookieName));
-		}
+		if (!token) return signedOut(hasCookie(cookieHeader, cookieName));
+
 		const found = await store.findByToken(token);
 		if (!found) return signedOut(true);
+		const { session, user } = found;
 		const now = clock();
-		const { session } = found;
-		if (pastAbsoluteLifetime(session, now)) {
+
+		if (reachedAbsoluteLifetime(session, now)) {
 			// Deleted, not just refused, so Better Auth's own getSession agrees from now on.
 			await endSession(session.token);
 			log.session('expired', session.id, { user: session.userId, reason: 'absolute-lifetime' });
 			return signedOut(true);
 		}
-		// Same comparison as Better Auth: a session is valid up to and including its expiresAt.
-		if (session.expiresAt.getTime() < now) {
+
+		if (idleExpired(session, now)) {
 			log.session('expired', session.id, { user: session.userId, reason: 'idle' });
 			return signedOut(true);
 		}
-		return { ...found, cookie: await refreshIfDue(found, now) };
-	}
 
-	async function refreshIfDue({ session }: StoredSession, now: number): Promise<CookieAction> {
-		if (now - session.updatedAt.getTime() < session.refreshSeconds * 1000) return null;
+		if (!refreshDue(session, now)) return { session, user, cookie: null };
 		const expiresAt = slidExpiry(session, now);
 		// At its absolute limit a session has nothing left to extend.
-		if (expiresAt <= session.expiresAt.getTime()) return null;
-		const wrote = await store.extend(session.id, new Date(expiresAt), new Date(now), session.updatedAt);
-		if (wrote) log.session('refreshed', session.id, { user: session.userId, policy: session.policy });
-		session.expiresAt = new Date(expiresAt);
-		session.updatedAt = new Date(now);
-		return {
-			kind: 'reissue',
-			value: signSessionToken(session.token, secret),
-			maxAge: session.persistent ? Math.round((expiresAt - now) / 1000) : undefined
-		};
+		if (expiresAt <= session.expiresAt.getTime()) return { session, user, cookie: null };
+		const refreshed = { ...session, expiresAt: new Date(expiresAt), updatedAt: new Date(now) };
+		// Compare-and-set: of the requests that find the refresh due together, one writes and logs.
+		// The others still reissue the cookie, since the row now expires when theirs would have.
+		if (await store.extend(session.id, refreshed.expiresAt, refreshed.updatedAt, session.updatedAt)) {
+			log.session('refreshed', session.id, { user: session.userId, policy: session.policy });
+		}
+		return { session: refreshed, user, cookie: reissuedCookie(refreshed, now, secret) };
 	}
 
-	return { cookieName, check };
+	return { cookieName, validateSessionCookie };
 }
 
 export type SessionValidator = ReturnType<typeof createSessionValidator>;
 
-function signedOut(hadCookie: boolean): SessionCheck {
+/**
+ * Response scheduling, not a session rule: the answer arrives no earlier than the end of the
+ * event loop's current turn (../turns.ts), so the requests read in one turn go on, and their
+ * responses are written, together, signed in or not. A request with a validly signed cookie
+ * already waits there for its lookup; in effect only one without such a cookie is held back.
+ * The validation must be started in the same turn as this call. To switch the scheduling off,
+ * await validateSessionCookie's answer directly (a test that fakes setImmediate must let it run).
+ */
+export async function atEndOfTurn(validation: Promise<SessionValidationResult>): Promise<SessionValidationResult> {
+	const [result] = await Promise.all([validation, endOfTurn()]);
+	return result;
+}
+
+function signedOut(hadCookie: boolean): SessionValidationResult {
 	return { session: null, user: null, cookie: hadCookie ? { kind: 'clear' } : null };
 }
 
-function pastAbsoluteLifetime(session: StoredSession['session'], now: number): boolean {
+function reachedAbsoluteLifetime(session: Session, now: number): boolean {
 	return session.absoluteExpiresAt != null && session.absoluteExpiresAt.getTime() <= now;
 }
 
+/** Same comparison as Better Auth: a session is valid up to and including its expiresAt. */
+function idleExpired(session: Session, now: number): boolean {
+	return session.expiresAt.getTime() < now;
+}
+
+/** At most one refresh per refreshSeconds, so most requests write nothing. */
+function refreshDue(session: Session, now: number): boolean {
+	return now - session.updatedAt.getTime() >= session.refreshSeconds * 1000;
+}
+
 /** now + the policy's idle time, never past the absolute lifetime. */
-function slidExpiry(session: StoredSession['session'], now: number): number {
+function slidExpiry(session: Session, now: number): number {
 	const idle = now + session.idleSeconds * 1000;
 	return session.absoluteExpiresAt ? Math.min(idle, session.absoluteExpiresAt.getTime()) : idle;
+}
+
+/** The same signed token with the new expiry; a browser-session cookie stays one (no maxAge). */
+function reissuedCookie(session: Session, now: number, secret: string): CookieAction {
+	return {
+		kind: 'reissue',
+		value: signSessionToken(session.token, secret),
+		maxAge: session.persistent ? Math.round((session.expiresAt.getTime() - now) / 1000) : undefined
+	};
 }
