@@ -10,6 +10,7 @@ import { classifyMysqlFault } from '../../src/lib/server/db/mysql/faults';
 import { migrateMysql } from '../../src/lib/server/db/mysql/migrate';
 import { account, securityEvent, session, user } from '../../src/lib/server/db/mysql/schema';
 import {
+	inTransaction,
 	mysqlPurge,
 	mysqlRateLimits,
 	mysqlSecurityEvents,
@@ -419,6 +420,33 @@ describe('the MySQL statements', () => {
 			['c', 'd', 'e'].map((holder) => purge.acquireLease(`${name}-race`, holder, 1000, now))
 		);
 		expect(raced.filter(Boolean)).toHaveLength(1);
+	});
+
+	it('run a transaction again when InnoDB ended it in a deadlock, and only then', async () => {
+		const deadlock = () =>
+			Object.assign(new Error('Deadlock found when trying to get lock'), { code: 'ER_LOCK_DEADLOCK' });
+		let runs = 0;
+		const result = await inTransaction(database, async (connection) => {
+			await connection.query('SELECT 1');
+			if (++runs < 3) throw deadlock();
+			return 'done';
+		});
+		expect({ result, runs }).toEqual({ result: 'done', runs: 3 });
+		runs = 0;
+		const always = inTransaction(database, async () => {
+			runs += 1;
+			throw deadlock();
+		});
+		await expect(always).rejects.toThrow(/Deadlock/);
+		expect(runs).toBe(3);
+		runs = 0;
+		await expect(
+			inTransaction(database, async () => {
+				runs += 1;
+				throw new Error('not a deadlock');
+			})
+		).rejects.toThrow('not a deadlock');
+		expect(runs).toBe(1);
 	});
 
 	it('answer a ping', async () => {

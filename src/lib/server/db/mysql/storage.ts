@@ -153,11 +153,30 @@ async function affected(database: MysqlDatabase, runner: Runner, sql: string, va
 }
 
 /**
- * Runs `work` in one transaction on one pooled connection. A connection that could not roll
- * back, or that the driver gave up on, is closed rather than handed to another request: the
- * server rolls its transaction back when it goes.
+ * InnoDB ends one of two transactions that wait on each other (a deadlock) and expects the
+ * application to run it again; every transaction here can be run again as a whole.
  */
+const DEADLOCK_RETRIES = 2;
+
+/** Runs `work` in one transaction on one pooled connection, again after a deadlock. */
 export async function inTransaction<T>(
+	database: MysqlDatabase,
+	work: (connection: PoolConnection) => Promise<T>
+): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await transactionOnce(database, work);
+		} catch (error) {
+			if (attempt >= DEADLOCK_RETRIES || (error as { code?: unknown }).code !== 'ER_LOCK_DEADLOCK') throw error;
+		}
+	}
+}
+
+/**
+ * A connection that could not roll back, or that the driver gave up on, is closed rather than
+ * handed to another request: the server rolls its transaction back when it goes.
+ */
+async function transactionOnce<T>(
 	database: MysqlDatabase,
 	work: (connection: PoolConnection) => Promise<T>
 ): Promise<T> {
