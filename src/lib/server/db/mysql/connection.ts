@@ -1,0 +1,115 @@
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
+import mysql from 'mysql2/promise';
+import * as schema from './schema';
+
+/** Where the database is: a `mysql://` or `mariadb://` URL naming the database. */
+export type MysqlTarget = { dialect: 'mysql'; url: string };
+
+/** A connection pool to the server, and the Drizzle database Better Auth writes through. */
+export type MysqlDatabase = {
+	dialect: 'mysql';
+	db: MySql2Database<typeof schema>;
+	schema: typeof schema;
+	client: mysql.Pool;
+	/** The longest a statement runs before it fails as a fault; the driver gives up on a silent server soon after. */
+	statementTimeoutMs: number;
+	close(): Promise<void>;
+};
+
+export interface MysqlOptions {
+	/** Connections per instance. */
+	poolMax?: number;
+	/** Milliseconds after which the server cancels a statement (or, for writes, stops waiting for a lock). */
+	statementTimeoutMs?: number;
+	/** Milliseconds a new connection may take before it fails as a fault. */
+	connectTimeoutMs?: number;
+}
+
+const URL_FORM = /^(mysql|mariadb):\/\//i;
+
+/**
+ * The target a DATABASE_URL value names when it is a MySQL or MariaDB URL, null otherwise.
+ * Throws for such a URL without a database: the tables would land wherever the server's
+ * account defaults to, or nowhere.
+ */
+export function parseMysqlUrl(value: string): MysqlTarget | null {
+	if (!URL_FORM.test(value)) return null;
+	let database: string;
+	try {
+		database = decodeURIComponent(new URL(value).pathname.slice(1));
+	} catch {
+		throw new Error('is not a valid URL');
+	}
+	if (!database || database.includes('/'))
+		throw new Error('names no database (mysql://user:password@host:3306/database)');
+	return { dialect: 'mysql', url: value };
+}
+
+/**
+ * Opens a pool; connections are made on first use. Every connection is utf8mb4 with binary
+ * comparison, reads and writes DATETIME as UTC whatever the process's time zone, and gets the
+ * statement timeout of its server (sessionSettings).
+ */
+export function openMysql(
+	{ url }: MysqlTarget,
+	{ poolMax = 10, statementTimeoutMs = 30_000, connectTimeoutMs = 5000 }: MysqlOptions = {}
+): MysqlDatabase {
+	const client = mysql.createPool({
+		uri: url.replace(URL_FORM, 'mysql://'),
+		connectionLimit: poolMax,
+		// A connection attempt never hangs a request for ever: it fails, and the request answers 503.
+		connectTimeout: connectTimeoutMs,
+		charset: 'UTF8MB4_BIN',
+		timezone: 'Z',
+		enableKeepAlive: true
+	});
+	// The core pool hands each new connection over before any query runs on it, and a
+	// connection runs its statements in order: the settings come first.
+	client.pool.on('connection', (connection) => {
+		const settings = sessionSettings(serverVersionOf(connection), statementTimeoutMs);
+		connection.query(settings, (error: Error | null) => {
+			if (error) console.error(`latchkey: MySQL session settings failed: ${error.message}`);
+		});
+	});
+	return {
+		dialect: 'mysql',
+		db: drizzle(client, { schema, mode: 'default' }),
+		schema,
+		client,
+		statementTimeoutMs,
+		close: () => client.end()
+	};
+}
+
+/** The version string the server sent in its handshake (mysql2 keeps it on the connection). */
+function serverVersionOf(connection: object): string {
+	const handshake = (connection as { _handshakePacket?: { serverVersion?: unknown } })._handshakePacket;
+	return typeof handshake?.serverVersion === 'string' ? handshake.serverVersion : '';
+}
+
+/**
+ * The statement that bounds every statement of a connection. MariaDB cancels any statement
+ * past `max_statement_time` (seconds); MySQL cancels a SELECT past `max_execution_time`
+ * (milliseconds) and has no such limit for writes, which the lock wait bounds instead (a write
+ * that waits on no lock is short). Both stop waiting for a row lock after
+ * `innodb_lock_wait_timeout` (whole seconds).
+ */
+export function sessionSettings(serverVersion: string, statementTimeoutMs: number): string {
+	const lockWaitSeconds = Math.max(1, Math.ceil(statementTimeoutMs / 1000));
+	const limit = isMariaDb(serverVersion)
+		? `max_statement_time = ${statementTimeoutMs / 1000}`
+		: `max_execution_time = ${Math.round(statementTimeoutMs)}`;
+	return `SET SESSION ${limit}, innodb_lock_wait_timeout = ${lockWaitSeconds}`;
+}
+
+export function isMariaDb(serverVersion: string): boolean {
+	return /mariadb/i.test(serverVersion);
+}
+
+/**
+ * How long the driver waits for an answer before it gives up on the server: a little past the
+ * server's own limit, so that a server that cancels a statement answers first with its error.
+ */
+export function driverTimeoutMs(database: Pick<MysqlDatabase, 'statementTimeoutMs'>): number {
+	return database.statementTimeoutMs + 2000;
+}

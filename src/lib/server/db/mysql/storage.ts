@@ -1,0 +1,419 @@
+import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { driverTimeoutMs, type MysqlDatabase } from './connection';
+
+/**
+ * Every statement Latchkey runs on MySQL or MariaDB itself (Better Auth writes users, sessions
+ * and codes through Drizzle), as literal text with `?` placeholders. mysql2's `query` fills them
+ * in on the client: an array becomes a list (`IN (?)`), a Date its UTC text with milliseconds
+ * (connection.ts). MySQL 8 has no `RETURNING`, so a statement that must say which rows it
+ * changed runs in a transaction with a locking read before it.
+ */
+
+/** The session columns, then the user's, in the order readStoredSession takes them. */
+export const SESSIONS_BY_TOKENS = `
+	SELECT s.id, s.user_id, s.token, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent,
+		s.policy, s.idle_seconds, s.refresh_seconds, s.absolute_expires_at, s.known_networks, s.persistent,
+		u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at
+	FROM session s JOIN \`user\` u ON u.id = s.user_id
+	WHERE s.token IN (?)`;
+const SESSION_COLUMNS = `id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
+	policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent`;
+export const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
+export const INSERT_EVENT = `
+	INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+export const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
+export const ACTIVE_BY_USER = `
+	SELECT ${SESSION_COLUMNS} FROM session
+	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
+export const BY_ID = 'SELECT id, token, user_id FROM session WHERE id = ?';
+export const COUNT_BY_POLICY = 'SELECT policy, COUNT(*) AS sessions FROM session WHERE expires_at >= ? GROUP BY policy';
+/** The locking reads before a delete: a concurrent call waits for these rows, then finds them gone. */
+export const LOCK_BY_TOKENS = 'SELECT id, token, user_id FROM session WHERE token IN (?) FOR UPDATE';
+export const LOCK_BY_ID = 'SELECT id, token, user_id FROM session WHERE id = ? FOR UPDATE';
+export const LOCK_BY_USER = 'SELECT id, token, user_id FROM session WHERE user_id = ? FOR UPDATE';
+export const LOCK_OTHERS = 'SELECT id, token, user_id FROM session WHERE user_id = ? AND id <> ? FOR UPDATE';
+export const DELETE_BY_IDS = 'DELETE FROM session WHERE id IN (?)';
+export const DELETE_USER = 'DELETE FROM `user` WHERE id = ?';
+export const EVENTS_PAGE = `
+	SELECT id, user_id, session_id, type, created_at, ip_address, user_agent, detail FROM security_event
+	WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?`;
+export const EVENTS_TOTAL = 'SELECT COUNT(*) AS total FROM security_event WHERE user_id = ?';
+/**
+ * One attempt against a window. `count` is assigned first, so both assignments read the row's
+ * old `resets_at` whether the server assigns left to right (the default) or simultaneously
+ * (MariaDB's SIMULTANEOUS_ASSIGNMENT).
+ */
+export const HIT_WINDOW = `
+	INSERT INTO rate_limit_window (\`key\`, \`count\`, resets_at) VALUES (?, 1, ?)
+	ON DUPLICATE KEY UPDATE
+		\`count\` = IF(resets_at <= ?, 1, \`count\` + 1),
+		resets_at = IF(resets_at <= ?, ?, resets_at)`;
+export const READ_WINDOW = 'SELECT `count`, resets_at FROM rate_limit_window WHERE `key` = ?';
+export const PURGE_SESSIONS = 'DELETE FROM session WHERE expires_at < ? ORDER BY expires_at LIMIT ?';
+export const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
+export const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
+export const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < ?';
+/**
+ * Takes the lease when it is free, expired or already this holder's. `expires_at` moves exactly
+ * when `holder` is (or becomes) this holder, under either order of assignment.
+ */
+export const ACQUIRE_LEASE = `
+	INSERT INTO job_lease (name, holder, expires_at) VALUES (?, ?, ?)
+	ON DUPLICATE KEY UPDATE
+		holder = IF(expires_at < ? OR holder = ?, ?, holder),
+		expires_at = IF(expires_at < ? OR holder = ?, ?, expires_at)`;
+export const LEASE_HOLDER = 'SELECT holder FROM job_lease WHERE name = ?';
+export const RELEASE_LEASE = 'DELETE FROM job_lease WHERE name = ? AND holder = ?';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A session row, keyed as the schema is. */
+export interface SessionRecord {
+	id: string;
+	token: string;
+	userId: string;
+	expiresAt: Date;
+	createdAt: Date;
+	updatedAt: Date;
+	ipAddress: string | null;
+	userAgent: string | null;
+	policy: string;
+	idleSeconds: number;
+	refreshSeconds: number;
+	absoluteExpiresAt: Date | null;
+	knownNetworks: string;
+	persistent: boolean;
+}
+
+export interface UserRecord {
+	id: string;
+	name: string;
+	email: string;
+	emailVerified: boolean;
+	image: string | null;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+export interface StoredSession {
+	session: SessionRecord;
+	user: UserRecord;
+}
+
+/** A session row that was deleted (or found, for the CLI): enough to clear its cached copy and log it. */
+export interface EndedSession {
+	id: string;
+	token: string;
+	userId: string;
+}
+
+/** A security-log row as stored: `detail` is JSON text. */
+export interface SecurityEventRow {
+	id: string;
+	userId: string;
+	sessionId: string | null;
+	type: string;
+	createdAt: Date;
+	ipAddress: string | null;
+	userAgent: string | null;
+	detail: string;
+}
+
+/** A session's networks changing, written only while the row still holds `seen` (compare-and-set). */
+export interface NetworksChange {
+	sessionId: string;
+	networks: string;
+	seen: string;
+}
+
+type Runner = Pick<PoolConnection, 'query'>;
+type Row = unknown[];
+
+/** Runs one statement; the driver gives up a little after the server's own timeout would have. */
+async function rowsOf<T>(database: MysqlDatabase, runner: Runner, sql: string, values: unknown[]): Promise<T[]> {
+	const [rows] = await runner.query<RowDataPacket[]>({ sql, values, timeout: driverTimeoutMs(database) });
+	return rows as T[];
+}
+
+async function arraysOf(database: MysqlDatabase, runner: Runner, sql: string, values: unknown[]): Promise<Row[]> {
+	const [rows] = await runner.query<RowDataPacket[][]>({
+		sql,
+		values,
+		rowsAsArray: true,
+		timeout: driverTimeoutMs(database)
+	});
+	return rows as Row[];
+}
+
+/** The number of rows a statement matched (mysql2 asks for found rows, not changed ones). */
+async function affected(database: MysqlDatabase, runner: Runner, sql: string, values: unknown[]): Promise<number> {
+	const [result] = await runner.query<ResultSetHeader>({ sql, values, timeout: driverTimeoutMs(database) });
+	return result.affectedRows;
+}
+
+/**
+ * InnoDB ends one of two transactions that wait on each other (a deadlock) and expects the
+ * application to run it again; every transaction here can be run again as a whole.
+ */
+const DEADLOCK_RETRIES = 2;
+
+/** Runs `work` in one transaction on one pooled connection, again after a deadlock. */
+export async function inTransaction<T>(
+	database: MysqlDatabase,
+	work: (connection: PoolConnection) => Promise<T>
+): Promise<T> {
+	for (let attempt = 0; ; attempt++) {
+		try {
+			return await transactionOnce(database, work);
+		} catch (error) {
+			if (attempt >= DEADLOCK_RETRIES || (error as { code?: unknown }).code !== 'ER_LOCK_DEADLOCK') throw error;
+		}
+	}
+}
+
+/**
+ * A connection that could not roll back, or that the driver gave up on, is closed rather than
+ * handed to another request: the server rolls its transaction back when it goes.
+ */
+async function transactionOnce<T>(
+	database: MysqlDatabase,
+	work: (connection: PoolConnection) => Promise<T>
+): Promise<T> {
+	const connection = await database.client.getConnection();
+	let broken = false;
+	try {
+		await connection.beginTransaction();
+		const result = await work(connection);
+		await connection.commit();
+		return result;
+	} catch (error) {
+		broken = /^PROTOCOL_/.test(String((error as { code?: unknown }).code));
+		if (!broken) await connection.rollback().catch(() => (broken = true));
+		throw error;
+	} finally {
+		if (broken) connection.destroy();
+		else connection.release();
+	}
+}
+
+/** Thrown inside a transaction to roll it back when another request won the row. */
+class AlreadyChanged extends Error {}
+
+const text = (value: unknown) => (value == null ? null : String(value));
+const date = (value: unknown) => (value instanceof Date ? value : new Date(value as string | number));
+const flag = (value: unknown) => value === 1 || value === true || value === '1';
+
+/** A row of SESSIONS_BY_TOKENS (or the session part of one, from `start`). */
+export function readSession(row: Row, start = 0): SessionRecord {
+	const [id, userId, token, expiresAt, createdAt, updatedAt, ipAddress, userAgent, policy, idle, refresh] = row.slice(
+		start,
+		start + 11
+	);
+	const [absoluteExpiresAt, knownNetworks, persistent] = row.slice(start + 11, start + 14);
+	return {
+		id: String(id),
+		userId: String(userId),
+		token: String(token),
+		expiresAt: date(expiresAt),
+		createdAt: date(createdAt),
+		updatedAt: date(updatedAt),
+		ipAddress: text(ipAddress),
+		userAgent: text(userAgent),
+		policy: String(policy),
+		idleSeconds: Number(idle),
+		refreshSeconds: Number(refresh),
+		absoluteExpiresAt: absoluteExpiresAt == null ? null : date(absoluteExpiresAt),
+		knownNetworks: String(knownNetworks),
+		persistent: flag(persistent)
+	};
+}
+
+function readStoredSession(row: Row): StoredSession {
+	const [id, name, email, emailVerified, image, createdAt, updatedAt] = row.slice(14);
+	return {
+		session: readSession(row),
+		user: {
+			id: String(id),
+			name: String(name),
+			email: String(email),
+			emailVerified: flag(emailVerified),
+			image: text(image),
+			createdAt: date(createdAt),
+			updatedAt: date(updatedAt)
+		}
+	};
+}
+
+const endedOf = (row: { id: string; token: string; user_id: string }): EndedSession => ({
+	id: row.id,
+	token: row.token,
+	userId: row.user_id
+});
+
+const eventValues = (event: SecurityEventRow) => [
+	event.id,
+	event.userId,
+	event.sessionId,
+	event.type,
+	event.createdAt,
+	event.ipAddress,
+	event.userAgent,
+	event.detail
+];
+
+/**
+ * Locks the sessions `lock` selects and deletes them, inside the caller's transaction. A
+ * concurrent call waits for the locks, then finds the rows gone: each row is returned by the
+ * one call that deleted it.
+ */
+async function deleteLocked(
+	database: MysqlDatabase,
+	connection: PoolConnection,
+	lock: string,
+	values: unknown[]
+): Promise<EndedSession[]> {
+	const found = await rowsOf<{ id: string; token: string; user_id: string }>(database, connection, lock, values);
+	if (found.length > 0) await affected(database, connection, DELETE_BY_IDS, [found.map((row) => row.id)]);
+	return found.map(endedOf);
+}
+
+const endLocked = (database: MysqlDatabase, lock: string, values: unknown[]) =>
+	inTransaction(database, (connection) => deleteLocked(database, connection, lock, values));
+
+/** The sessions rows Latchkey reads and writes itself, named as the storage port names them. */
+export function mysqlSessionRows(database: MysqlDatabase) {
+	const pool = database.client;
+	/** The sessions of these tokens with their users, by token: one round trip for a whole batch of lookups. */
+	const findByTokens = async (tokens: string[]): Promise<Map<string, StoredSession>> => {
+		if (tokens.length === 0) return new Map();
+		const rows = await arraysOf(database, pool, SESSIONS_BY_TOKENS, [tokens]);
+		const found = rows.map(readStoredSession);
+		return new Map(found.map((stored) => [stored.session.token, stored]));
+	};
+	return {
+		findByTokens,
+		findByToken: async (token: string) => (await findByTokens([token])).get(token) ?? null,
+		/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
+		async extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean> {
+			return (await affected(database, pool, EXTEND, [expiresAt, refreshedAt, sessionId, seenRefreshAt])) === 1;
+		},
+		/**
+		 * The event and the session's new networks together, or neither. A concurrent transaction
+		 * on the same row waits for its lock, then finds the networks changed.
+		 */
+		async recordNetwork(event: SecurityEventRow, change: NetworksChange): Promise<boolean> {
+			try {
+				await inTransaction(database, async (connection) => {
+					await affected(database, connection, INSERT_EVENT, eventValues(event));
+					const written = await affected(database, connection, SET_NETWORKS, [
+						change.networks,
+						change.sessionId,
+						change.seen
+					]);
+					if (written !== 1) throw new AlreadyChanged();
+				});
+				return true;
+			} catch (error) {
+				if (error instanceof AlreadyChanged) return false;
+				throw error;
+			}
+		},
+		async listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]> {
+			return (await arraysOf(database, pool, ACTIVE_BY_USER, [userId, now, now])).map((row) => readSession(row));
+		},
+		async findById(sessionId: string): Promise<EndedSession | null> {
+			const rows = await rowsOf<{ id: string; token: string; user_id: string }>(database, pool, BY_ID, [sessionId]);
+			return rows[0] ? endedOf(rows[0]) : null;
+		},
+		async countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>> {
+			const rows = await rowsOf<{ policy: string; sessions: number | string }>(database, pool, COUNT_BY_POLICY, [now]);
+			return rows.map(({ policy, sessions }) => ({ policy, sessions: Number(sessions) }));
+		},
+		endByTokens: async (tokens: string[]) => (tokens.length === 0 ? [] : endLocked(database, LOCK_BY_TOKENS, [tokens])),
+		endById: async (sessionId: string) => (await endLocked(database, LOCK_BY_ID, [sessionId]))[0] ?? null,
+		endByUser: (userId: string) => endLocked(database, LOCK_BY_USER, [userId]),
+		endOthers: (userId: string, keptSessionId: string) => endLocked(database, LOCK_OTHERS, [userId, keptSessionId]),
+		/** The user, their sessions (returned) and, by the foreign key, their accounts, in one transaction. */
+		deleteUser: (userId: string) =>
+			inTransaction(database, async (connection) => {
+				const ended = await deleteLocked(database, connection, LOCK_BY_USER, [userId]);
+				await affected(database, connection, DELETE_USER, [userId]);
+				return ended;
+			})
+	};
+}
+
+export function mysqlSecurityEvents(database: MysqlDatabase) {
+	const pool = database.client;
+	return {
+		record: async (event: SecurityEventRow) => void (await affected(database, pool, INSERT_EVENT, eventValues(event))),
+		/** A page of the user's events, newest first, and how many they have in all. */
+		async page(userId: string, limit: number, offset: number): Promise<{ rows: SecurityEventRow[]; total: number }> {
+			const [rows, totals] = await Promise.all([
+				arraysOf(database, pool, EVENTS_PAGE, [userId, limit, offset]),
+				rowsOf<{ total: number | string }>(database, pool, EVENTS_TOTAL, [userId])
+			]);
+			return {
+				rows: rows.map(([id, user, session, type, createdAt, ipAddress, userAgent, detail]) => ({
+					id: String(id),
+					userId: String(user),
+					sessionId: text(session),
+					type: String(type),
+					createdAt: date(createdAt),
+					ipAddress: text(ipAddress),
+					userAgent: text(userAgent),
+					detail: String(detail)
+				})),
+				total: Number(totals[0]?.total ?? 0)
+			};
+		}
+	};
+}
+
+export function mysqlRateLimits(database: MysqlDatabase) {
+	return {
+		/**
+		 * Counts one attempt against `key`: a window that ended by `now` starts over with this
+		 * attempt, lasting `windowMs`. The upsert locks the row until the read of what it wrote.
+		 */
+		hit: (key: string, windowMs: number, now: number): Promise<{ count: number; resetsAt: number }> =>
+			inTransaction(database, async (connection) => {
+				const resetsAt = now + windowMs;
+				await affected(database, connection, HIT_WINDOW, [key, resetsAt, now, now, resetsAt]);
+				const [row] = await rowsOf<{ count: number; resets_at: number | string }>(database, connection, READ_WINDOW, [
+					key
+				]);
+				return { count: Number(row!.count), resetsAt: Number(row!.resets_at) };
+			})
+	};
+}
+
+export function mysqlPurge(database: MysqlDatabase) {
+	const pool = database.client;
+	return {
+		/** Deletes at most `limit` sessions whose expiresAt is before `now`, oldest first; returns how many. */
+		expiredSessions: (now: number, limit: number) => affected(database, pool, PURGE_SESSIONS, [new Date(now), limit]),
+		/** Deletes expired sign-in codes and finished rate-limit windows; returns how many rows. */
+		expiredOther: async (now: number) =>
+			(await affected(database, pool, PURGE_CODES, [new Date(now)])) +
+			(await affected(database, pool, PURGE_WINDOWS, [now])) +
+			(await affected(database, pool, PURGE_AUTH_LIMITS, [now - DAY_MS])),
+		/** Takes the lease when it is free, expired or already this holder's; true when taken. */
+		acquireLease: (name: string, holder: string, ttlMs: number, now: number) =>
+			inTransaction(database, async (connection) => {
+				const expiresAt = now + ttlMs;
+				const values = [name, holder, expiresAt, now, holder, holder, now, holder, expiresAt];
+				await affected(database, connection, ACQUIRE_LEASE, values);
+				const [row] = await rowsOf<{ holder: string }>(database, connection, LEASE_HOLDER, [name]);
+				return row?.holder === holder;
+			}),
+		releaseLease: async (name: string, holder: string) =>
+			void (await affected(database, pool, RELEASE_LEASE, [name, holder]))
+	};
+}
+
+/** A cheap round trip, for /healthz. */
+export async function pingMysql(database: MysqlDatabase): Promise<void> {
+	await rowsOf(database, database.client, 'SELECT 1', []);
+}
