@@ -1,6 +1,6 @@
 import { parseOAuthProviders, type OAuthProviders } from './auth/providers';
 import { appPolicyFrom, durationOr, durationOrOff, parsePresetName, type SessionSettings } from './auth/policy';
-import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
+import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/cookie-settings';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
 import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit-rules';
 import { resolveAuthSecret } from './secret';

@@ -2,7 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { getSessionControl } from '$lib/server/auth';
 import { deleteAccount } from '$lib/server/auth/devices';
 import { actorOf, requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
-import { applyCookieAction } from '$lib/server/auth/session-cookie';
+import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -32,7 +32,7 @@ export const actions: Actions = {
 			return fail(400, { deleteAccount: { message: 'Tick the box to confirm that you want to delete your account.' } });
 		}
 		await deleteAccount(getSessionControl(), actorOf(event, signedIn));
-		applyCookieAction(event.cookies, config.cookies, { kind: 'clear' });
+		clearSessionCookie(event);
 		redirect(303, '/login?accountDeleted');
 	}
 };

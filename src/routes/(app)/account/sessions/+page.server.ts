@@ -8,7 +8,7 @@ import {
 	signOutThisDevice
 } from '$lib/server/auth/devices';
 import { actorOf, requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
-import { applyCookieAction } from '$lib/server/auth/session-cookie';
+import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import { getConfig } from '$lib/server/config';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
@@ -57,7 +57,7 @@ export const actions: Actions = {
 		const signedIn = requireRecentSignIn(event);
 		await readForm(event.request);
 		await signOutEverywhere(getSessionControl(), actorOf(event, signedIn));
-		applyCookieAction(event.cookies, getConfig().cookies, { kind: 'clear' });
+		clearSessionCookie(event);
 		redirect(303, '/login?signedOutEverywhere');
 	}
 };
