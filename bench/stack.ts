@@ -1,5 +1,5 @@
 import { createAuth, type Auth, endSessionWith } from '../src/lib/server/auth/instance';
-import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/auth/client-address';
+import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
 import { PRESETS } from '../src/lib/server/auth/policy';
 import { signSessionToken } from '../src/lib/server/auth/session-cookie';

@@ -1,7 +1,7 @@
 import { withAuth } from '$lib/server/auth/guards';
 import type { PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { user } = withAuth(event);
+export const load: PageServerLoad = () => {
+	const { user } = withAuth();
 	return { signedInAs: user?.email ?? null };
 };

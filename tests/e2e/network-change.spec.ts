@@ -1,5 +1,5 @@
 import type { BrowserContext } from '@playwright/test';
-import { sessionCountFor, withAppDatabase } from './support/database';
+import { refuseWritesOf, sessionCountFor, withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
 import { PROXIED_APP, STRICT_APP, type TestServer } from './support/servers';
@@ -52,23 +52,11 @@ test.describe('high-security preset: a new network ends the session', () => {
 	});
 });
 
-/**
+/*
  * A fault between the network watch's steps (here: the database refusing one write, through a
  * trigger scoped to this user) must refuse the request and sign the browser out, never serve
  * it, and never leave the new network known.
  */
-function refuseWritesOf(app: TestServer, email: string, write: 'INSERT ON security_event' | 'DELETE ON session') {
-	const trigger = `refuse_${Math.random().toString(36).slice(2, 10)}`;
-	const row = write.startsWith('INSERT') ? 'NEW' : 'OLD';
-	withAppDatabase(app, (db) => {
-		const { id } = db.prepare<[string], { id: string }>('SELECT id FROM "user" WHERE email = ?').get(email)!;
-		db.exec(
-			`CREATE TRIGGER ${trigger} BEFORE ${write} WHEN ${row}.user_id = '${id}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`
-		);
-	});
-	return () => withAppDatabase(app, (db) => db.exec(`DROP TRIGGER ${trigger}`));
-}
-
 function knownNetworksOf(app: TestServer, email: string): string[] {
 	return withAppDatabase(app, (db) =>
 		db

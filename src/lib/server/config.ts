@@ -1,8 +1,8 @@
 import { parseOAuthProviders, type OAuthProviders } from './auth/providers';
 import { appPolicyFrom, durationOr, durationOrOff, parsePresetName, type SessionSettings } from './auth/policy';
-import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/session-cookie';
+import { parseCookieDomain, parseCookiePrefix, type CookieSettings } from './auth/cookie-settings';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
-import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit';
+import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit-rules';
 import { resolveAuthSecret } from './secret';
 
 /** Environment variables as Node gives them; injectable so tests never touch process.env. */

@@ -56,3 +56,32 @@ export function ageSessionsOf(app: TestServer, email: string, minutes: number): 
 			.run(Date.now() - minutes * 60_000, email)
 	);
 }
+
+/**
+ * Makes the database refuse one kind of write for one user's rows (a trigger scoped to them),
+ * as a database that cannot take writes would; returns the function that lifts it.
+ */
+export function refuseWritesOf(
+	app: TestServer,
+	email: string,
+	write: 'INSERT ON security_event' | 'DELETE ON session' | 'UPDATE ON session'
+): () => void {
+	const trigger = `refuse_${Math.random().toString(36).slice(2, 10)}`;
+	const row = write.startsWith('INSERT') ? 'NEW' : 'OLD';
+	withAppDatabase(app, (db) => {
+		const { id } = db.prepare<[string], { id: string }>('SELECT id FROM "user" WHERE email = ?').get(email)!;
+		db.exec(
+			`CREATE TRIGGER ${trigger} BEFORE ${write} WHEN ${row}.user_id = '${id}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`
+		);
+	});
+	return () => withAppDatabase(app, (db) => db.exec(`DROP TRIGGER ${trigger}`));
+}
+
+/** Moves this user's sessions' last refresh `days` back: their next request is due a refresh, a write. */
+export function dueRefreshOf(app: TestServer, email: string, days = 2): void {
+	withAppDatabase(app, (db) =>
+		db
+			.prepare('UPDATE session SET updated_at = ? WHERE user_id = (SELECT id FROM "user" WHERE email = ?)')
+			.run(Date.now() - days * 24 * 3600_000, email)
+	);
+}

@@ -4,7 +4,7 @@ import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/co
 import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
 import type { DatabaseTarget } from '../../../src/lib/server/db/target';
 import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
-import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/auth/client-address';
+import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/http/client-address';
 import {
 	sendSignInCode,
 	verifySignInCode,

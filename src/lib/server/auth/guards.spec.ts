@@ -1,6 +1,11 @@
 import { isRedirect, type RequestEvent } from '@sveltejs/kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { actorOf, loginUrl, reauthUrl, requireAuth, requireFreshAuth, withAuth, type SignedIn } from './guards';
+
+/** The request getRequestEvent returns, as SvelteKit would hold it during a load or action. */
+const current = vi.hoisted(() => ({ event: undefined as unknown }));
+vi.mock('$app/server', () => ({ getRequestEvent: () => current.event }));
+vi.mock('../config', () => ({ getConfig: () => ({ reauthWindowSeconds: 300 }) }));
 
 const ORIGIN = 'https://latchkey.example';
 const NOW = Date.parse('2026-03-15T12:00:00.000Z');
@@ -179,7 +184,7 @@ describe('actorOf', () => {
 			address: '2001:db8:1:2::1',
 			userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0'
 		});
-		expect(actorOf(event, { user: USER, session: SESSION })).toEqual({
+		expect(actorOf({ user: USER, session: SESSION }, event)).toEqual({
 			userId: 'user-1',
 			sessionId: 'session-1',
 			ipAddress: '2001:db8:1:2::1',
@@ -189,11 +194,40 @@ describe('actorOf', () => {
 
 	it('gives a null user agent when the request has none', () => {
 		const event = fakeEvent('/account', { user: USER, session: SESSION });
-		expect(actorOf(event, { user: USER, session: SESSION })).toEqual({
+		expect(actorOf({ user: USER, session: SESSION }, event)).toEqual({
 			userId: 'user-1',
 			sessionId: 'session-1',
 			ipAddress: '203.0.113.5',
 			userAgent: null
 		});
+	});
+});
+
+describe('called from a load or action, without an event', () => {
+	it('requireAuth and withAuth read the current request', () => {
+		current.event = fakeEvent('/account', { user: USER, session: SESSION });
+		expect(requireAuth()).toEqual({ user: USER, session: SESSION });
+		expect(withAuth()).toEqual({ user: USER, session: SESSION });
+		current.event = fakeEvent('/account/sessions');
+		expect(redirectOf(() => requireAuth())).toEqual({
+			status: 303,
+			location: '/login?redirectTo=%2Faccount%2Fsessions'
+		});
+		expect(withAuth()).toEqual({ user: null, session: null });
+	});
+
+	it('requireFreshAuth holds the current request to the configured re-auth window', () => {
+		current.event = fakeEvent('/account/sessions', { user: USER, session: sessionCreatedAt(Date.now() - 60_000) });
+		expect(requireFreshAuth().user).toBe(USER);
+		current.event = fakeEvent('/account/sessions', { user: USER, session: sessionCreatedAt(Date.now() - 301_000) });
+		expect(redirectOf(() => requireFreshAuth())).toEqual({
+			status: 303,
+			location: '/reauth?redirectTo=%2Faccount%2Fsessions'
+		});
+	});
+
+	it('actorOf reads the address and user agent of the current request', () => {
+		current.event = fakeEvent('/account', { user: USER, session: SESSION, userAgent: 'Firefox' });
+		expect(actorOf({ user: USER, session: SESSION })).toMatchObject({ ipAddress: '203.0.113.5', userAgent: 'Firefox' });
 	});
 });

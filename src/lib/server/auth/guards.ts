@@ -1,4 +1,6 @@
+import { getRequestEvent } from '$app/server';
 import { redirect, type RequestEvent } from '@sveltejs/kit';
+import { getConfig } from '../config';
 import type { Actor } from './devices';
 import type { Session, User } from './instance';
 
@@ -9,8 +11,11 @@ export interface SignedIn {
 
 export type MaybeSignedIn = SignedIn | { user: null; session: null };
 
-/** For pages and actions that need a user: the signed-in user, or a 303 to the sign-in page. */
-export function requireAuth(event: RequestEvent): SignedIn {
+/**
+ * For pages and actions that need a user: the signed-in user, or a 303 to the sign-in page.
+ * Reads the current request (getRequestEvent), so a load or action calls `requireAuth()`.
+ */
+export function requireAuth(event: RequestEvent = getRequestEvent()): SignedIn {
 	const { user, session } = event.locals;
 	if (!user || !session) redirect(303, loginUrl(event.url));
 	return { user, session };
@@ -21,14 +26,18 @@ export function requireAuth(event: RequestEvent): SignedIn {
  * window; otherwise a 303 to the re-authentication step, which comes back to this page. A
  * re-authentication creates a new session, so its createdAt is the last authentication.
  */
-export function requireFreshAuth(event: RequestEvent, windowSeconds: number, now = Date.now()): SignedIn {
+export function requireFreshAuth(
+	event: RequestEvent = getRequestEvent(),
+	windowSeconds = getConfig().reauthWindowSeconds,
+	now = Date.now()
+): SignedIn {
 	const signedIn = requireAuth(event);
 	if (now - signedIn.session.createdAt.getTime() > windowSeconds * 1000) redirect(303, reauthUrl(event.url));
 	return signedIn;
 }
 
 /** The signed-in user as the security log sees them: who, which session, from where. */
-export function actorOf(event: RequestEvent, { user, session }: SignedIn): Actor {
+export function actorOf({ user, session }: SignedIn, event: RequestEvent = getRequestEvent()): Actor {
 	return {
 		userId: user.id,
 		sessionId: session.id,
@@ -38,7 +47,7 @@ export function actorOf(event: RequestEvent, { user, session }: SignedIn): Actor
 }
 
 /** For pages that render differently for signed-in visitors; never redirects. */
-export function withAuth(event: RequestEvent): MaybeSignedIn {
+export function withAuth(event: RequestEvent = getRequestEvent()): MaybeSignedIn {
 	const { user, session } = event.locals;
 	return user && session ? { user, session } : { user: null, session: null };
 }

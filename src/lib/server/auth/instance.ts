@@ -14,7 +14,7 @@ import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
-import { CLIENT_ADDRESS_HEADER } from './client-address';
+import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
 import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
 import { policyForSignIn, type SessionSettings } from './policy';

@@ -1,4 +1,5 @@
-import type { Env } from '../config';
+/** The environment as process.env gives it (config.ts's Env, without importing config). */
+type Env = Record<string, string | undefined>;
 
 /** OAuth / OpenID Connect sign-in options, each present only when the operator configured it. */
 export interface OAuthClient {

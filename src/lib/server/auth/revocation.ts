@@ -1,7 +1,7 @@
+import type { BetterAuthOptions } from 'better-auth';
 import { eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db';
 import { safeErrorMessage } from '../errors';
-import type { Auth } from './instance';
 
 /**
  * The one way a session ends early: its row is deleted from the database first — that is
@@ -12,7 +12,7 @@ import type { Auth } from './instance';
  */
 
 /** Better Auth's secondary storage (redisStorage with REDIS_URL), as its context holds it. */
-export type SessionCache = NonNullable<Awaited<Auth['$context']>['secondaryStorage']>;
+export type SessionCache = NonNullable<BetterAuthOptions['secondaryStorage']>;
 
 /** Where sessions are kept: the database (the truth) and, when configured, Better Auth's cache. */
 export interface SessionStorage {
@@ -31,7 +31,7 @@ export async function sessionStorageOf({
 	auth,
 	database
 }: {
-	auth: Auth;
+	auth: { $context: Promise<{ secondaryStorage?: SessionCache | undefined }> };
 	database: Database;
 }): Promise<SessionStorage> {
 	return { database, cache: (await auth.$context).secondaryStorage };

@@ -5,13 +5,11 @@ import { pathToFileURL } from 'node:url';
 import type { Cookies } from '@sveltejs/kit';
 import { describe, expect, it, vi } from 'vitest';
 import {
-	applyCookieAction,
-	DEFAULT_COOKIE_PREFIX,
+	clearSessionCookie,
 	hasCookie,
-	parseCookieDomain,
-	parseCookiePrefix,
 	sessionCookieAttributes,
 	sessionCookieName,
+	setSessionCookie,
 	signSessionToken,
 	verifiedSessionToken,
 	type CookieSettings
@@ -362,72 +360,7 @@ describe('sessionCookieAttributes', () => {
 	});
 });
 
-describe('parseCookiePrefix', () => {
-	it('defaults to latchkey', () => {
-		expect(DEFAULT_COOKIE_PREFIX).toBe('latchkey');
-		expect(parseCookiePrefix(undefined)).toBe('latchkey');
-		expect(parseCookiePrefix('')).toBe('latchkey');
-		expect(parseCookiePrefix('  ')).toBe('latchkey');
-	});
-
-	it.each([
-		['myapp', 'myapp'],
-		[' myapp ', 'myapp'],
-		['My-App_2', 'My-App_2'],
-		['_x', '_x'],
-		['a'.repeat(64), 'a'.repeat(64)]
-	])('accepts %j', (raw, prefix) => {
-		expect(parseCookiePrefix(raw)).toBe(prefix);
-	});
-
-	it.each(['my app', 'a;b', 'a=b', 'a.b', '__Secure-x', '__Host-x', '__x', 'a'.repeat(65), 'é', 'caf\u00e9'])(
-		'refuses %j, naming COOKIE_PREFIX',
-		(raw) => {
-			expect(() => parseCookiePrefix(raw)).toThrow(
-				`COOKIE_PREFIX="${raw}" must be 1-64 letters, digits, - or _ (and not start with __)`
-			);
-		}
-	);
-});
-
-describe('parseCookieDomain', () => {
-	const ORIGIN = 'https://auth.example.com';
-
-	it('is null when unset', () => {
-		expect(parseCookieDomain(undefined, ORIGIN)).toBeNull();
-		expect(parseCookieDomain('', ORIGIN)).toBeNull();
-		expect(parseCookieDomain('  ', ORIGIN)).toBeNull();
-	});
-
-	it.each([
-		['example.com', 'example.com'],
-		['.example.com', 'example.com'],
-		[' Example.COM ', 'example.com'],
-		['auth.example.com', 'auth.example.com']
-	])('accepts %j for https://auth.example.com', (raw, domain) => {
-		expect(parseCookieDomain(raw, ORIGIN)).toBe(domain);
-	});
-
-	it('accepts the host of an origin with a port', () => {
-		expect(parseCookieDomain('example.com', 'http://app.example.com:8080')).toBe('example.com');
-	});
-
-	it.each([
-		'other.com',
-		'ample.com',
-		'exa mple.com',
-		'sub.auth.example.com',
-		'example.com.',
-		'example.com;x',
-		'..example.com'
-	])('refuses %j, naming COOKIE_DOMAIN and the host', (raw) => {
-		expect(() => parseCookieDomain(raw, ORIGIN)).toThrow(
-			`COOKIE_DOMAIN="${raw}" must be the host of ORIGIN (auth.example.com) or a parent domain of it`
-		);
-	});
-});
-
-describe('applyCookieAction', () => {
+describe('setSessionCookie and clearSessionCookie', () => {
 	const settings: CookieSettings = { prefix: 'latchkey', domain: 'example.com', secure: true };
 
 	function fakeCookies() {
@@ -438,12 +371,12 @@ describe('applyCookieAction', () => {
 			getAll: vi.fn(),
 			serialize: vi.fn()
 		};
-		return { fake, cookies: fake as unknown as Cookies };
+		return { fake, event: { cookies: fake as unknown as Cookies } };
 	}
 
 	it('reissues the cookie with its maxAge', () => {
-		const { fake, cookies } = fakeCookies();
-		applyCookieAction(cookies, settings, { kind: 'reissue', value: 'token.sig=', maxAge: 3600 });
+		const { fake, event } = fakeCookies();
+		setSessionCookie(event, 'token.sig=', 3600, settings);
 
 		expect(fake.set).toHaveBeenCalledTimes(1);
 		expect(fake.set).toHaveBeenCalledWith(SECURE_NAME, 'token.sig=', {
@@ -458,16 +391,8 @@ describe('applyCookieAction', () => {
 	});
 
 	it('reissues a browser-session cookie without any maxAge', () => {
-		const { fake, cookies } = fakeCookies();
-		applyCookieAction(
-			cookies,
-			{ ...settings, secure: false, domain: null },
-			{
-				kind: 'reissue',
-				value: 'v',
-				maxAge: undefined
-			}
-		);
+		const { fake, event } = fakeCookies();
+		setSessionCookie(event, 'v', undefined, { ...settings, secure: false, domain: null });
 
 		expect(fake.set).toHaveBeenCalledTimes(1);
 		const [name, value, attributes] = fake.set.mock.calls[0]!;
@@ -479,8 +404,8 @@ describe('applyCookieAction', () => {
 	});
 
 	it('clears the cookie with the attributes it was written with', () => {
-		const { fake, cookies } = fakeCookies();
-		applyCookieAction(cookies, settings, { kind: 'clear' });
+		const { fake, event } = fakeCookies();
+		clearSessionCookie(event, undefined, settings);
 
 		expect(fake.delete).toHaveBeenCalledTimes(1);
 		expect(fake.delete).toHaveBeenCalledWith(SECURE_NAME, {
@@ -495,9 +420,9 @@ describe('applyCookieAction', () => {
 
 	it('writes and clears a `__Host-` cookie with what the prefix demands: Secure, Path=/, no Domain', () => {
 		const hostOnly: CookieSettings = { prefix: 'latchkey', domain: null, secure: true };
-		const { fake, cookies } = fakeCookies();
-		applyCookieAction(cookies, hostOnly, { kind: 'reissue', value: 'v', maxAge: 60 });
-		applyCookieAction(cookies, hostOnly, { kind: 'clear' });
+		const { fake, event } = fakeCookies();
+		setSessionCookie(event, 'v', 60, hostOnly);
+		clearSessionCookie(event, undefined, hostOnly);
 
 		expect(fake.set).toHaveBeenCalledWith(HOST_NAME, 'v', {
 			path: '/',
@@ -512,10 +437,21 @@ describe('applyCookieAction', () => {
 		}
 	});
 
-	it('does nothing for no action', () => {
-		const { fake, cookies } = fakeCookies();
-		applyCookieAction(cookies, settings, null);
+	it("clears the cookie on a handle's own answer, which SvelteKit does not add event.cookies to", () => {
+		const { fake, event } = fakeCookies();
+		fake.serialize.mockReturnValue(`${SECURE_NAME}=; Max-Age=0`);
+		const answer = new Response('unavailable', { status: 503, headers: { 'set-cookie': 'other=1' } });
+		clearSessionCookie(event, answer, settings);
 
-		for (const method of Object.values(fake)) expect(method).not.toHaveBeenCalled();
+		expect(fake.serialize).toHaveBeenCalledWith(SECURE_NAME, '', {
+			path: '/',
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: true,
+			domain: 'example.com',
+			maxAge: 0
+		});
+		expect(answer.headers.getSetCookie()).toEqual(['other=1', `${SECURE_NAME}=; Max-Age=0`]);
+		expect(fake.delete).not.toHaveBeenCalled();
 	});
 });

@@ -1,24 +1,18 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
-import type { Cookies } from '@sveltejs/kit';
-import type { CookieAction } from './session';
+import type { RequestEvent } from '@sveltejs/kit';
+import { getConfig } from '../config';
+import type { CookieSettings } from './cookie-settings';
+
+export type { CookieSettings } from './cookie-settings';
 
 /**
  * The session cookie exactly as Better Auth writes and reads it:
  * name `[__Host-|__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
  * URL-encoded. The validator reads it with these functions; Better Auth issues it under the
- * name sessionCookieName gives (instance.ts).
+ * name sessionCookieName gives (instance.ts), and pages set and clear it with
+ * setSessionCookie / clearSessionCookie.
  */
-export interface CookieSettings {
-	/** COOKIE_PREFIX: the part before `.session_token`. */
-	prefix: string;
-	/** COOKIE_DOMAIN: set to share the cookie across subdomains; null for this host only. */
-	domain: string | null;
-	/** Secure attribute and a `__Host-` or `__Secure-` name prefix: on whenever the public origin is https or in production. */
-	secure: boolean;
-}
 
-export const DEFAULT_COOKIE_PREFIX = 'latchkey';
 const HOST_PREFIX = '__Host-';
 const SECURE_PREFIX = '__Secure-';
 const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
@@ -127,40 +121,33 @@ export function sessionCookieAttributes(settings: CookieSettings, maxAgeSeconds:
 	};
 }
 
-const COOKIE_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function parseCookiePrefix(raw: string | undefined): string {
-	const prefix = raw?.trim() || DEFAULT_COOKIE_PREFIX;
-	if (!COOKIE_PREFIX_PATTERN.test(prefix) || prefix.startsWith('__')) {
-		throw new Error(`COOKIE_PREFIX="${raw}" must be 1-64 letters, digits, - or _ (and not start with __)`);
-	}
-	return prefix;
+/**
+ * Writes the session cookie on the answer to this request (the validator's refresh). Without
+ * maxAge it is a browser-session cookie.
+ */
+export function setSessionCookie(
+	event: Pick<RequestEvent, 'cookies'>,
+	value: string,
+	maxAgeSeconds: number | undefined,
+	settings: CookieSettings = getConfig().cookies
+): void {
+	event.cookies.set(sessionCookieName(settings), value, sessionCookieAttributes(settings, maxAgeSeconds));
 }
 
 /**
- * COOKIE_DOMAIN must contain the origin's host, or browsers would drop every session cookie.
- * A bare top-level domain and IP hosts are refused too; other public suffixes (co.uk) are not
- * detected here, since that needs the Public Suffix List.
+ * Clears the session cookie on the answer to this request, with the attributes it was written
+ * with. SvelteKit adds `event.cookies` only to what `resolve` returns (and to redirects), so a
+ * handle that answers by itself passes its answer too, and the cookie is cleared on that.
  */
-export function parseCookieDomain(raw: string | undefined, origin: string): string | null {
-	const domain = raw?.trim().replace(/^\./, '').toLowerCase();
-	if (!domain) return null;
-	const host = new URL(origin).hostname;
-	if (isIP(host) || host.startsWith('[')) {
-		throw new Error(`COOKIE_DOMAIN cannot be used when ORIGIN is an IP address (${host})`);
-	}
-	const parentOrSelf = host === domain || host.endsWith(`.${domain}`);
-	if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(domain) || !parentOrSelf) {
-		throw new Error(`COOKIE_DOMAIN="${raw}" must be the host of ORIGIN (${host}) or a parent domain of it`);
-	}
-	return domain;
-}
-
-/** Carries out the validator's verdict on the response's cookies. */
-export function applyCookieAction(cookies: Cookies, settings: CookieSettings, action: CookieAction): void {
-	if (action?.kind === 'reissue') {
-		cookies.set(sessionCookieName(settings), action.value, sessionCookieAttributes(settings, action.maxAge));
-	} else if (action?.kind === 'clear') {
-		cookies.delete(sessionCookieName(settings), sessionCookieAttributes(settings, undefined));
+export function clearSessionCookie(
+	event: Pick<RequestEvent, 'cookies'>,
+	ownAnswer?: Response,
+	settings: CookieSettings = getConfig().cookies
+): void {
+	const name = sessionCookieName(settings);
+	if (ownAnswer) {
+		ownAnswer.headers.append('set-cookie', event.cookies.serialize(name, '', sessionCookieAttributes(settings, 0)));
+	} else {
+		event.cookies.delete(name, sessionCookieAttributes(settings, undefined));
 	}
 }

@@ -1,18 +1,9 @@
 import nodemailer from 'nodemailer';
 import { getConfig, type MailConfig } from '../config';
+import type { Mailer, MailMessage } from './message';
 import { DevOutbox } from './outbox';
 
-export interface MailMessage {
-	to: string;
-	subject: string;
-	text: string;
-	/** The one-time code the message carries, shown large in the development outbox. */
-	code?: string;
-}
-
-export interface Mailer {
-	send(message: MailMessage): Promise<void>;
-}
+export type { Mailer, MailMessage } from './message';
 
 export function createMailer(config: MailConfig, outbox: DevOutbox): Mailer {
 	if (config.smtpUrl === null) return outbox;

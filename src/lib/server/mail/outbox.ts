@@ -1,4 +1,4 @@
-import type { Mailer, MailMessage } from './index';
+import type { Mailer, MailMessage } from './message';
 
 export interface OutboxEntry extends MailMessage {
 	id: number;

@@ -1,14 +1,12 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getSessionControl } from '$lib/server/auth';
-import { deleteAccount } from '$lib/server/auth/devices';
-import { actorOf, requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
-import { applyCookieAction } from '$lib/server/auth/session-cookie';
-import { getConfig } from '$lib/server/config';
+import { deleteAccount } from '$lib/server/auth/account';
+import { requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
+import { clearSessionCookie } from '$lib/server/auth/session-cookie';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = (event) => {
-	const { user, session } = requireAuth(event);
+export const load: PageServerLoad = () => {
+	const { user, session } = requireAuth();
 	return {
 		email: user.email,
 		session: {
@@ -26,13 +24,12 @@ export const load: PageServerLoad = (event) => {
 
 export const actions: Actions = {
 	deleteAccount: async (event) => {
-		const config = getConfig();
-		const signedIn = requireFreshAuth(event, config.reauthWindowSeconds);
+		const signedIn = requireFreshAuth();
 		if ((await readForm(event.request))('confirm') !== 'yes') {
 			return fail(400, { deleteAccount: { message: 'Tick the box to confirm that you want to delete your account.' } });
 		}
-		await deleteAccount(getSessionControl(), actorOf(event, signedIn));
-		applyCookieAction(event.cookies, config.cookies, { kind: 'clear' });
+		await deleteAccount(signedIn);
+		clearSessionCookie(event);
 		redirect(303, '/login?accountDeleted');
 	}
 };

@@ -1,7 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { getSessionControl } from '$lib/server/auth';
-import { signOutThisDevice } from '$lib/server/auth/devices';
-import { actorOf, withAuth } from '$lib/server/auth/guards';
+import { signOutThisDevice } from '$lib/server/auth/account';
+import { withAuth } from '$lib/server/auth/guards';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -11,11 +10,9 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const signedIn = withAuth(event);
+		const signedIn = withAuth();
 		await readForm(event.request);
-		if (signedIn.session) {
-			await signOutThisDevice(getSessionControl(), actorOf(event, signedIn), event.request.headers);
-		}
+		if (signedIn.session) await signOutThisDevice(signedIn);
 		redirect(303, '/login?signedOut');
 	}
 };

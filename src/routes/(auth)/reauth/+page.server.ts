@@ -11,13 +11,13 @@ import type { Actions, PageServerLoad } from './$types';
  * replaces this browser's session with a new one (new token), whose createdAt makes it fresh.
  */
 export const load: PageServerLoad = (event) => {
-	const { user } = requireAuth(event);
+	const { user } = requireAuth();
 	return { email: user.email, redirectTo: safeRedirectPath(event.url.searchParams.get('redirectTo')) };
 };
 
 export const actions: Actions = {
 	sendCode: async (event) => {
-		const { user, session } = requireAuth(event);
+		const { user, session } = requireAuth();
 		await readForm(event.request);
 		const refusal = await sendReauthenticationCode(getSignInService(), event, {
 			email: user.email,
@@ -29,7 +29,7 @@ export const actions: Actions = {
 	},
 
 	verifyCode: async (event) => {
-		const { user, session } = requireAuth(event);
+		const { user, session } = requireAuth();
 		const field = await readForm(event.request);
 		const refusal = await verifyReauthenticationCode(getSignInService(), event, {
 			email: user.email,

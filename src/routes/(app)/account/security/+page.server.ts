@@ -5,7 +5,7 @@ import { listSecurityEvents } from '$lib/server/security-log';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {
-	const { user } = requireAuth(event);
+	const { user } = requireAuth();
 	const page = Number.parseInt(event.url.searchParams.get('page') ?? '1', 10);
 	const log = await listSecurityEvents(getDatabase(), user.id, Number.isFinite(page) ? page : 1);
 	return {

@@ -1,4 +1,4 @@
-import type { RequestEvent } from '@sveltejs/kit';
+import type { Handle, RequestEvent } from '@sveltejs/kit';
 import { safeErrorMessage } from '../errors';
 
 /** Internal header carrying the client address SvelteKit resolved; overwritten on every request. */
@@ -47,3 +47,6 @@ function missingClientAddress(): Response {
 		headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }
 	});
 }
+
+/** Behind ADDRESS_HEADER, a request without the header is refused with a 400 (never a 500). */
+export const clientAddress: Handle = ({ event, resolve }) => stampClientAddress(event) ?? resolve(event);

@@ -1,0 +1,91 @@
+import { building } from '$app/environment';
+import { redirect, type Handle, type RequestEvent } from '@sveltejs/kit';
+import { svelteKitHandler } from 'better-auth/svelte-kit';
+import { safeErrorMessage } from '../errors';
+import { serviceUnavailable } from '../http/unavailable';
+import { getAuth, getNetworkWatch, getSessionValidator } from './index';
+import { loginUrl } from './guards';
+import { atEndOfTurn, type CookieAction } from './session';
+import { clearSessionCookie, setSessionCookie } from './session-cookie';
+
+/**
+ * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks are served: the pages'
+ * form actions call everything else server-side. The JSON endpoints would hand session tokens
+ * to the browser (sign-in, get-session and list-sessions return them) and would bypass the
+ * per-email limits, the network watch and the security log.
+ */
+export const authEndpoints: Handle = ({ event, resolve }) => {
+	const { pathname } = event.url;
+	if (!pathname.startsWith('/api/auth/')) return resolve(event);
+	if (!pathname.startsWith('/api/auth/callback/')) {
+		return new Response('Not found', { status: 404, headers: { 'cache-control': 'no-store' } });
+	}
+	return svelteKitHandler({ event, resolve, auth: getAuth(), building });
+};
+
+/** Where every request's session is validated (and slid forward when due): see session.ts. */
+export const sessionLocals: Handle = async ({ event, resolve }) => {
+	let checked;
+	try {
+		checked = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
+	} catch (error) {
+		// The session store is unreachable: say so plainly, and never serve the page as signed out.
+		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);
+		return serviceUnavailable(event);
+	}
+	event.locals.user = checked.user;
+	event.locals.session = checked.session;
+	writeSessionCookie(event, checked.cookie);
+	return resolve(event);
+};
+
+/** Carries out the validator's verdict on the cookie: reissued, cleared, or left alone. */
+export function writeSessionCookie(event: Pick<RequestEvent, 'cookies'>, verdict: CookieAction): void {
+	if (verdict?.kind === 'reissue') setSessionCookie(event, verdict.value, verdict.maxAge);
+	else if (verdict?.kind === 'clear') clearSessionCookie(event);
+}
+
+/**
+ * A session used from a new network is reported once; under IP_CHANGE_REVOKES it ends here.
+ * Fails closed: when the check cannot finish (the database refuses a write, a timeout), the
+ * request is refused with a 503 and the session cookie cleared — never served signed in.
+ * A 503 rather than a redirect to sign-in: the fault is on our side, sign-in needs the same
+ * database, and it is the answer every other database fault gets (any method, any client).
+ */
+export const networkWatch: Handle = async ({ event, resolve }) => {
+	const { session } = event.locals;
+	if (!session) return resolve(event);
+	let verdict;
+	try {
+		verdict = await getNetworkWatch()(session, event.getClientAddress(), event.request.headers.get('user-agent'));
+	} catch (error) {
+		console.error(`latchkey: request refused as the network check failed: ${safeErrorMessage(error)}`);
+		const answer = serviceUnavailable(event);
+		clearSessionCookie(event, answer);
+		return answer;
+	}
+	if (verdict !== 'revoked') return resolve(event);
+	event.locals.user = null;
+	event.locals.session = null;
+	clearSessionCookie(event);
+	if (event.request.method !== 'GET') return resolve(event);
+	redirect(303, `/login?ended=network&redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+};
+
+/**
+ * Everything under src/routes/(app) needs a signed-in user; signed-out requests go to sign-in
+ * before any load or action runs. Here rather than in an (app) layout load, which would not
+ * cover form actions and would add a server node to every page view. Loads and actions still
+ * call requireAuth themselves for the typed user and session.
+ */
+export const signInRequired: Handle = ({ event, resolve }) => {
+	if (!event.locals.session && event.route.id?.startsWith('/(app)/')) redirect(303, loginUrl(event.url));
+	return resolve(event);
+};
+
+/** Pages rendered for a signed-in user must never be stored by a browser or proxy cache. */
+export const noStoreWhenSignedIn: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	if (event.locals.session) response.headers.set('cache-control', 'private, no-store');
+	return response;
+};

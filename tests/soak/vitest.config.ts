@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vitest/config';
+import { LeakScanLast } from './support/sequencer';
+
+/**
+ * The soak suite's own Vitest config (`npm run test:soak`, after a build): production builds on
+ * real PostgreSQL and Redis. Its own file so that it can take a sequencer, which only a root
+ * config may, without vite.config.ts importing test code.
+ */
+export default defineConfig({
+	root: fileURLToPath(new URL('../..', import.meta.url)),
+	plugins: [sveltekit()],
+	test: {
+		name: 'soak',
+		environment: 'node',
+		include: ['tests/soak/**/*.test.ts'],
+		fileParallelism: false,
+		globalSetup: ['tests/soak/support/global-setup.ts'],
+		testTimeout: 120_000,
+		hookTimeout: 120_000,
+		// The leak scan reads what every other file recorded: it runs last.
+		sequence: { sequencer: LeakScanLast }
+	}
+});
