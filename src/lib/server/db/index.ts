@@ -6,8 +6,8 @@ import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import * as sqliteSchema from './schema.sqlite';
-import * as pgSchema from './schema.pg';
+import * as sqliteSchema from './sqlite/schema';
+import * as pgSchema from './postgres/schema';
 import { getConfig } from '../config';
 import type { DatabaseTarget } from './target';
 
@@ -30,7 +30,7 @@ export type PostgresDatabase = {
 export type Database = SqliteDatabase | PostgresDatabase;
 
 /** Migrations are shipped as SQL beside the code, one folder per dialect. */
-export const MIGRATIONS_DIR = { sqlite: 'drizzle/sqlite', postgres: 'drizzle/pg' } as const;
+export const MIGRATIONS_DIR = { sqlite: 'drizzle/sqlite', postgres: 'drizzle/postgres' } as const;
 
 export interface PoolOptions {
 	max: number;
