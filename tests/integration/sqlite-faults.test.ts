@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { connectionOf } from '../../src/lib/server/db';
 import { safeErrorMessage } from '../../src/lib/server/errors';
 import {
 	latestCodeTo,
@@ -30,7 +31,8 @@ async function signedInCookie(app: TestApp, email: string, { refreshDue = false 
 
 /** The app's SQLite connection and the file it has open. */
 function sqliteOf(app: TestApp) {
-	const { database, config } = app;
+	const database = connectionOf(app.database);
+	const { config } = app;
 	if (database.dialect !== 'sqlite' || config.database.dialect !== 'sqlite')
 		throw new Error('a SQLite app was expected');
 	return { client: database.client, file: config.database.file };

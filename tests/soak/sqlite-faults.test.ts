@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/lib/server/db';
+import { openStorage, type Storage } from '../../src/lib/server/db';
 import { sessionRows, updateSessionRow } from '../integration/support/rows';
 import { readOnlyWhenOpened, SQLITE_FAULTS, type SqliteFault } from '../integration/support/sqlite-faults';
 import { get, post, signIn } from './support/browser';
@@ -41,7 +41,7 @@ async function answerOf(probe: Probe): Promise<Answer> {
 describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', () => {
 	let dir: string;
 	let file: string;
-	let database: Database;
+	let database: Storage;
 	let mail: MailSink;
 	let app: Instance;
 
@@ -53,7 +53,7 @@ describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', 
 		file = join(dir, 'latchkey.db');
 		mail = await startMailSink(2561);
 		app = await start();
-		database = openDatabase({ dialect: 'sqlite', file });
+		database = openStorage({ dialect: 'sqlite', file });
 	});
 
 	afterAll(async () => {
