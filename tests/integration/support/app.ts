@@ -63,6 +63,8 @@ export interface TestAppOptions {
 	database?: Storage;
 	/** The storage's performance mechanisms (all on by default, as in the app). */
 	performance?: PerformanceOptions;
+	/** How long a write waits for another connection's lock (StorageOptions.lockWaitMs). */
+	lockWaitMs?: number;
 	/** Better Auth's secondary storage (sessions, codes), as REDIS_URL gives it (none by default). */
 	redis?: Redis | null;
 }
@@ -70,7 +72,12 @@ export interface TestAppOptions {
 /** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
 export async function startTestApp(target: DatabaseTarget, options: TestAppOptions = {}): Promise<TestApp> {
 	const config = testConfig(target, options.env);
-	const database = options.database ?? openStorage(target, { performance: options.performance });
+	const database =
+		options.database ??
+		openStorage(target, {
+			performance: options.performance,
+			lockWaitMs: options.lockWaitMs
+		});
 	if (!options.database) await database.migrate();
 	const outbox = new DevOutbox();
 	const clock = options.clock?.now;

@@ -19,7 +19,7 @@ import { securityEvent, session, user } from './schema';
 
 export const MIGRATIONS_DIR = 'drizzle/sqlite';
 
-/** As long as a write used to wait inside SQLite's busy timeout; now it waits off the event loop. */
+/** How long a write waits, off the event loop, for another connection's write lock before it fails as a fault. */
 const DEFAULT_LOCK_WAIT_MS = 5000;
 
 // Whole rows: the readers map them by the schema's columns (../columns.ts). Times are stored
@@ -85,9 +85,9 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 	const names = (statement: Statement) => statement.columns().map((column) => column.name);
 	/** Prepared on first use: the storage is opened before the migrations create the tables. */
 	const prepareAll = () => {
-		// Two single-table lookups, not the join: in better-sqlite3 the join costs about three times
-		// as much CPU per call, and this runs on every request. A user deleted between the two reads
-		// took their sessions with them (ON DELETE CASCADE): signed out.
+		// Two single-table lookups, not the join: in better-sqlite3 the join costs more CPU per
+		// call (docs/ARCHITECTURE.md, "Performance notes"), and this runs on every request. A user
+		// deleted between the two reads took their sessions with them (ON DELETE CASCADE): signed out.
 		const sessionByToken = prepare<[string], Row>(SESSION_BY_TOKEN).raw(true);
 		const userById = prepare<[string], Row>(USER_BY_ID).raw(true);
 		const sessionColumns = names(sessionByToken);
