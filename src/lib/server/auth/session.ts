@@ -44,7 +44,7 @@ export function createSessionValidator({
 		const token = verifiedSessionToken(cookieHeader, cookieName, secret);
 		if (!token) {
 			// Waits as a lookup would: the requests of one turn, signed in or not, go on together
-			// (../turns.ts; a test that fakes setImmediate must let it run).
+			// (../db/batch-loader.ts; a test that fakes setImmediate must let it run).
 			await endOfTurn();
 			return signedOut(hasCookie(cookieHeader, cookieName));
 		}
