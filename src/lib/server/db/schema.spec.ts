@@ -2,6 +2,7 @@ import { getTableName, is, Table, type Column } from 'drizzle-orm';
 import { getTableConfig as pgTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
+import { typeFamilyOf } from './columns';
 import * as postgresSchema from './postgres/schema';
 import * as sqliteSchema from './sqlite/schema';
 
@@ -14,19 +15,6 @@ const ENGINES: Array<{ name: string; schema: Record<string, unknown>; describe: 
 	{ name: 'sqlite', schema: sqliteSchema, describe: (table) => shapeOf(sqliteTableConfig(table as SQLiteTable)) },
 	{ name: 'postgres', schema: postgresSchema, describe: (table) => shapeOf(pgTableConfig(table as PgTable)) }
 ];
-
-/** Drizzle's column classes by the kind of value they hold. */
-const TYPE_FAMILIES: Record<string, string> = {
-	SQLiteText: 'text',
-	SQLiteInteger: 'integer',
-	SQLiteTimestamp: 'timestamp',
-	SQLiteBoolean: 'boolean',
-	PgText: 'text',
-	PgInteger: 'integer',
-	PgBigInt53: 'integer',
-	PgTimestamp: 'timestamp',
-	PgBoolean: 'boolean'
-};
 
 interface TableShape {
 	columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean; unique: boolean }>;
@@ -54,9 +42,12 @@ const names = (columns: unknown[]) => columns.map((column) => (column as Column)
 function shapeOf(config: TableConfig): TableShape {
 	const columns: TableShape['columns'] = {};
 	for (const column of config.columns) {
-		const type = TYPE_FAMILIES[column.columnType];
-		if (!type) throw new Error(`column ${column.name}: add ${column.columnType} to TYPE_FAMILIES`);
-		columns[column.name] = { type, notNull: column.notNull, hasDefault: column.hasDefault, unique: column.isUnique };
+		columns[column.name] = {
+			type: typeFamilyOf(column),
+			notNull: column.notNull,
+			hasDefault: column.hasDefault,
+			unique: column.isUnique
+		};
 	}
 	return {
 		columns,
