@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Storage } from './db';
+import type { Storage } from './db/port';
 import { safeErrorMessage } from './errors';
 
 export interface PurgeOptions {

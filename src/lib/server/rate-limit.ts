@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Storage } from './db';
+import type { Storage } from './db/port';
 
 export interface RateLimitRule {
 	/** Shown in logs and used as the key's namespace. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SecurityEventRow, Storage } from './db';
+import type { SecurityEventRow, Storage } from './db/port';
 import { boundUserAgent } from './device';
 
 /** What the security log records. Stored as text; never holds a token or an email address. */

@@ -1,5 +1,5 @@
 import { describeDevice } from '../device';
-import type { Storage } from '../db';
+import type { Storage } from '../db/port';
 import { recordSecurityEvent, type SecurityEventType } from '../security-log';
 import type { SessionLog } from '../session-log';
 import type { Auth, Session } from './instance';

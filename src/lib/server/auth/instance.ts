@@ -8,7 +8,7 @@ import { sveltekitCookies } from 'better-auth/svelte-kit';
 import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
-import type { Storage } from '../db';
+import type { Storage } from '../db/port';
 import { boundUserAgent } from '../device';
 import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';

@@ -1,4 +1,4 @@
-import type { NetworksChange, Storage } from '../db';
+import type { NetworksChange, Storage } from '../db/port';
 import { networkOf } from '../ip-network';
 import { recordSecurityEvent, securityEventRow, type NewSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';

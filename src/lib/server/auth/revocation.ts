@@ -1,4 +1,4 @@
-import type { EndedSession, Storage } from '../db';
+import type { EndedSession, Storage } from '../db/port';
 import { safeErrorMessage } from '../errors';
 import type { Auth } from './instance';
 

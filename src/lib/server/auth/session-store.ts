@@ -1,7 +1,7 @@
-import type { SessionRecord, SessionRows, UserRecord } from '../db';
+import type { SessionRecord, SessionRows, UserRecord } from '../db/port';
 import type { Session, User } from './instance';
 
-export type { StoredSession } from '../db';
+export type { StoredSession } from '../db/port';
 
 /**
  * The validator's view of the session table (the storage port's sessions, db/port.ts): a

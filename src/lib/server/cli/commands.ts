@@ -5,7 +5,7 @@ import {
 	revokeUserSessions as endUserSessions,
 	sessionStorageOf
 } from '../auth/revocation';
-import type { Storage } from '../db';
+import type { Storage } from '../db/port';
 import { describeDevice } from '../device';
 import { purgeExpiredSessions } from '../purge';
 import { recordSecurityEvent, type SecurityEventType } from '../security-log';

@@ -1,4 +1,4 @@
-import type { Storage } from '../db';
+import type { Storage } from '../db/port';
 import type { PolicyCount } from './format';
 
 /**
