@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
 	dialect: 'sqlite',
-	schema: './src/lib/server/db/schema.sqlite.ts',
+	schema: './src/lib/server/db/sqlite/schema.ts',
 	out: './drizzle/sqlite'
 });

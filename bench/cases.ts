@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberedPlaceholders, type Database } from '../src/lib/server/db';
+import type { Database } from '../src/lib/server/db';
 import type { Instance } from '../tests/soak/support/instance';
-import { runStatement } from '../tests/integration/support/rows';
+import { numberedPlaceholders, runStatement } from '../tests/integration/support/rows';
 import { startBenchApp, type BenchApp, type BenchServer } from './app';
 import {
 	loadAlternately,

@@ -3,9 +3,8 @@ import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
 import { PRESETS } from '../src/lib/server/auth/policy';
 import { signSessionToken } from '../src/lib/server/auth/session-cookie';
-import { createSessionStore } from '../src/lib/server/auth/session-store';
 import { loadConfig } from '../src/lib/server/config';
-import type { Database } from '../src/lib/server/db';
+import { storageOf, type Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
 import { DevOutbox } from '../src/lib/server/mail/outbox';
 import { createSessionLog } from '../src/lib/server/session-log';
@@ -33,11 +32,12 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const outbox = new DevOutbox();
 	// Dropped: only the sign-in writes a line (no check is due a refresh), and it would clutter the table.
 	const log = createSessionLog(config.secret, () => undefined);
-	const auth = createAuth({ config, database, mailer: outbox, currentRequestEvent: () => undefined, log });
-	const store = createSessionStore(database);
+	const storage = storageOf(database);
+	const auth = createAuth({ config, database: storage, mailer: outbox, currentRequestEvent: () => undefined, log });
+	const store = storage.sessions;
 	const validator = createSessionValidator({
 		store,
-		endSession: endSessionWith(auth, database),
+		endSession: endSessionWith(auth, storage),
 		log,
 		secret: config.secret,
 		cookies: config.cookies

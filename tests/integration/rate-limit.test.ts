@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDatabase, openDatabase, type Database } from '../../src/lib/server/db';
+import { openStorage, type Storage } from '../../src/lib/server/db';
 import {
 	databaseRateLimiter,
 	redisRateLimiter,
@@ -42,12 +42,12 @@ function databaseStore(dialect: Dialect): StoreCase {
 		label: `database limiter on ${dialect}`,
 		async open() {
 			const scratch: ScratchDatabase = await createScratchDatabase(dialect);
-			const databases: Database[] = [];
+			const databases: Storage[] = [];
 			try {
-				const first = openDatabase(scratch.target);
+				const first = openStorage(scratch.target);
 				databases.push(first);
-				await migrateDatabase(first);
-				const second = openDatabase(scratch.target);
+				await first.migrate();
+				const second = openStorage(scratch.target);
 				databases.push(second);
 				const clock = { now: Date.now() };
 				const now = () => clock.now;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSessionStore } from '../../src/lib/server/auth/session-store';
-import { openDatabase, type Database } from '../../src/lib/server/db';
+import { connectionOf, openStorage, type Storage } from '../../src/lib/server/db';
 import { sessionCookieFrom, signIn } from './support/app';
 import { DIALECTS } from './support/databases';
 import { runStatement, sessionRows, updateSessionRow } from './support/rows';
@@ -8,7 +7,7 @@ import { useScratchApp } from './support/suite';
 
 /**
  * The per-request lookup must see every committed change on the very next call, whoever wrote
- * it — on SQLite it answers from memory while nothing has been written since (RowsSinceLastWrite).
+ * it — on SQLite it answers from memory while nothing has been written since (SessionRowCache).
  */
 describe.each(DIALECTS)('the session lookup sees every change at once on %s', (dialect) => {
 	const suite = useScratchApp(dialect);
@@ -22,8 +21,8 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 		return { token, id: row.id };
 	}
 
-	async function withSecondConnection(work: (other: Database) => Promise<void>): Promise<void> {
-		const other = openDatabase(suite.app.config.database);
+	async function withSecondConnection(work: (other: Storage) => Promise<void>): Promise<void> {
+		const other = openStorage(suite.app.config.database);
 		try {
 			await work(other);
 		} finally {
@@ -32,7 +31,7 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 	}
 
 	it('a session deleted by another connection (the CLI, another process) is gone on the next lookup', async () => {
-		const store = createSessionStore(suite.app.database);
+		const store = suite.app.database.sessions;
 		const { token, id } = await signedInToken();
 		expect((await store.findByToken(token))?.session.id).toBe(id);
 		expect((await store.findByToken(token))?.session.id).toBe(id);
@@ -43,7 +42,7 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 	});
 
 	it('a session changed through this connection is read afresh on the next lookup', async () => {
-		const store = createSessionStore(suite.app.database);
+		const store = suite.app.database.sessions;
 		const { token, id } = await signedInToken();
 		await store.findByToken(token);
 		const moved = new Date(Date.now() + 3_600_000);
@@ -53,7 +52,7 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 	});
 
 	it('a user renamed by another connection is read afresh, and an unrelated write does not lose the session', async () => {
-		const store = createSessionStore(suite.app.database);
+		const store = suite.app.database.sessions;
 		const { token } = await signedInToken();
 		const { user } = (await store.findByToken(token))!;
 		await withSecondConnection(async (other) => {
@@ -65,7 +64,7 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 	});
 
 	it('lookups made at the same moment each get their own session, and an unknown token none', async () => {
-		const store = createSessionStore(suite.app.database);
+		const store = suite.app.database.sessions;
 		const first = await signedInToken();
 		const second = await signedInToken();
 		const found = await Promise.all(
@@ -76,10 +75,11 @@ describe.each(DIALECTS)('the session lookup sees every change at once on %s', (d
 	});
 
 	it.runIf(dialect === 'sqlite')('a row read inside a transaction that rolls back is not kept', async () => {
-		const store = createSessionStore(suite.app.database);
+		const store = suite.app.database.sessions;
 		const { token, id } = await signedInToken();
-		if (suite.app.database.dialect !== 'sqlite') return;
-		const client = suite.app.database.client;
+		const database = connectionOf(suite.app.database);
+		if (database.dialect !== 'sqlite') return;
+		const client = database.client;
 		client.exec('BEGIN');
 		client.prepare('DELETE FROM session WHERE id = ?').run(id);
 		expect(await store.findByToken(token)).toBeNull();

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { migrateDatabase } from '../../src/lib/server/db';
 import { authRequest, newVisitor, sessionCookieFrom, signIn } from './support/app';
 import { DIALECTS } from './support/databases';
 import { useScratchApp } from './support/suite';
@@ -17,7 +16,7 @@ describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
 		expect(await tableNames(suite.app.database)).toEqual(
 			expect.arrayContaining(['user', 'session', 'account', 'verification'])
 		);
-		await expect(migrateDatabase(suite.app.database)).resolves.toBeUndefined();
+		await expect(suite.app.database.migrate()).resolves.toBeUndefined();
 	});
 
 	it('sends a code, signs in, validates the cookie and signs out', async () => {

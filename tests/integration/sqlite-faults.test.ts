@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { connectionOf } from '../../src/lib/server/db';
 import { safeErrorMessage } from '../../src/lib/server/errors';
 import {
 	latestCodeTo,
@@ -30,7 +31,8 @@ async function signedInCookie(app: TestApp, email: string, { refreshDue = false 
 
 /** The app's SQLite connection and the file it has open. */
 function sqliteOf(app: TestApp) {
-	const { database, config } = app;
+	const database = connectionOf(app.database);
+	const { config } = app;
 	if (database.dialect !== 'sqlite' || config.database.dialect !== 'sqlite')
 		throw new Error('a SQLite app was expected');
 	return { client: database.client, file: config.database.file };
@@ -47,12 +49,12 @@ async function outcomeOf(step: Promise<unknown>): Promise<string> {
 }
 
 describe.each(SQLITE_FAULTS)('SQLite database $name', (fault) => {
-	const suite = useScratchApp('sqlite');
+	const suite = useScratchApp('sqlite', { lockWaitMs: 250 });
 	afterEach(() => vi.restoreAllMocks());
 
 	it('the sign-in steps answer 503 and the refresh fails naming the cause; reads go on; all works once lifted', async () => {
 		const { app } = suite;
-		// Short, so the test is fast; the soak test runs the production busy timeout (5 s).
+		// Short, so the test is fast (with lockWaitMs above); the soak test runs the production waits (5 s).
 		const { client, file } = sqliteOf(app);
 		client.pragma('busy_timeout = 250');
 		const { send, verify } = signInActions(app);

@@ -46,10 +46,18 @@ function otherNames(name: string): string[] {
 const sign = (token: string, secret: string) => createHmac('sha256', secret).update(token).digest('base64');
 const cookieOf = (name: string, raw: string) => `${name}=${encodeURIComponent(raw)}`;
 
+/** The storage's performance mechanisms on (as the app runs) and off: the answers must not change. */
+const MECHANISMS = [
+	{ mechanisms: 'batch loader and row cache on', performance: { batchLoader: true, rowCache: true } },
+	{ mechanisms: 'batch loader and row cache off', performance: { batchLoader: false, rowCache: false } }
+];
+
 describe.each(DIALECTS)('validator and Better Auth agree on every cookie on %s', (dialect) => {
-	describe.each(DEPLOYMENTS)('$label: $name', ({ label, env, name }) => {
+	describe.each(
+		MECHANISMS.flatMap((mechanisms) => DEPLOYMENTS.map((deployment) => ({ ...mechanisms, ...deployment })))
+	)('$label: $name, $mechanisms', ({ label, env, name, performance }) => {
 		let users = 0;
-		const suite = useScratchApp(dialect, { env });
+		const suite = useScratchApp(dialect, { env, performance });
 
 		it('both use the session cookie under that name', async () => {
 			const s = await freshSession();

@@ -126,7 +126,7 @@ describe('three instances started together on an empty database', () => {
 		const sessionTables = await client.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'session'");
 		await client.end();
 		const { readdirSync } = await import('node:fs');
-		const migrations = readdirSync('drizzle/pg').filter((file) => file.endsWith('.sql')).length;
+		const migrations = readdirSync('drizzle/postgres').filter((file) => file.endsWith('.sql')).length;
 		console.log(
 			`concurrent start: ${instances.length} instances, ${applied.rows[0]!.n} migrations applied of ${migrations}`
 		);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/lib/server/db';
+import { openStorage, type Storage } from '../../src/lib/server/db';
 import { signInLimits } from '../../src/lib/server/rate-limit';
 import {
 	bruteForce,
@@ -35,7 +35,7 @@ const forgedAddress = () => Array.from({ length: 4 }, () => Math.floor(Math.rand
 
 describe('OTP brute force against a production build on PostgreSQL, default limits', () => {
 	let scratch: ScratchDatabase;
-	let database: Database;
+	let database: Storage;
 	let mail: MailSink;
 	let app: Instance;
 
@@ -47,7 +47,7 @@ describe('OTP brute force against a production build on PostgreSQL, default limi
 			SMTP_URL: 'smtp://127.0.0.1:2560',
 			PURGE_INTERVAL: 'off'
 		});
-		database = openDatabase(scratch.target);
+		database = openStorage(scratch.target);
 	});
 
 	afterAll(async () => {

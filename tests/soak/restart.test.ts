@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/lib/server/db';
+import { openStorage, type Storage } from '../../src/lib/server/db';
 import type { DatabaseTarget } from '../../src/lib/server/db/target';
 import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
 import { sessionRows } from '../integration/support/rows';
@@ -28,7 +28,7 @@ describe.each([
 	{ dialect: 'postgres' as const, port: 4403, smtp: 2563 }
 ])('restart of a production build on $dialect', ({ dialect, port, smtp }) => {
 	let own: Awaited<ReturnType<typeof ownDatabase>>;
-	let database: Database;
+	let database: Storage;
 	let mail: MailSink;
 	let app: Instance;
 
@@ -39,7 +39,7 @@ describe.each([
 		own = await ownDatabase(dialect);
 		mail = await startMailSink(smtp);
 		app = await start();
-		database = openDatabase(own.target);
+		database = openStorage(own.target);
 	});
 
 	afterAll(async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/lib/server/db';
+import { openStorage, type Storage } from '../../src/lib/server/db';
 import { sessionRows, updateSessionRow } from '../integration/support/rows';
 import { readOnlyWhenOpened, SQLITE_FAULTS, type SqliteFault } from '../integration/support/sqlite-faults';
 import { get, post, signIn } from './support/browser';
@@ -10,7 +10,7 @@ import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
 const TWO_DAYS_MS = 2 * 24 * 60 * 60 * 1000;
-/** Two writes (a sign-in step's two counters) each waiting out the 5 s busy timeout, and room for a slow machine. */
+/** Two writes (a sign-in step's two counters) each waiting out the 5 s lock wait, and room for a slow machine. */
 const BOUNDED_MS = 30_000;
 const FRIENDLY_PAGE = 'Latchkey is briefly unavailable';
 const FRIENDLY_SIGN_IN = 'Sign-in is briefly unavailable';
@@ -38,10 +38,10 @@ async function answerOf(probe: Probe): Promise<Answer> {
 	return { status: response.status, body: await response.text(), ms: Date.now() - started };
 }
 
-describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', () => {
+describe('SQLite faults on a production build (SQLite file, lock wait 5 s)', () => {
 	let dir: string;
 	let file: string;
-	let database: Database;
+	let database: Storage;
 	let mail: MailSink;
 	let app: Instance;
 
@@ -53,7 +53,7 @@ describe('SQLite faults on a production build (SQLite file, busy timeout 5 s)', 
 		file = join(dir, 'latchkey.db');
 		mail = await startMailSink(2561);
 		app = await start();
-		database = openDatabase({ dialect: 'sqlite', file });
+		database = openStorage({ dialect: 'sqlite', file });
 	});
 
 	afterAll(async () => {

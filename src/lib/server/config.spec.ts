@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseDatabaseUrl } from './db/target';
 import { ConfigError, loadConfig, parseOrigin, parseSwitch, type Env, type Runtime } from './config';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
@@ -42,7 +43,8 @@ describe('loadConfig in development', () => {
 
 		expect(config.production).toBe(false);
 		expect(config.origin).toBe('http://localhost:5173');
-		expect(config.database).toEqual({ dialect: 'sqlite', file: './data/latchkey.db' });
+		// Which engine and where: db/target.spec.ts.
+		expect(config.database).toEqual(parseDatabaseUrl(undefined));
 		expect(config.autoMigrate).toBe(true);
 		expect(config.sessions).toEqual({
 			appPolicy: {
@@ -69,7 +71,7 @@ describe('loadConfig in development', () => {
 		const config = loadConfig(
 			{
 				ORIGIN: 'https://auth.example.com/',
-				DATABASE_URL: 'postgres://latchkey:pw@db.example.com:5432/latchkey',
+				DATABASE_URL: 'file:./elsewhere/latchkey.db',
 				DATABASE_AUTO_MIGRATE: 'off',
 				BETTER_AUTH_SECRET: SECRET,
 				SMTP_URL: 'smtp://localhost:2525',
@@ -79,10 +81,7 @@ describe('loadConfig in development', () => {
 		);
 
 		expect(config.origin).toBe('https://auth.example.com');
-		expect(config.database).toEqual({
-			dialect: 'postgres',
-			url: 'postgres://latchkey:pw@db.example.com:5432/latchkey'
-		});
+		expect(config.database).toEqual(parseDatabaseUrl('file:./elsewhere/latchkey.db'));
 		expect(config.autoMigrate).toBe(false);
 		expect(config.secret).toBe(SECRET);
 		expect(config.mail).toEqual({ smtpUrl: 'smtp://localhost:2525', from: 'Test <test@example.com>' });

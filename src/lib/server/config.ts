@@ -41,9 +41,9 @@ export interface AppConfig {
 }
 
 export interface PoolSettings {
-	/** DATABASE_POOL_MAX: PostgreSQL connections per instance. */
+	/** DATABASE_POOL_MAX: connections per instance, for a database server. */
 	max: number;
-	/** DATABASE_STATEMENT_TIMEOUT in milliseconds: PostgreSQL cancels a statement running longer. */
+	/** DATABASE_STATEMENT_TIMEOUT in milliseconds: a database server cancels a statement running longer. */
 	statementTimeoutMs: number;
 }
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { numberedPlaceholders, returnedRow, type Database } from './db';
+import type { Storage } from './db/port';
 import type { RateLimitRule } from './rate-limit-rules';
 
 export {
@@ -78,30 +78,12 @@ export function redisRateLimiter(redis: Redis, now: () => number = Date.now): Ra
  * Counters in the database, shared by every instance, for deployments without Redis: one
  * atomic upsert per attempt that starts a new window when the old one has passed.
  */
-export function databaseRateLimiter(database: Database, now: () => number = Date.now): RateLimiter {
-	const upsert = `
-		INSERT INTO rate_limit_window (key, count, resets_at) VALUES (?, 1, ?)
-		ON CONFLICT (key) DO UPDATE SET
-			count = CASE WHEN rate_limit_window.resets_at <= ? THEN 1 ELSE rate_limit_window.count + 1 END,
-			resets_at = CASE WHEN rate_limit_window.resets_at <= ? THEN excluded.resets_at ELSE rate_limit_window.resets_at END
-		RETURNING count, resets_at AS "resetsAt"`;
-	type Row = { count: number; resetsAt: number | string };
-	const run =
-		database.dialect === 'sqlite'
-			? (() => {
-					const statement = database.client.prepare<[string, number, number, number], Row>(upsert);
-					return async (values: [string, number, number, number]) => returnedRow(statement, ...values)!;
-				})()
-			: async (values: [string, number, number, number]) => {
-					const text = numberedPlaceholders(upsert);
-					const result = await database.client.query<Row>({ name: 'latchkey_rate_limit', text, values });
-					return result.rows[0]!;
-				};
+export function databaseRateLimiter(database: Storage, now: () => number = Date.now): RateLimiter {
 	return {
 		async consume(rule, subject) {
 			const at = now();
-			const row = await run([`${rule.name}:${subject}`, at + rule.windowSeconds * 1000, at, at]);
-			return verdict(Number(row.count), rule.limit, Number(row.resetsAt), at);
+			const window = await database.rateLimits.hit(`${rule.name}:${subject}`, rule.windowSeconds * 1000, at);
+			return verdict(window.count, rule.limit, window.resetsAt, at);
 		}
 	};
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { count, desc, eq } from 'drizzle-orm';
-import type { Database, PostgresDatabase, SqliteDatabase } from './db';
+import type { SecurityEventRow, Storage } from './db/port';
 import { boundUserAgent } from './device';
 
 /** What the security log records. Stored as text; never holds a token or an email address. */
@@ -40,14 +39,12 @@ export interface SecurityEvent {
 const MAX_DETAIL_LENGTH = 2048;
 
 /** Appends one event. A user agent is whatever a client sent: it is stored bounded. */
-export async function recordSecurityEvent(database: Database, event: NewSecurityEvent): Promise<void> {
-	const row = securityEventRow(event);
-	if (database.dialect === 'sqlite') database.db.insert(database.schema.securityEvent).values(row).run();
-	else await database.db.insert(database.schema.securityEvent).values(row);
+export async function recordSecurityEvent(database: Storage, event: NewSecurityEvent): Promise<void> {
+	await database.securityEvents.record(securityEventRow(event));
 }
 
 /** The row an event is stored as, bounded; for a caller that writes it inside its own transaction. */
-export function securityEventRow(event: NewSecurityEvent) {
+export function securityEventRow(event: NewSecurityEvent): SecurityEventRow {
 	return {
 		id: randomUUID(),
 		userId: event.userId,
@@ -76,14 +73,11 @@ export const SECURITY_LOG_PAGE_SIZE = 20;
 const MAX_PAGE = 100_000;
 
 /** One page of a user's events, newest first. */
-export async function listSecurityEvents(database: Database, userId: string, page: number): Promise<SecurityLogPage> {
+export async function listSecurityEvents(database: Storage, userId: string, page: number): Promise<SecurityLogPage> {
 	// Any number a visitor types into ?page= must give a page, not a database error.
 	const current = Number.isSafeInteger(page) && page > 1 ? Math.min(page, MAX_PAGE) : 1;
 	const offset = (current - 1) * SECURITY_LOG_PAGE_SIZE;
-	const { rows, total } =
-		database.dialect === 'sqlite'
-			? readSqlitePage(database, userId, offset)
-			: await readPostgresPage(database, userId, offset);
+	const { rows, total } = await database.securityEvents.page(userId, SECURITY_LOG_PAGE_SIZE, offset);
 	return {
 		events: rows.map((row) => ({
 			id: row.id,
@@ -97,32 +91,6 @@ export async function listSecurityEvents(database: Database, userId: string, pag
 		pages: Math.max(1, Math.ceil(total / SECURITY_LOG_PAGE_SIZE)),
 		total
 	};
-}
-
-function readSqlitePage({ db, schema }: SqliteDatabase, userId: string, offset: number) {
-	const table = schema.securityEvent;
-	const mine = eq(table.userId, userId);
-	return {
-		rows: db
-			.select()
-			.from(table)
-			.where(mine)
-			.orderBy(desc(table.createdAt))
-			.limit(SECURITY_LOG_PAGE_SIZE)
-			.offset(offset)
-			.all(),
-		total: db.select({ n: count() }).from(table).where(mine).get()?.n ?? 0
-	};
-}
-
-async function readPostgresPage({ db, schema }: PostgresDatabase, userId: string, offset: number) {
-	const table = schema.securityEvent;
-	const mine = eq(table.userId, userId);
-	const [rows, totals] = await Promise.all([
-		db.select().from(table).where(mine).orderBy(desc(table.createdAt)).limit(SECURITY_LOG_PAGE_SIZE).offset(offset),
-		db.select({ n: count() }).from(table).where(mine)
-	]);
-	return { rows, total: totals[0]?.n ?? 0 };
 }
 
 function parseDetail(json: string): Record<string, unknown> {

@@ -1,6 +1,5 @@
 import { ConfigError, getConfig, setServerBuild } from './config';
-import { getDatabase, migrateDatabase } from './db';
-import { redactCredentials } from './db/target';
+import { describeTarget, getDatabase, redactCredentials } from './db';
 import { safeErrorMessage } from './errors';
 import { schedulePurge } from './purge';
 import { getRedis, redisReady } from './redis';
@@ -14,7 +13,7 @@ export async function prepareServer(dev: boolean): Promise<void> {
 	try {
 		setServerBuild(dev);
 		const config = getConfig();
-		if (config.autoMigrate) await migrateDatabase(getDatabase());
+		if (config.autoMigrate) await getDatabase().migrate();
 		const redis = getRedis();
 		if (redis) await redisReady(redis, 10_000);
 		const stopPurge = config.purge.intervalSeconds
@@ -46,10 +45,7 @@ function closeOnShutdown(stopPurge: () => void): void {
 }
 
 function describeDatabase(): string {
-	const { database } = getConfig();
-	return database.dialect === 'sqlite'
-		? `SQLite at ${database.file}`
-		: `PostgreSQL at ${redactCredentials(database.url)}`;
+	return describeTarget(getConfig().database);
 }
 
 function describeFailure(error: unknown): string {

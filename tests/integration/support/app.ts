@@ -1,8 +1,7 @@
 import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
-import { migrateDatabase, openDatabase, type Database } from '../../../src/lib/server/db';
-import type { DatabaseTarget } from '../../../src/lib/server/db/target';
+import { openStorage, type DatabaseTarget, type PerformanceOptions, type Storage } from '../../../src/lib/server/db';
 import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/http/client-address';
 import {
@@ -13,7 +12,6 @@ import {
 } from '../../../src/lib/server/auth/otp-sign-in';
 import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
-import { createSessionStore } from '../../../src/lib/server/auth/session-store';
 import type { SessionControl } from '../../../src/lib/server/auth/devices';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 import { databaseRateLimiter } from '../../../src/lib/server/rate-limit';
@@ -53,7 +51,7 @@ export interface TestApp {
 	control: SessionControl;
 	auth: Auth;
 	validator: SessionValidator;
-	database: Database;
+	database: Storage;
 	outbox: DevOutbox;
 	origin: string;
 }
@@ -62,7 +60,11 @@ export interface TestAppOptions {
 	env?: Env;
 	clock?: TestClock;
 	/** An already open, migrated database to share with another TestApp. */
-	database?: Database;
+	database?: Storage;
+	/** The storage's performance mechanisms (all on by default, as in the app). */
+	performance?: PerformanceOptions;
+	/** How long a write waits for another connection's lock (StorageOptions.lockWaitMs). */
+	lockWaitMs?: number;
 	/** Better Auth's secondary storage (sessions, codes), as REDIS_URL gives it (none by default). */
 	redis?: Redis | null;
 }
@@ -70,8 +72,13 @@ export interface TestAppOptions {
 /** Latchkey's real auth stack and session validator on a migrated database, without the HTTP server. */
 export async function startTestApp(target: DatabaseTarget, options: TestAppOptions = {}): Promise<TestApp> {
 	const config = testConfig(target, options.env);
-	const database = options.database ?? openDatabase(target);
-	if (!options.database) await migrateDatabase(database);
+	const database =
+		options.database ??
+		openStorage(target, {
+			performance: options.performance,
+			lockWaitMs: options.lockWaitMs
+		});
+	if (!options.database) await database.migrate();
 	const outbox = new DevOutbox();
 	const clock = options.clock?.now;
 	const logLines: string[] = [];
@@ -86,7 +93,7 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		redis: options.redis ?? null
 	});
 	const validator = createSessionValidator({
-		store: createSessionStore(database),
+		store: database.sessions,
 		endSession: endSessionWith(auth, database),
 		log,
 		secret: config.secret,
@@ -205,7 +212,7 @@ export async function signIn(
 
 /** A validator over the app's database whose refresh writes are counted (a spy on the store's extend). */
 export function countingValidator(app: TestApp, clock: TestClock) {
-	const store = createSessionStore(app.database);
+	const store = app.database.sessions;
 	const extend = vi.fn(store.extend);
 	const validator = createSessionValidator({
 		store: { ...store, extend },

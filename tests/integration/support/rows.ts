@@ -1,13 +1,26 @@
-import { numberedPlaceholders, type Database } from '../../../src/lib/server/db';
+import { connectionOf, type Database, type Storage } from '../../../src/lib/server/db';
+
+/** The connection behind a storage (or the connection itself): these helpers work below the port. */
+function connection(database: Storage | Database): Database {
+	return 'dialect' in database ? database : connectionOf(database);
+}
+
+/** SQL written with `?` placeholders (SQLite's) turned into PostgreSQL's `$1, $2, …`. */
+export function numberedPlaceholders(sql: string): string {
+	let n = 0;
+	return sql.replace(/\?/g, () => `$${++n}`);
+}
 
 /** Every session row, read through Drizzle (not through the code under test). */
-export async function sessionRows(database: Database) {
+export async function sessionRows(storage: Storage | Database) {
+	const database = connection(storage);
 	return database.dialect === 'sqlite'
 		? database.db.select().from(database.schema.session).all()
 		: database.db.select().from(database.schema.session);
 }
 
-export async function tableNames(database: Database): Promise<string[]> {
+export async function tableNames(storage: Storage | Database): Promise<string[]> {
+	const database = connection(storage);
 	if (database.dialect === 'sqlite') {
 		const rows = database.client.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as {
 			name: string;
@@ -22,11 +35,12 @@ export async function tableNames(database: Database): Promise<string[]> {
 
 /** Sets columns of one session row directly, to put it in a state time alone would reach. */
 export async function updateSessionRow(
-	database: Database,
+	storage: Storage | Database,
 	id: string,
 	values: Partial<{ expiresAt: Date; updatedAt: Date; absoluteExpiresAt: Date | null }>
 ): Promise<void> {
 	const { eq } = await import('drizzle-orm');
+	const database = connection(storage);
 	if (database.dialect === 'sqlite') {
 		database.db.update(database.schema.session).set(values).where(eq(database.schema.session.id, id)).run();
 	} else {
@@ -38,17 +52,17 @@ export async function updateSessionRow(
  * Runs `work` while the database refuses to delete session rows (a trigger raises an error),
  * as a delete that fails on its own would: a lock, a timeout, a lost connection.
  */
-export function withSessionDeletesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+export function withSessionDeletesRefused<T>(database: Storage | Database, work: () => Promise<T>): Promise<T> {
 	return withWritesRefused(database, { name: 'keep_sessions', table: 'session', on: 'DELETE' }, work);
 }
 
 /** Runs `work` while the database refuses to store security events. */
-export function withSecurityEventsRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+export function withSecurityEventsRefused<T>(database: Storage | Database, work: () => Promise<T>): Promise<T> {
 	return withWritesRefused(database, { name: 'refuse_events', table: 'security_event', on: 'INSERT' }, work);
 }
 
 /** Runs `work` while the database refuses to change a session's known networks. */
-export function withNetworkWritesRefused<T>(database: Database, work: () => Promise<T>): Promise<T> {
+export function withNetworkWritesRefused<T>(database: Storage | Database, work: () => Promise<T>): Promise<T> {
 	return withWritesRefused(database, { name: 'keep_networks', table: 'session', on: 'UPDATE OF known_networks' }, work);
 }
 
@@ -60,10 +74,11 @@ interface RefusedWrite {
 
 /** A trigger that raises an error before every such write, for as long as `work` runs. */
 async function withWritesRefused<T>(
-	database: Database,
+	storage: Storage | Database,
 	{ name, table, on }: RefusedWrite,
 	work: () => Promise<T>
 ): Promise<T> {
+	const database = connection(storage);
 	const [install, remove] =
 		database.dialect === 'sqlite'
 			? [
@@ -96,7 +111,8 @@ async function withWritesRefused<T>(
  * One statement with `?` placeholders on either dialect, outside the code under test. SQLite
  * stores timestamps as epoch milliseconds and booleans as 0/1; PostgreSQL takes them as they are.
  */
-export async function runStatement(database: Database, sql: string, values: unknown[]): Promise<void> {
+export async function runStatement(storage: Storage | Database, sql: string, values: unknown[]): Promise<void> {
+	const database = connection(storage);
 	if (database.dialect === 'sqlite') {
 		const bound = values.map((value) =>
 			value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value

@@ -13,11 +13,11 @@ export interface SqliteFault {
 
 /**
  * Another connection (another process in production: the CLI, a backup, an sqlite3 shell)
- * holds BEGIN EXCLUSIVE. Under WAL readers go on; a writer waits out the busy timeout, then
+ * holds BEGIN EXCLUSIVE. Under WAL readers go on; a writer waits out its lock wait, then
  * gets SQLITE_BUSY.
  */
 export const lockedByAnotherConnection: SqliteFault = {
-	name: 'locked by another connection (BEGIN EXCLUSIVE held past the busy timeout)',
+	name: 'locked by another connection (BEGIN EXCLUSIVE held past the lock wait)',
 	cause: /the SQLite database is locked by another connection \(SQLITE_BUSY/,
 	apply(file) {
 		const holder = new Sqlite(file);

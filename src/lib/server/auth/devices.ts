@@ -1,5 +1,5 @@
 import { describeDevice } from '../device';
-import type { Database } from '../db';
+import type { Storage } from '../db/port';
 import { recordSecurityEvent, type SecurityEventType } from '../security-log';
 import type { SessionLog } from '../session-log';
 import type { Auth, Session } from './instance';
@@ -32,7 +32,7 @@ export interface Device {
 
 export interface SessionControl {
 	auth: Auth;
-	database: Database;
+	database: Storage;
 	log: SessionLog;
 }
 

@@ -11,7 +11,7 @@ import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
-import { createSessionStore, type SessionStore } from './session-store';
+import type { SessionStore } from './session-store';
 
 export type { Auth, Session, SessionData, User } from './instance';
 
@@ -22,7 +22,7 @@ let sessionLog: SessionLog | undefined;
 let sessionStore: SessionStore | undefined;
 
 function getSessionStore(): SessionStore {
-	return (sessionStore ??= createSessionStore(getDatabase()));
+	return (sessionStore ??= getDatabase().sessions);
 }
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */

@@ -8,7 +8,7 @@ import { sveltekitCookies } from 'better-auth/svelte-kit';
 import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
-import type { Database } from '../db';
+import type { Storage } from '../db/port';
 import { boundUserAgent } from '../device';
 import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
@@ -27,7 +27,7 @@ export const OTP_ALLOWED_ATTEMPTS = 3;
 
 export interface AuthDependencies {
 	config: AppConfig;
-	database: Database;
+	database: Storage;
 	mailer: Mailer;
 	/** The SvelteKit request being served, so cookies Better Auth sets reach the response; none in tests. */
 	currentRequestEvent: () => RequestEvent | undefined;
@@ -68,9 +68,9 @@ export function createAuth({
 		baseURL: config.origin,
 		trustedOrigins: [config.origin],
 		secret: config.secret,
-		database: drizzleAdapter(database.db, {
-			provider: database.dialect === 'sqlite' ? 'sqlite' : 'pg',
-			schema: database.schema
+		database: drizzleAdapter(database.betterAuth.db, {
+			provider: database.betterAuth.provider,
+			schema: database.betterAuth.schema
 		}),
 		...(redis ? { secondaryStorage: redisStorage({ client: redis, keyPrefix: 'latchkey:auth:' }) } : {}),
 		session: {
@@ -215,7 +215,7 @@ interface SignInContext {
  * Every sign-in (code, OAuth callback, re-authentication) replaces the session the browser
  * came with: that token stops working, so a planted or stolen older cookie is worth nothing.
  */
-async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig, database: Database) {
+async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig, database: Storage) {
 	const cookieHeader = context.headers?.get('cookie') ?? context.request?.headers.get('cookie') ?? null;
 	const previous = verifiedSessionToken(cookieHeader, sessionCookieName(config.cookies), config.secret);
 	if (previous && previous !== newToken) {
@@ -298,7 +298,7 @@ function sessionPolicyCookie(clock: () => number) {
 export type Auth = ReturnType<typeof createAuth>;
 
 /** The validator's and the network watch's way to end a session: see revocation.ts. */
-export function endSessionWith(auth: Auth, database: Database) {
+export function endSessionWith(auth: Auth, database: Storage) {
 	return async (token: string) => revokeSession(await sessionStorageOf({ auth, database }), token);
 }
 export type SessionData = Auth['$Infer']['Session'];

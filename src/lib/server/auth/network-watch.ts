@@ -1,5 +1,4 @@
-import { and, eq } from 'drizzle-orm';
-import type { Database } from '../db';
+import type { NetworksChange, Storage } from '../db/port';
 import { networkOf } from '../ip-network';
 import { recordSecurityEvent, securityEventRow, type NewSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
@@ -11,7 +10,7 @@ export type NetworkVerdict = 'known' | 'reported' | 'revoked';
 export interface NetworkWatchOptions {
 	/** Ends a session (revocation.ts); true when this call ended it. */
 	endSession: EndSession;
-	database: Database;
+	database: Storage;
 	log: SessionLog;
 	/** IP_CHANGE_REVOKES: end the session instead of only reporting (default under high-security). */
 	revokeOnChange: boolean;
@@ -66,49 +65,10 @@ export function createNetworkWatch({ endSession, database, log, revokeOnChange }
 
 export type NetworkWatch = ReturnType<typeof createNetworkWatch>;
 
-interface NetworksChange {
-	sessionId: string;
-	/** The session's networks with the new one. */
-	networks: string;
-	/** Its networks as this request read them. */
-	seen: string;
-}
-
-/** Thrown inside the transaction to roll the event back when another request won the row. */
-class AlreadyReported extends Error {}
-
 /**
  * Stores the event and the session's new networks together, or neither: the row is written
- * only while it still holds `seen` (compare-and-set), and losing rolls the event back. On
- * PostgreSQL a concurrent transaction waits for the row and then finds it changed.
+ * only while it still holds `seen` (compare-and-set), and losing drops the event.
  */
-async function reportOnce(database: Database, event: NewSecurityEvent, change: NetworksChange): Promise<boolean> {
-	const row = securityEventRow(event);
-	try {
-		if (database.dialect === 'sqlite') {
-			const { securityEvent, session } = database.schema;
-			database.db.transaction((tx) => {
-				tx.insert(securityEvent).values(row).run();
-				const unchanged = and(eq(session.id, change.sessionId), eq(session.knownNetworks, change.seen));
-				const { changes } = tx.update(session).set({ knownNetworks: change.networks }).where(unchanged).run();
-				if (changes !== 1) throw new AlreadyReported();
-			});
-		} else {
-			const { securityEvent, session } = database.schema;
-			await database.db.transaction(async (tx) => {
-				await tx.insert(securityEvent).values(row);
-				const unchanged = and(eq(session.id, change.sessionId), eq(session.knownNetworks, change.seen));
-				const written = await tx
-					.update(session)
-					.set({ knownNetworks: change.networks })
-					.where(unchanged)
-					.returning({ id: session.id });
-				if (written.length !== 1) throw new AlreadyReported();
-			});
-		}
-		return true;
-	} catch (error) {
-		if (error instanceof AlreadyReported) return false;
-		throw error;
-	}
+async function reportOnce(database: Storage, event: NewSecurityEvent, change: NetworksChange): Promise<boolean> {
+	return database.sessions.recordNetwork(securityEventRow(event), change);
 }

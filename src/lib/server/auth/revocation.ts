@@ -1,6 +1,5 @@
 import type { BetterAuthOptions } from 'better-auth';
-import { eq, inArray } from 'drizzle-orm';
-import type { Database } from '../db';
+import type { EndedSession, Storage } from '../db/port';
 import { safeErrorMessage } from '../errors';
 
 /**
@@ -16,23 +15,19 @@ export type SessionCache = NonNullable<BetterAuthOptions['secondaryStorage']>;
 
 /** Where sessions are kept: the database (the truth) and, when configured, Better Auth's cache. */
 export interface SessionStorage {
-	database: Database;
+	database: Storage;
 	cache: SessionCache | null | undefined;
 }
 
 /** A session row that a revocation deleted. */
-export interface EndedSession {
-	id: string;
-	token: string;
-	userId: string;
-}
+export type { EndedSession };
 
 export async function sessionStorageOf({
 	auth,
 	database
 }: {
 	auth: { $context: Promise<{ secondaryStorage?: SessionCache | undefined }> };
-	database: Database;
+	database: Storage;
 }): Promise<SessionStorage> {
 	return { database, cache: (await auth.$context).secondaryStorage };
 }
@@ -45,68 +40,27 @@ export async function revokeSession(storage: SessionStorage, token: string): Pro
 /** Ends the sessions with these tokens; returns those this call deleted. */
 export async function revokeSessions(storage: SessionStorage, tokens: string[]): Promise<EndedSession[]> {
 	if (tokens.length === 0) return [];
-	const ended = await deleteSessionRows(storage.database, { tokens });
+	const ended = await storage.database.sessions.endByTokens(tokens);
 	await clearCachedCopies(storage.cache, ended);
 	return ended;
 }
 
 /** Ends every session of a user, including one created while this runs; returns those deleted. */
 export async function revokeUserSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
-	const ended = await deleteSessionRows(storage.database, { userId });
+	const ended = await storage.database.sessions.endByUser(userId);
 	await clearCachedCopies(storage.cache, ended);
 	return ended;
 }
 
-/** Deletes a user with their sessions and linked accounts (the accounts follow by ON DELETE CASCADE). */
+/**
+ * Deletes a user with their sessions and linked accounts (the accounts follow by ON DELETE
+ * CASCADE); the sessions are deleted explicitly, in the same transaction, to know which cached
+ * copies to clear.
+ */
 export async function deleteUserAndSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
-	const ended = await deleteUserRows(storage.database, userId);
+	const ended = await storage.database.sessions.deleteUser(userId);
 	await clearCachedCopies(storage.cache, ended);
 	return ended;
-}
-
-type RowsToDelete = { tokens: string[] } | { userId: string };
-
-async function deleteSessionRows(database: Database, rows: RowsToDelete): Promise<EndedSession[]> {
-	if (database.dialect === 'sqlite') {
-		const table = database.schema.session;
-		const matching = 'tokens' in rows ? inArray(table.token, rows.tokens) : eq(table.userId, rows.userId);
-		return database.db
-			.delete(table)
-			.where(matching)
-			.returning({ id: table.id, token: table.token, userId: table.userId })
-			.all();
-	}
-	const table = database.schema.session;
-	const matching = 'tokens' in rows ? inArray(table.token, rows.tokens) : eq(table.userId, rows.userId);
-	return database.db
-		.delete(table)
-		.where(matching)
-		.returning({ id: table.id, token: table.token, userId: table.userId });
-}
-
-/** The sessions are deleted explicitly, in the same transaction, to know which cached copies to clear. */
-async function deleteUserRows(database: Database, userId: string): Promise<EndedSession[]> {
-	if (database.dialect === 'sqlite') {
-		const { session, user } = database.schema;
-		return database.db.transaction((tx) => {
-			const ended = tx
-				.delete(session)
-				.where(eq(session.userId, userId))
-				.returning({ id: session.id, token: session.token, userId: session.userId })
-				.all();
-			tx.delete(user).where(eq(user.id, userId)).run();
-			return ended;
-		});
-	}
-	const { session, user } = database.schema;
-	return database.db.transaction(async (tx) => {
-		const ended = await tx
-			.delete(session)
-			.where(eq(session.userId, userId))
-			.returning({ id: session.id, token: session.token, userId: session.userId });
-		await tx.delete(user).where(eq(user.id, userId));
-		return ended;
-	});
 }
 
 /** How long a revocation waits for the cache before answering anyway (the clear goes on). */

@@ -2,7 +2,7 @@ import type { CookieSettings } from './session-cookie';
 import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './session-cookie';
 import type { SessionLog } from '../session-log';
 import type { SessionStore, StoredSession } from './session-store';
-import { endOfTurn } from '../turns';
+import { endOfTurn } from '../db/batch-loader';
 
 /** What the response must do with the session cookie; null for nothing. */
 export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | undefined } | { kind: 'clear' } | null;

@@ -5,7 +5,7 @@ import {
 	revokeUserSessions as endUserSessions,
 	sessionStorageOf
 } from '../auth/revocation';
-import type { Database } from '../db';
+import type { Storage } from '../db/port';
 import { describeDevice } from '../device';
 import { purgeExpiredSessions } from '../purge';
 import { recordSecurityEvent, type SecurityEventType } from '../security-log';
@@ -24,7 +24,7 @@ import { EXIT, type ExitCode, type Output } from './output';
 import { countActiveSessionsByPolicy, findSessionById } from './queries';
 
 export interface CommandDependencies {
-	database: Database;
+	database: Storage;
 	auth: Auth;
 	log: SessionLog;
 	output: Output;

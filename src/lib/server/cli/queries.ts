@@ -1,5 +1,4 @@
-import { count, eq, gte } from 'drizzle-orm';
-import type { Database } from '../db';
+import type { Storage } from '../db/port';
 import type { PolicyCount } from './format';
 
 /**
@@ -14,36 +13,16 @@ export interface SessionOwner {
 	token: string;
 }
 
-export async function findSessionById(database: Database, sessionId: string): Promise<SessionOwner | null> {
-	if (database.dialect === 'sqlite') {
-		const { db, schema } = database;
-		const columns = { id: schema.session.id, userId: schema.session.userId, token: schema.session.token };
-		return db.select(columns).from(schema.session).where(eq(schema.session.id, sessionId)).get() ?? null;
-	}
-	const { db, schema } = database;
-	const columns = { id: schema.session.id, userId: schema.session.userId, token: schema.session.token };
-	const rows = await db.select(columns).from(schema.session).where(eq(schema.session.id, sessionId)).limit(1);
-	return rows[0] ?? null;
+export async function findSessionById(database: Storage, sessionId: string): Promise<SessionOwner | null> {
+	return database.sessions.findById(sessionId);
 }
 
 /**
  * Sessions not yet expired, by the policy they were created with. expiresAt alone decides:
  * the validator never slides it past a session's absolute end (see purge.ts).
  */
-export async function countActiveSessionsByPolicy(database: Database, now: Date): Promise<PolicyCount[]> {
-	const rows =
-		database.dialect === 'sqlite'
-			? database.db
-					.select({ policy: database.schema.session.policy, sessions: count() })
-					.from(database.schema.session)
-					.where(gte(database.schema.session.expiresAt, now))
-					.groupBy(database.schema.session.policy)
-					.all()
-			: await database.db
-					.select({ policy: database.schema.session.policy, sessions: count() })
-					.from(database.schema.session)
-					.where(gte(database.schema.session.expiresAt, now))
-					.groupBy(database.schema.session.policy);
-	// Largest group first; ties by name, so the output is the same on both databases.
+export async function countActiveSessionsByPolicy(database: Storage, now: Date): Promise<PolicyCount[]> {
+	const rows = await database.sessions.countActiveByPolicy(now);
+	// Largest group first; ties by name, so the output is the same on every engine.
 	return rows.sort((a, b) => b.sessions - a.sessions || a.policy.localeCompare(b.policy));
 }

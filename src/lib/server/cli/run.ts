@@ -1,6 +1,6 @@
 import { safeErrorMessage } from '../errors';
 import { ConfigError, DATA_DIR, loadConfig, type Env } from '../config';
-import { redactCredentials } from '../db/target';
+import { redactCredentials } from '../db/redact';
 import { runCommand, type DatabaseCommand } from './commands';
 import { EXIT, type ExitCode, type Output } from './output';
 import { openStack, type CliStack } from './stack';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { createAuth, type Auth } from '../auth/instance';
 import type { AppConfig } from '../config';
-import { migrateDatabase, openDatabase, type Database } from '../db';
+import { openStorage, type Storage } from '../db';
 import { DevOutbox } from '../mail/outbox';
 import { safeErrorMessage } from '../errors';
 import { createRedis, redisReady } from '../redis';
@@ -12,7 +12,7 @@ import { createSessionLog, type SessionLog } from '../session-log';
  * `auth/index.ts` needs SvelteKit's request store, which a command-line process has none of.
  */
 export interface CliStack {
-	database: Database;
+	database: Storage;
 	auth: Auth;
 	log: SessionLog;
 	/** Closes the pool and Redis, so the process ends by itself once output is written. */
@@ -23,14 +23,17 @@ export interface CliStack {
 const REDIS_READY_TIMEOUT_MS = 5000;
 
 export async function openStack(config: AppConfig, writeLogLine: (line: string) => void): Promise<CliStack> {
-	const database = openDatabase(config.database, config.pool);
+	const database = openStorage(config.database, {
+		poolMax: config.pool.max,
+		statementTimeoutMs: config.pool.statementTimeoutMs
+	});
 	const redis = config.redisUrl ? createRedis(config.redisUrl) : null;
 	const close = async () => {
 		await database.close();
 		if (redis) await closeRedis(redis);
 	};
 	try {
-		if (config.autoMigrate) await migrateDatabase(database);
+		if (config.autoMigrate) await database.migrate();
 	} catch (error) {
 		await close();
 		throw error;

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { parseDatabaseUrl, redactCredentials } from './target';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config';
+import { describeTarget, parseDatabaseUrl, redactCredentials } from './target';
 
 /** The message parseDatabaseUrl throws for this value (fails the test if it accepts it). */
 function refusal(raw: string): string {
@@ -84,5 +88,43 @@ describe('redactCredentials', () => {
 		['file:./x.db', 'file:./x.db']
 	])('%j becomes %j', (url, redacted) => {
 		expect(redactCredentials(url)).toBe(redacted);
+	});
+});
+
+describe('describeTarget', () => {
+	it.each([
+		[{ dialect: 'sqlite', file: './data/latchkey.db' } as const, 'SQLite at ./data/latchkey.db'],
+		[
+			{ dialect: 'postgres', url: 'postgres://latchkey:pw@db.example.com/latchkey' } as const,
+			'PostgreSQL at postgres://***@db.example.com/latchkey'
+		]
+	])('names %j as %j, without credentials', (target, described) => {
+		expect(describeTarget(target)).toBe(described);
+	});
+});
+
+describe('loadConfig reads DATABASE_URL through parseDatabaseUrl', () => {
+	const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+
+	function configFor(env: Record<string, string>) {
+		const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-target-'));
+		vi.spyOn(console, 'info').mockImplementation(() => {});
+		try {
+			return loadConfig({ BETTER_AUTH_SECRET: SECRET, ...env }, dataDir);
+		} finally {
+			vi.restoreAllMocks();
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	}
+
+	it('defaults to the SQLite file in ./data', () => {
+		expect(configFor({}).database).toEqual({ dialect: 'sqlite', file: './data/latchkey.db' });
+	});
+
+	it('takes a PostgreSQL URL as it is', () => {
+		expect(configFor({ DATABASE_URL: 'postgres://latchkey:pw@db.example.com:5432/latchkey' }).database).toEqual({
+			dialect: 'postgres',
+			url: 'postgres://latchkey:pw@db.example.com:5432/latchkey'
+		});
 	});
 });

@@ -1,38 +1,40 @@
-import { fileURLToPath } from 'node:url';
+import { RefusedUrl } from './engine';
+import { ENGINES, type DatabaseTarget } from './engines';
+import { redactCredentials } from './redact';
 
-export type DatabaseTarget = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+export type { DatabaseTarget, Dialect } from './engines';
+export { redactCredentials } from './redact';
 
-export const DEFAULT_SQLITE_FILE = './data/latchkey.db';
+const engines = Object.values(ENGINES);
+const ACCEPTED_FORMS = `use ${engines.map((engine) => engine.urlForm).join(', or ')}`;
 
-const ACCEPTED_FORMS =
-	'use file:./data/latchkey.db (or any path ending in .db) for SQLite, or postgres://user:password@host:5432/database for PostgreSQL';
-
-/** Picks the dialect from DATABASE_URL: SQLite by default, PostgreSQL for postgres:// URLs. */
+/** Picks the engine from DATABASE_URL: the registry's first (the default) when unset, else the one whose form it has. */
 export function parseDatabaseUrl(raw: string | undefined): DatabaseTarget {
 	const value = raw?.trim();
-	if (!value) return { dialect: 'sqlite', file: DEFAULT_SQLITE_FILE };
-	if (/^postgres(ql)?:\/\//i.test(value)) return { dialect: 'postgres', url: value };
-	if (value.startsWith('file://')) return sqliteFile(pathOfFileUrl(value), raw!);
-	if (value.startsWith('file:')) return sqliteFile(value.slice('file:'.length), raw!);
-	if (value.endsWith('.db') && !value.includes('://')) return sqliteFile(value, raw!);
+	if (!value) return defaultTarget();
+	for (const engine of engines) {
+		let target: DatabaseTarget | null;
+		try {
+			target = engine.parseUrl(value);
+		} catch (error) {
+			if (!(error instanceof RefusedUrl)) throw error;
+			throw new Error(`DATABASE_URL "${redactCredentials(value)}" ${error.message}; ${ACCEPTED_FORMS}`);
+		}
+		if (target) return target;
+	}
 	throw new Error(`DATABASE_URL "${redactCredentials(value)}" is not supported; ${ACCEPTED_FORMS}`);
 }
 
-function pathOfFileUrl(value: string): string {
-	try {
-		return fileURLToPath(value);
-	} catch {
-		throw new Error(`DATABASE_URL "${redactCredentials(value)}" is not a local file URL; ${ACCEPTED_FORMS}`);
-	}
+function defaultTarget(): DatabaseTarget {
+	for (const engine of engines) if (engine.defaultTarget) return engine.defaultTarget();
+	throw new Error('no engine in db/engines.ts is the default');
 }
 
-function sqliteFile(path: string, raw: string): DatabaseTarget {
-	if (!path) throw new Error(`DATABASE_URL "${raw}" names no file; ${ACCEPTED_FORMS}`);
-	return { dialect: 'sqlite', file: path };
+/** The engine and where its data lives, without credentials, for log lines. */
+export function describeTarget(target: DatabaseTarget): string {
+	return engineOf(target).describe(target as never);
 }
 
-/** Error messages end up in logs: never echo a password from a connection URL. */
-export function redactCredentials(url: string): string {
-	// Greedy up to the last `@` before the path: a password may itself contain `@`.
-	return url.replace(/\/\/[^/]*@/, '//***@').replace(/([?&](?:password|pass|pwd)=)[^&]*/gi, '$1***');
+export function engineOf(target: DatabaseTarget) {
+	return ENGINES[target.dialect];
 }

@@ -1,11 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { endOfTurn, lookupsPerTurn } from './turns';
+import { endOfTurn, createBatchLoader } from './batch-loader';
 
 /** A lookup over a fixed table that records the keys of every call it gets. */
 function recordingLookup(table: Record<string, number>) {
 	const calls: string[][] = [];
-	const lookup = lookupsPerTurn(async (keys: string[]) => {
+	const lookup = createBatchLoader(async (keys: string[]) => {
 		calls.push(keys);
 		return new Map(keys.filter((key) => key in table).map((key) => [key, table[key]!]));
 	});
@@ -33,7 +33,7 @@ describe('endOfTurn', () => {
 	});
 });
 
-describe('lookupsPerTurn', () => {
+describe('createBatchLoader', () => {
 	it('answers the lookups of one turn with one call, each with its own value', async () => {
 		const { lookup, calls } = recordingLookup({ a: 1, b: 2 });
 
@@ -70,7 +70,7 @@ describe('lookupsPerTurn', () => {
 	it('does not wait for a slow call of an earlier turn', async () => {
 		let releaseFirst = () => {};
 		const calls: string[][] = [];
-		const lookup = lookupsPerTurn(async (keys: string[]) => {
+		const lookup = createBatchLoader(async (keys: string[]) => {
 			calls.push(keys);
 			if (calls.length === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
 			return new Map(keys.map((key) => [key, key.length]));
@@ -86,7 +86,7 @@ describe('lookupsPerTurn', () => {
 
 	it('fails every lookup of the turn with the error of its call, and the next turn works again', async () => {
 		let failing = true;
-		const lookup = lookupsPerTurn(async (keys: string[]) => {
+		const lookup = createBatchLoader(async (keys: string[]) => {
 			if (failing) throw new Error('connection refused');
 			return new Map(keys.map((key) => [key, 0]));
 		});
@@ -101,7 +101,7 @@ describe('lookupsPerTurn', () => {
 	});
 
 	it('fails the lookups of the turn when the lookup function throws before returning a promise', async () => {
-		const lookup = lookupsPerTurn<string, number>(() => {
+		const lookup = createBatchLoader<string, number>(() => {
 			throw new Error('not connected');
 		});
 

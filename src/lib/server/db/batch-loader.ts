@@ -1,6 +1,6 @@
 /**
- * Work asked for during one turn of the event loop, done together once the turn's other work
- * is done (setImmediate).
+ * A DataLoader-style batch loader: the loads asked for during one turn of the event loop are
+ * answered together once the turn's other work is done (setImmediate).
  *
  * Under load a server reads many requests in one turn. Answered one by one, each response is
  * written on its own, and each write may wake an idle client again, which on a VM is
@@ -37,7 +37,7 @@ export function endOfTurn(): Promise<void> {
  * `lookupMany` runs in the async context of the turn's first caller, so it must not depend on
  * per-request state (getRequestEvent).
  */
-export function lookupsPerTurn<Key, Value>(
+export function createBatchLoader<Key, Value>(
 	lookupMany: (keys: Key[]) => Promise<Map<Key, Value>>
 ): (key: Key) => Promise<Value | undefined> {
 	let thisTurn: { keys: Set<Key>; found: Promise<Map<Key, Value>> } | null = null;

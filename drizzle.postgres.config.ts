@@ -2,6 +2,6 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
 	dialect: 'postgresql',
-	schema: './src/lib/server/db/schema.pg.ts',
-	out: './drizzle/pg'
+	schema: './src/lib/server/db/postgres/schema.ts',
+	out: './drizzle/postgres'
 });

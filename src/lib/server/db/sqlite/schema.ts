@@ -1,19 +1,19 @@
-import { bigint, boolean, index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
-// Same tables and columns as schema.sqlite.ts; Better Auth's core models plus what Latchkey adds.
-const timestamp = (name: string) => pgTimestamp(name, { withTimezone: true, mode: 'date' });
+// Same tables and columns as ../postgres/schema.ts; Better Auth's core models plus what Latchkey adds.
+const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
 
-export const user = pgTable('user', {
+export const user = sqliteTable('user', {
 	id: text('id').primaryKey(),
 	name: text('name').notNull(),
 	email: text('email').notNull().unique(),
-	emailVerified: boolean('email_verified').notNull().default(false),
+	emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
 	image: text('image'),
 	createdAt: timestamp('created_at').notNull(),
 	updatedAt: timestamp('updated_at').notNull()
 });
 
-export const session = pgTable(
+export const session = sqliteTable(
 	'session',
 	{
 		id: text('id').primaryKey(),
@@ -34,12 +34,12 @@ export const session = pgTable(
 		/** Networks (ip-network.ts) this session was seen from and reported, besides its sign-in address. */
 		knownNetworks: text('known_networks').notNull().default(''),
 		/** false: a browser-session cookie (remember-me declined). */
-		persistent: boolean('persistent').notNull()
+		persistent: integer('persistent', { mode: 'boolean' }).notNull()
 	},
 	(table) => [index('session_user_id_idx').on(table.userId), index('session_expires_at_idx').on(table.expiresAt)]
 );
 
-export const account = pgTable(
+export const account = sqliteTable(
 	'account',
 	{
 		id: text('id').primaryKey(),
@@ -61,7 +61,7 @@ export const account = pgTable(
 	(table) => [index('account_user_id_idx').on(table.userId)]
 );
 
-export const verification = pgTable(
+export const verification = sqliteTable(
 	'verification',
 	{
 		id: text('id').primaryKey(),
@@ -78,7 +78,7 @@ export const verification = pgTable(
  * Append-only audit log of what happened to a user's sessions (security-log.ts). No foreign
  * key: events outlive a deleted account on purpose, and they never hold an email or a token.
  */
-export const securityEvent = pgTable(
+export const securityEvent = sqliteTable(
 	'security_event',
 	{
 		id: text('id').primaryKey(),
@@ -94,25 +94,25 @@ export const securityEvent = pgTable(
 );
 
 /** Better Auth's own rate-limit counters for /api/auth/* when no Redis is configured. */
-export const rateLimit = pgTable('rate_limit', {
+export const rateLimit = sqliteTable('rate_limit', {
 	id: text('id').primaryKey(),
 	key: text('key').notNull().unique(),
 	count: integer('count').notNull(),
-	lastRequest: bigint('last_request', { mode: 'number' }).notNull()
+	lastRequest: integer('last_request').notNull()
 });
 
 /** Latchkey's sign-in limits (rate-limit.ts) shared by every instance when no Redis is configured. */
-export const rateLimitWindow = pgTable('rate_limit_window', {
+export const rateLimitWindow = sqliteTable('rate_limit_window', {
 	key: text('key').primaryKey(),
 	count: integer('count').notNull(),
 	/** Epoch milliseconds at which the window starts over. */
-	resetsAt: bigint('resets_at', { mode: 'number' }).notNull()
+	resetsAt: integer('resets_at').notNull()
 });
 
 /** Leases that let one instance at a time run a periodic job (purge.ts). */
-export const jobLease = pgTable('job_lease', {
+export const jobLease = sqliteTable('job_lease', {
 	name: text('name').primaryKey(),
 	holder: text('holder').notNull(),
 	/** Epoch milliseconds after which another instance may take the lease. */
-	expiresAt: bigint('expires_at', { mode: 'number' }).notNull()
+	expiresAt: integer('expires_at').notNull()
 });

@@ -1,19 +1,19 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { bigint, boolean, index, integer, pgTable, text, timestamp as pgTimestamp } from 'drizzle-orm/pg-core';
 
-// Same tables and columns as schema.pg.ts; Better Auth's core models plus what Latchkey adds.
-const timestamp = (name: string) => integer(name, { mode: 'timestamp_ms' });
+// Same tables and columns as ../sqlite/schema.ts; Better Auth's core models plus what Latchkey adds.
+const timestamp = (name: string) => pgTimestamp(name, { withTimezone: true, mode: 'date' });
 
-export const user = sqliteTable('user', {
+export const user = pgTable('user', {
 	id: text('id').primaryKey(),
 	name: text('name').notNull(),
 	email: text('email').notNull().unique(),
-	emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
+	emailVerified: boolean('email_verified').notNull().default(false),
 	image: text('image'),
 	createdAt: timestamp('created_at').notNull(),
 	updatedAt: timestamp('updated_at').notNull()
 });
 
-export const session = sqliteTable(
+export const session = pgTable(
 	'session',
 	{
 		id: text('id').primaryKey(),
@@ -34,12 +34,12 @@ export const session = sqliteTable(
 		/** Networks (ip-network.ts) this session was seen from and reported, besides its sign-in address. */
 		knownNetworks: text('known_networks').notNull().default(''),
 		/** false: a browser-session cookie (remember-me declined). */
-		persistent: integer('persistent', { mode: 'boolean' }).notNull()
+		persistent: boolean('persistent').notNull()
 	},
 	(table) => [index('session_user_id_idx').on(table.userId), index('session_expires_at_idx').on(table.expiresAt)]
 );
 
-export const account = sqliteTable(
+export const account = pgTable(
 	'account',
 	{
 		id: text('id').primaryKey(),
@@ -61,7 +61,7 @@ export const account = sqliteTable(
 	(table) => [index('account_user_id_idx').on(table.userId)]
 );
 
-export const verification = sqliteTable(
+export const verification = pgTable(
 	'verification',
 	{
 		id: text('id').primaryKey(),
@@ -78,7 +78,7 @@ export const verification = sqliteTable(
  * Append-only audit log of what happened to a user's sessions (security-log.ts). No foreign
  * key: events outlive a deleted account on purpose, and they never hold an email or a token.
  */
-export const securityEvent = sqliteTable(
+export const securityEvent = pgTable(
 	'security_event',
 	{
 		id: text('id').primaryKey(),
@@ -94,25 +94,25 @@ export const securityEvent = sqliteTable(
 );
 
 /** Better Auth's own rate-limit counters for /api/auth/* when no Redis is configured. */
-export const rateLimit = sqliteTable('rate_limit', {
+export const rateLimit = pgTable('rate_limit', {
 	id: text('id').primaryKey(),
 	key: text('key').notNull().unique(),
 	count: integer('count').notNull(),
-	lastRequest: integer('last_request').notNull()
+	lastRequest: bigint('last_request', { mode: 'number' }).notNull()
 });
 
 /** Latchkey's sign-in limits (rate-limit.ts) shared by every instance when no Redis is configured. */
-export const rateLimitWindow = sqliteTable('rate_limit_window', {
+export const rateLimitWindow = pgTable('rate_limit_window', {
 	key: text('key').primaryKey(),
 	count: integer('count').notNull(),
 	/** Epoch milliseconds at which the window starts over. */
-	resetsAt: integer('resets_at').notNull()
+	resetsAt: bigint('resets_at', { mode: 'number' }).notNull()
 });
 
 /** Leases that let one instance at a time run a periodic job (purge.ts). */
-export const jobLease = sqliteTable('job_lease', {
+export const jobLease = pgTable('job_lease', {
 	name: text('name').primaryKey(),
 	holder: text('holder').notNull(),
 	/** Epoch milliseconds after which another instance may take the lease. */
-	expiresAt: integer('expires_at').notNull()
+	expiresAt: bigint('expires_at', { mode: 'number' }).notNull()
 });

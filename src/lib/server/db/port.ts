@@ -1,0 +1,174 @@
+import type { drizzleAdapter } from 'better-auth/adapters/drizzle';
+
+/**
+ * The storage port: everything above `db/` reads and writes through this interface, and each
+ * engine (`db/<engine>/`) implements it with its own SQL. Times are Dates, booleans booleans,
+ * whatever the engine stores.
+ */
+export interface Storage {
+	/** The engine's name in the registry (db/engines.ts). */
+	readonly engine: string;
+	/** Where the data lives, for log lines: the engine and its file or server, without credentials. */
+	readonly description: string;
+	/** What Better Auth's Drizzle adapter is built from: it writes users, sessions and codes itself. */
+	readonly betterAuth: BetterAuthDatabase;
+	/**
+	 * True when a statement runs on the event loop (an embedded engine): every request waits
+	 * for it, so long jobs (the purge) keep each statement short.
+	 */
+	readonly runsOnEventLoop: boolean;
+	readonly sessions: SessionRows;
+	readonly securityEvents: SecurityEventRows;
+	readonly rateLimits: RateLimitWindows;
+	readonly purge: PurgeRows;
+	/**
+	 * Brings the schema up to date from the migrations under `root` (the working directory by
+	 * default). Instances starting together take a lock: one migrates, the others wait for it
+	 * and find nothing left to do.
+	 */
+	migrate(root?: string): Promise<void>;
+	/** A cheap round trip, for /healthz. */
+	ping(): Promise<void>;
+	/**
+	 * What is wrong with the database when `error` (or an error it wraps) says it cannot be used
+	 * now — locked, read-only, out of reach, shutting down, past a timeout — null for any other
+	 * error. Such a request deserves a 503 and "try again", not a 500.
+	 */
+	classifyFault(error: unknown): string | null;
+	close(): Promise<void>;
+}
+
+export type BetterAuthDatabase = {
+	db: Parameters<typeof drizzleAdapter>[0];
+	provider: Parameters<typeof drizzleAdapter>[1]['provider'];
+	schema: Record<string, unknown>;
+};
+
+/** A session row, keyed as the schema is; Better Auth's core fields plus the policy columns Latchkey adds. */
+export interface SessionRecord {
+	id: string;
+	token: string;
+	userId: string;
+	expiresAt: Date;
+	createdAt: Date;
+	updatedAt: Date;
+	ipAddress: string | null;
+	userAgent: string | null;
+	policy: string;
+	idleSeconds: number;
+	refreshSeconds: number;
+	absoluteExpiresAt: Date | null;
+	knownNetworks: string;
+	persistent: boolean;
+}
+
+export interface UserRecord {
+	id: string;
+	name: string;
+	email: string;
+	emailVerified: boolean;
+	image: string | null;
+	createdAt: Date;
+	updatedAt: Date;
+}
+
+export interface StoredSession {
+	session: SessionRecord;
+	user: UserRecord;
+}
+
+/** A session row that was deleted (or found, for the CLI): enough to clear its cached copy and log it. */
+export interface EndedSession {
+	id: string;
+	token: string;
+	userId: string;
+}
+
+/** A session's networks changing, written only while the row still holds `seen` (compare-and-set). */
+export interface NetworksChange {
+	sessionId: string;
+	/** The session's networks with the new one. */
+	networks: string;
+	/** Its networks as the request read them. */
+	seen: string;
+}
+
+export interface SessionRows {
+	/** The session with this token and its user; null when there is none. */
+	findByToken(token: string): Promise<StoredSession | null>;
+	/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
+	extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean>;
+	/**
+	 * Stores the event and the session's new networks together, or neither: false (and no event)
+	 * when another request changed the session's networks since `change.seen` was read.
+	 */
+	recordNetwork(event: SecurityEventRow, change: NetworksChange): Promise<boolean>;
+	/** A user's sessions that are neither past their expiresAt nor their absolute lifetime at `now`. */
+	listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]>;
+	findById(sessionId: string): Promise<EndedSession | null>;
+	/** Sessions not expired at `now`, counted by the policy they were created with (in no particular order). */
+	countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>>;
+	/** Each returns the rows this call deleted: a session already gone is not among them. */
+	endByTokens(tokens: string[]): Promise<EndedSession[]>;
+	endById(sessionId: string): Promise<EndedSession | null>;
+	/** Every session of the user, including one created while this runs. */
+	endByUser(userId: string): Promise<EndedSession[]>;
+	/** Every session of the user but `keptSessionId`. */
+	endOthers(userId: string, keptSessionId: string): Promise<EndedSession[]>;
+	/** Deletes the user with their sessions (returned) and, by the foreign keys, their accounts: one transaction. */
+	deleteUser(userId: string): Promise<EndedSession[]>;
+}
+
+/** A security-log row as stored: `detail` is JSON text. */
+export interface SecurityEventRow {
+	id: string;
+	userId: string;
+	sessionId: string | null;
+	type: string;
+	createdAt: Date;
+	ipAddress: string | null;
+	userAgent: string | null;
+	detail: string;
+}
+
+export interface SecurityEventRows {
+	record(event: SecurityEventRow): Promise<void>;
+	/** A page of the user's events, newest first, and how many they have in all. */
+	page(userId: string, limit: number, offset: number): Promise<{ rows: SecurityEventRow[]; total: number }>;
+}
+
+export interface RateLimitWindows {
+	/**
+	 * Counts one attempt against `key` in one atomic step: a window that ended by `now` starts
+	 * over with this attempt, lasting `windowMs`. Returns the count so far and when it resets.
+	 */
+	hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetsAt: number }>;
+}
+
+export interface PurgeRows {
+	/** Deletes at most `limit` sessions whose expiresAt is before `now`; returns how many. */
+	expiredSessions(now: number, limit: number): Promise<number>;
+	/** Deletes expired sign-in codes and finished rate-limit windows; returns how many rows. */
+	expiredOther(now: number): Promise<number>;
+	/** Takes the lease `name` for `holder` when it is free, expired or already theirs; true when taken. */
+	acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+	releaseLease(name: string, holder: string): Promise<void>;
+}
+
+/** Switches for the performance mechanisms, all on by default; tests turn them off to compare. */
+export interface PerformanceOptions {
+	/** Token lookups of one event-loop turn answered together (batch-loader.ts). */
+	batchLoader?: boolean;
+	/** Session rows kept in memory while nothing is written (engines that have such a cache). */
+	rowCache?: boolean;
+}
+
+export interface StorageOptions {
+	/** Connections per instance, for an engine with a pool. */
+	poolMax?: number;
+	/** Milliseconds after which the server cancels a statement, for an engine that can. */
+	statementTimeoutMs?: number;
+	/** How long a write waits, off the event loop, for another connection's lock before failing as a fault. */
+	lockWaitMs?: number;
+	performance?: PerformanceOptions;
+}

@@ -1,0 +1,247 @@
+import { resolve } from 'node:path';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import type pg from 'pg';
+import { createBatchLoader } from '../batch-loader';
+import { rowReader, type Row } from '../columns';
+import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, UserRecord } from '../port';
+import { redactCredentials } from '../redact';
+import type { PostgresDatabase } from './connection';
+import { securityEvent, session, user } from './schema';
+
+export const MIGRATIONS_DIR = 'drizzle/postgres';
+
+/** Any fixed number: every Latchkey instance asks for the same advisory lock. */
+const MIGRATION_LOCK = 7_361_425;
+
+/**
+ * The sessions of many tokens, each row as one JSON array with times as epoch milliseconds: pg
+ * describes and parses every column of every row it receives (a type parser each, a Date per
+ * timestamp), and one text column costs this process less CPU per lookup (docs/ARCHITECTURE.md,
+ * "Performance notes"). The
+ * columns are every column of session, then of user (schema.spec.ts holds it to the schema).
+ */
+export const SESSIONS_BY_TOKENS = `
+	SELECT json_build_array(
+		s.id, s.user_id, s.token,
+		(extract(epoch from s.expires_at) * 1000)::float8,
+		(extract(epoch from s.created_at) * 1000)::float8,
+		(extract(epoch from s.updated_at) * 1000)::float8,
+		s.ip_address, s.user_agent, s.policy, s.idle_seconds, s.refresh_seconds,
+		(extract(epoch from s.absolute_expires_at) * 1000)::float8,
+		s.known_networks, s.persistent,
+		u.id, u.name, u.email, u.email_verified, u.image,
+		(extract(epoch from u.created_at) * 1000)::float8,
+		(extract(epoch from u.updated_at) * 1000)::float8
+	)::text
+	FROM session s JOIN "user" u ON u.id = s.user_id
+	WHERE s.token = ANY($1)`;
+
+/** The columns SESSIONS_BY_TOKENS reads, in order, as `s.` (session) and `u.` (user) references. */
+export function columnsRead(sql: string): { session: string[]; user: string[] } {
+	const references = [...sql.split(/\bFROM\b/)[0]!.matchAll(/\b([su])\.(\w+)/g)];
+	return {
+		session: references.filter(([, alias]) => alias === 's').map(([, , column]) => column!),
+		user: references.filter(([, alias]) => alias === 'u').map(([, , column]) => column!)
+	};
+}
+
+const EXTEND = 'UPDATE session SET expires_at = $1, updated_at = $2 WHERE id = $3 AND updated_at = $4';
+const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+const SET_NETWORKS = 'UPDATE session SET known_networks = $1 WHERE id = $2 AND known_networks = $3';
+const ACTIVE_BY_USER = `SELECT * FROM session
+	WHERE user_id = $1 AND expires_at >= $2 AND (absolute_expires_at IS NULL OR absolute_expires_at > $2)`;
+const BY_ID = 'SELECT id, token, user_id AS "userId" FROM session WHERE id = $1';
+const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= $1 GROUP BY policy';
+const ENDED = 'RETURNING id, token, user_id AS "userId"';
+const END_BY_TOKENS = `DELETE FROM session WHERE token = ANY($1) ${ENDED}`;
+const END_BY_ID = `DELETE FROM session WHERE id = $1 ${ENDED}`;
+const END_BY_USER = `DELETE FROM session WHERE user_id = $1 ${ENDED}`;
+const END_OTHERS = `DELETE FROM session WHERE user_id = $1 AND id <> $2 ${ENDED}`;
+const DELETE_USER = 'DELETE FROM "user" WHERE id = $1';
+const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3';
+const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = $1';
+const HIT_WINDOW = `
+	INSERT INTO rate_limit_window (key, count, resets_at) VALUES ($1, 1, $2)
+	ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN rate_limit_window.resets_at <= $3 THEN 1 ELSE rate_limit_window.count + 1 END,
+		resets_at = CASE WHEN rate_limit_window.resets_at <= $3 THEN excluded.resets_at ELSE rate_limit_window.resets_at END
+	RETURNING count, resets_at`;
+const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < $1 LIMIT $2)';
+const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < $1';
+const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < $1';
+const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < $1';
+const ACQUIRE_LEASE = `
+	INSERT INTO job_lease (name, holder, expires_at) VALUES ($1, $2, $3)
+	ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+	WHERE job_lease.expires_at < $4 OR job_lease.holder = excluded.holder
+	RETURNING holder`;
+const RELEASE_LEASE = 'DELETE FROM job_lease WHERE name = $1 AND holder = $2';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Named statements: each pooled connection parses and plans them once. */
+const named = (name: string, text: string) => ({ name: `latchkey_${name}`, text });
+
+/** Thrown inside the transaction to roll the event back when another request won the row. */
+class AlreadyChanged extends Error {}
+
+/** Runs `work` in one transaction on one pooled connection. */
+async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	let broken: Error | undefined;
+	try {
+		await client.query('BEGIN');
+		const result = await work(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (error) {
+		await client.query('ROLLBACK').catch((failed: Error) => (broken = failed));
+		throw error;
+	} finally {
+		// A connection that could not even roll back is not given to another request.
+		client.release(broken);
+	}
+}
+
+/** The storage port on a PostgreSQL pool: every statement is a round trip that leaves the event loop free. */
+export function postgresStorage(
+	database: PostgresDatabase,
+	options: StorageOptions = {}
+): Omit<Storage, 'classifyFault'> {
+	const pool = database.client;
+	const { batchLoader = true } = options.performance ?? {};
+	const columns = columnsRead(SESSIONS_BY_TOKENS);
+	const readSession = rowReader<SessionRecord>(session, columns.session);
+	const readUser = rowReader<UserRecord>(user, columns.user);
+	const tokenAt = columns.session.indexOf('token');
+	const find = named('sessions_by_tokens_json', SESSIONS_BY_TOKENS);
+	const readRows = async (tokens: string[]) => {
+		const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
+		const rows = result.rows.map(([json]) => JSON.parse(json) as Row);
+		return new Map(rows.map((row) => [row[tokenAt] as string, row]));
+	};
+	const findRow = batchLoader
+		? createBatchLoader(readRows)
+		: async (token: string) => (await readRows([token])).get(token);
+	const rowsOf = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rows;
+	const ended = async (sql: string, values: unknown[]) => (await pool.query<EndedSession>(sql, values)).rows;
+	const changed = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rowCount ?? 0;
+	const wholeRows = async <T>(sql: string, values: unknown[], table: typeof session | typeof securityEvent) => {
+		const result = await pool.query<Row>({ text: sql, values, rowMode: 'array' });
+		const read = rowReader<T>(
+			table,
+			result.fields.map((field) => field.name)
+		);
+		return result.rows.map((row) => read(row));
+	};
+	const eventValues = (event: SecurityEventRow) => [
+		event.id,
+		event.userId,
+		event.sessionId,
+		event.type,
+		event.createdAt,
+		event.ipAddress,
+		event.userAgent,
+		event.detail
+	];
+
+	return {
+		engine: 'postgres',
+		description: `PostgreSQL at ${redactCredentials(pool.options.connectionString ?? '')}`,
+		betterAuth: { db: database.db, provider: 'pg', schema: database.schema },
+		runsOnEventLoop: false,
+		sessions: {
+			async findByToken(token) {
+				const row = await findRow(token);
+				return row ? { session: readSession(row), user: readUser(row, columns.session.length) } : null;
+			},
+			async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
+				const result = await pool.query({
+					...named('session_extend', EXTEND),
+					values: [expiresAt, refreshedAt, sessionId, seenRefreshAt]
+				});
+				return result.rowCount === 1;
+			},
+			async recordNetwork(event, change) {
+				// A concurrent transaction on the same row waits for it, then finds it changed.
+				try {
+					await inTransaction(pool, async (client) => {
+						await client.query(INSERT_EVENT, eventValues(event));
+						const written = await client.query(SET_NETWORKS, [change.networks, change.sessionId, change.seen]);
+						if (written.rowCount !== 1) throw new AlreadyChanged();
+					});
+					return true;
+				} catch (error) {
+					if (error instanceof AlreadyChanged) return false;
+					throw error;
+				}
+			},
+			listActiveByUser: (userId, now) => wholeRows<SessionRecord>(ACTIVE_BY_USER, [userId, now], session),
+			async findById(sessionId) {
+				return ((await rowsOf(BY_ID, [sessionId]))[0] as EndedSession | undefined) ?? null;
+			},
+			async countActiveByPolicy(now) {
+				const rows = (await rowsOf(COUNT_BY_POLICY, [now])) as Array<{ policy: string; sessions: string }>;
+				return rows.map(({ policy, sessions }) => ({ policy, sessions: Number(sessions) }));
+			},
+			endByTokens: (tokens) => ended(END_BY_TOKENS, [tokens]),
+			endById: async (sessionId) => (await ended(END_BY_ID, [sessionId]))[0] ?? null,
+			endByUser: (userId) => ended(END_BY_USER, [userId]),
+			endOthers: (userId, keptSessionId) => ended(END_OTHERS, [userId, keptSessionId]),
+			deleteUser: (userId) =>
+				inTransaction(pool, async (client) => {
+					const { rows } = await client.query<EndedSession>(END_BY_USER, [userId]);
+					await client.query(DELETE_USER, [userId]);
+					return rows;
+				})
+		},
+		securityEvents: {
+			record: async (event) => void (await pool.query(INSERT_EVENT, eventValues(event))),
+			async page(userId, limit, offset) {
+				const [rows, totals] = await Promise.all([
+					wholeRows<SecurityEventRow>(EVENTS_PAGE, [userId, limit, offset], securityEvent),
+					rowsOf(EVENTS_TOTAL, [userId])
+				]);
+				return { rows, total: Number((totals[0] as { count: string } | undefined)?.count ?? 0) };
+			}
+		},
+		rateLimits: {
+			async hit(key, windowMs, now) {
+				const result = await pool.query<[number, string]>({
+					...named('rate_limit', HIT_WINDOW),
+					values: [key, now + windowMs, now],
+					rowMode: 'array'
+				});
+				const [count, resetsAt] = result.rows[0]!;
+				return { count: Number(count), resetsAt: Number(resetsAt) };
+			}
+		},
+		purge: {
+			expiredSessions: (now, limit) => changed(PURGE_SESSIONS, [new Date(now), limit]),
+			expiredOther: async (now) =>
+				(await changed(PURGE_CODES, [new Date(now)])) +
+				(await changed(PURGE_WINDOWS, [now])) +
+				(await changed(PURGE_AUTH_LIMITS, [now - DAY_MS])),
+			async acquireLease(name, holder, ttlMs, now) {
+				const rows = (await rowsOf(ACQUIRE_LEASE, [name, holder, now + ttlMs, now])) as Array<{ holder: string }>;
+				return rows[0]?.holder === holder;
+			},
+			releaseLease: async (name, holder) => void (await changed(RELEASE_LEASE, [name, holder]))
+		},
+		async migrate(root = process.cwd()) {
+			const lock = await pool.connect();
+			try {
+				await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+				await migrate(database.db, { migrationsFolder: resolve(root, MIGRATIONS_DIR) });
+			} finally {
+				await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+				lock.release();
+			}
+		},
+		async ping() {
+			await pool.query('SELECT 1');
+		},
+		close: () => database.close()
+	};
+}

@@ -1,0 +1,273 @@
+import { resolve } from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import { createBatchLoader } from '../batch-loader';
+import { rowReader, type Row } from '../columns';
+import type {
+	EndedSession,
+	SecurityEventRow,
+	SessionRecord,
+	Storage,
+	StorageOptions,
+	StoredSession,
+	UserRecord
+} from '../port';
+import { whileLocked } from './busy';
+import type { SqliteDatabase } from './connection';
+import { migrateSqlite } from './migrate';
+import { SessionRowCache } from './row-cache';
+import { securityEvent, session, user } from './schema';
+
+export const MIGRATIONS_DIR = 'drizzle/sqlite';
+
+/** How long a write waits, off the event loop, for another connection's write lock before it fails as a fault. */
+const DEFAULT_LOCK_WAIT_MS = 5000;
+
+// Whole rows: the readers map them by the schema's columns (../columns.ts). Times are stored
+// as epoch milliseconds, booleans as 0/1.
+const SESSION_BY_TOKEN = 'SELECT * FROM session WHERE token = ?';
+const USER_BY_ID = 'SELECT * FROM "user" WHERE id = ?';
+const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
+const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
+const ACTIVE_BY_USER = `SELECT * FROM session
+	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
+const BY_ID = 'SELECT id, token, user_id AS userId FROM session WHERE id = ?';
+const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= ? GROUP BY policy';
+const ENDED = 'RETURNING id, token, user_id AS userId';
+const END_BY_TOKENS = `DELETE FROM session WHERE token IN (SELECT value FROM json_each(?)) ${ENDED}`;
+const END_BY_ID = `DELETE FROM session WHERE id = ? ${ENDED}`;
+const END_BY_USER = `DELETE FROM session WHERE user_id = ? ${ENDED}`;
+const END_OTHERS = `DELETE FROM session WHERE user_id = ? AND id <> ? ${ENDED}`;
+const DELETE_USER = 'DELETE FROM "user" WHERE id = ?';
+const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?';
+const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = ?';
+const HIT_WINDOW = `
+	INSERT INTO rate_limit_window (key, count, resets_at) VALUES (?, 1, ?)
+	ON CONFLICT (key) DO UPDATE SET
+		count = CASE WHEN rate_limit_window.resets_at <= ? THEN 1 ELSE rate_limit_window.count + 1 END,
+		resets_at = CASE WHEN rate_limit_window.resets_at <= ? THEN excluded.resets_at ELSE rate_limit_window.resets_at END
+	RETURNING count, resets_at`;
+const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < ? LIMIT ?)';
+const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
+const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
+const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < ?';
+const ACQUIRE_LEASE = `
+	INSERT INTO job_lease (name, holder, expires_at) VALUES (?, ?, ?)
+	ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+	WHERE job_lease.expires_at < ? OR job_lease.holder = excluded.holder
+	RETURNING holder`;
+const RELEASE_LEASE = 'DELETE FROM job_lease WHERE name = ? AND holder = ?';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Thrown inside the transaction to roll the event back when another request won the row. */
+class AlreadyChanged extends Error {}
+
+/**
+ * The storage port on one SQLite connection. better-sqlite3 runs every statement on the event
+ * loop, so statements are prepared once and kept short; a write that finds the database
+ * locked by another connection waits off the event loop (busy.ts).
+ */
+export function sqliteStorage(database: SqliteDatabase, options: StorageOptions = {}): Omit<Storage, 'classifyFault'> {
+	const { client } = database;
+	const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+	const { batchLoader = true, rowCache = true } = options.performance ?? {};
+	const write = <T>(work: () => T) => whileLocked(work, lockWaitMs);
+	const prepare = <P extends unknown[], R = unknown>(sql: string) => client.prepare<P, R>(sql);
+	/**
+	 * The rows of a statement that writes (`INSERT … RETURNING`, `DELETE … RETURNING`). `all()`
+	 * runs it to its end: `get()` stops after the first row and drops the failure of the commit
+	 * that follows (a read-only file, a full disk), returning a row although nothing was written.
+	 */
+	const returned = <P extends unknown[], R>(statement: Statement<P, R>, ...values: P): R[] => statement.all(...values);
+
+	const names = (statement: Statement) => statement.columns().map((column) => column.name);
+	/** Prepared on first use: the storage is opened before the migrations create the tables. */
+	const prepareAll = () => {
+		// Two single-table lookups, not the join: in better-sqlite3 the join costs more CPU per
+		// call (docs/ARCHITECTURE.md, "Performance notes"), and this runs on every request. A user
+		// deleted between the two reads took their sessions with them (ON DELETE CASCADE): signed out.
+		const sessionByToken = prepare<[string], Row>(SESSION_BY_TOKEN).raw(true);
+		const userById = prepare<[string], Row>(USER_BY_ID).raw(true);
+		const sessionColumns = names(sessionByToken);
+		const readSession = rowReader<SessionRecord>(session, sessionColumns);
+		const readUser = rowReader<UserRecord>(user, names(userById));
+		const userIdAt = sessionColumns.indexOf('user_id');
+		const readRow = (token: string): Row | undefined => {
+			const found = sessionByToken.get(token);
+			const owner = found && userById.get(found[userIdAt] as string);
+			return owner && [...found, ...owner];
+		};
+		const toStoredSession = (row: Row): StoredSession => ({
+			session: readSession(row),
+			user: readUser(row, sessionColumns.length)
+		});
+		const cache = rowCache ? new SessionRowCache(client, readRow) : null;
+		const readRows = async (tokens: string[]) => {
+			if (cache) return cache.read(tokens);
+			const found = new Map<string, Row>();
+			for (const token of tokens) {
+				const row = readRow(token);
+				if (row) found.set(token, row);
+			}
+			return found;
+		};
+		const findRow = batchLoader
+			? createBatchLoader(readRows)
+			: async (token: string) => (await readRows([token])).get(token);
+
+		const extend = prepare<[number, number, string, number]>(EXTEND);
+		const insertEvent = prepare<unknown[]>(INSERT_EVENT);
+		const setNetworks = prepare<[string, string, string]>(SET_NETWORKS);
+		const activeByUser = prepare<[string, number, number], Row>(ACTIVE_BY_USER).raw(true);
+		const readActive = rowReader<SessionRecord>(session, names(activeByUser));
+		const byId = prepare<[string], EndedSession>(BY_ID);
+		const countByPolicy = prepare<[number], { policy: string; sessions: number }>(COUNT_BY_POLICY);
+		const endByTokens = prepare<[string], EndedSession>(END_BY_TOKENS);
+		const endById = prepare<[string], EndedSession>(END_BY_ID);
+		const endByUser = prepare<[string], EndedSession>(END_BY_USER);
+		const endOthers = prepare<[string, string], EndedSession>(END_OTHERS);
+		const deleteUser = prepare<[string]>(DELETE_USER);
+		const eventsPage = prepare<[string, number, number], Row>(EVENTS_PAGE).raw(true);
+		const readEvent = rowReader<SecurityEventRow>(securityEvent, names(eventsPage));
+		const eventsTotal = prepare<[string], [number]>(EVENTS_TOTAL).raw(true);
+		const hitWindow = prepare<[string, number, number, number], [number, number]>(HIT_WINDOW).raw(true);
+		const purgeSessions = prepare<[number, number]>(PURGE_SESSIONS);
+		const purgeOther = [PURGE_CODES, PURGE_WINDOWS].map((sql) => prepare<[number]>(sql));
+		const purgeAuthLimits = prepare<[number]>(PURGE_AUTH_LIMITS);
+		const acquireLease = prepare<[string, string, number, number], { holder: string }>(ACQUIRE_LEASE);
+		const releaseLease = prepare<[string, string]>(RELEASE_LEASE);
+		return {
+			findRow,
+			extend,
+			insertEvent,
+			setNetworks,
+			activeByUser,
+			readActive,
+			byId,
+			countByPolicy,
+			endByTokens,
+			endById,
+			endByUser,
+			endOthers,
+			deleteUser,
+			eventsPage,
+			readEvent,
+			eventsTotal,
+			hitWindow,
+			purgeSessions,
+			purgeOther,
+			purgeAuthLimits,
+			acquireLease,
+			releaseLease,
+			toStoredSession
+		};
+	};
+	let prepared: ReturnType<typeof prepareAll> | undefined;
+	const q = () => (prepared ??= prepareAll());
+
+	const eventValues = (event: SecurityEventRow) => [
+		event.id,
+		event.userId,
+		event.sessionId,
+		event.type,
+		event.createdAt.getTime(),
+		event.ipAddress,
+		event.userAgent,
+		event.detail
+	];
+
+	return {
+		engine: 'sqlite',
+		description: `SQLite at ${client.name}`,
+		betterAuth: { db: database.db, provider: 'sqlite', schema: database.schema },
+		runsOnEventLoop: true,
+		sessions: {
+			async findByToken(token) {
+				const row = await q().findRow(token);
+				return row ? q().toStoredSession(row) : null;
+			},
+			extend: (sessionId, expiresAt, refreshedAt, seenRefreshAt) =>
+				write(
+					() =>
+						q().extend.run(expiresAt.getTime(), refreshedAt.getTime(), sessionId, seenRefreshAt.getTime()).changes === 1
+				),
+			async recordNetwork(event, change) {
+				try {
+					await write(
+						client.transaction(() => {
+							q().insertEvent.run(...eventValues(event));
+							if (q().setNetworks.run(change.networks, change.sessionId, change.seen).changes !== 1)
+								throw new AlreadyChanged();
+						})
+					);
+					return true;
+				} catch (error) {
+					if (error instanceof AlreadyChanged) return false;
+					throw error;
+				}
+			},
+			async listActiveByUser(userId, now) {
+				return q()
+					.activeByUser.all(userId, now.getTime(), now.getTime())
+					.map((row) => q().readActive(row));
+			},
+			async findById(sessionId) {
+				return q().byId.get(sessionId) ?? null;
+			},
+			async countActiveByPolicy(now) {
+				return q().countByPolicy.all(now.getTime());
+			},
+			endByTokens: (tokens) => write(() => returned(q().endByTokens, JSON.stringify(tokens))),
+			endById: (sessionId) => write(() => returned(q().endById, sessionId)[0] ?? null),
+			endByUser: (userId) => write(() => returned(q().endByUser, userId)),
+			endOthers: (userId, keptSessionId) => write(() => returned(q().endOthers, userId, keptSessionId)),
+			deleteUser: (userId) =>
+				write(
+					client.transaction(() => {
+						const ended = returned(q().endByUser, userId);
+						q().deleteUser.run(userId);
+						return ended;
+					})
+				)
+		},
+		securityEvents: {
+			record: (event) => write(() => void q().insertEvent.run(...eventValues(event))),
+			async page(userId, limit, offset) {
+				return {
+					rows: q()
+						.eventsPage.all(userId, limit, offset)
+						.map((row) => q().readEvent(row)),
+					total: q().eventsTotal.get(userId)?.[0] ?? 0
+				};
+			}
+		},
+		rateLimits: {
+			async hit(key, windowMs, now) {
+				const [count, resetsAt] = await write(() => returned(q().hitWindow, key, now + windowMs, now, now)[0]!);
+				return { count, resetsAt };
+			}
+		},
+		purge: {
+			expiredSessions: (now, limit) => write(() => q().purgeSessions.run(now, limit).changes),
+			expiredOther: (now) =>
+				write(() =>
+					client.transaction(() =>
+						[
+							...q().purgeOther.map((statement) => statement.run(now).changes),
+							q().purgeAuthLimits.run(now - DAY_MS).changes
+						].reduce((sum, changes) => sum + changes, 0)
+					)()
+				),
+			acquireLease: (name, holder, ttlMs, now) =>
+				write(() => returned(q().acquireLease, name, holder, now + ttlMs, now)[0]?.holder === holder),
+			releaseLease: (name, holder) => write(() => void q().releaseLease.run(name, holder))
+		},
+		migrate: (root = process.cwd()) => migrateSqlite(database, resolve(root, MIGRATIONS_DIR)),
+		async ping() {
+			client.prepare('SELECT 1').get();
+		},
+		close: () => database.close()
+	};
+}
