@@ -2,7 +2,7 @@ import { getTableName, is, Table, type Column } from 'drizzle-orm';
 import { getTableConfig as mysqlTableConfig, type MySqlTable } from 'drizzle-orm/mysql-core';
 import { getTableConfig as pgTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import * as postgresSchema from '../schema.pg';
+import * as postgresSchema from '../postgres/schema';
 import * as mysqlSchema from './schema';
 
 /**
