@@ -7,7 +7,7 @@ import { useScratchApp } from './support/suite';
 
 /**
  * The per-request lookup must see every committed change on the very next call, whoever wrote
- * it — on SQLite it answers from memory while nothing has been written since (SessionRowCache).
+ * it: nothing between the request and the database may answer from an older copy.
  */
 describe.each(DIALECTS)('the session lookup sees every change at once on %s', (dialect) => {
 	const suite = useScratchApp(dialect);

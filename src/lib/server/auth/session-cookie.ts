@@ -50,24 +50,11 @@ export function verifiedSessionToken(cookieHeader: string | null, name: string, 
 	const token = value.slice(0, dot);
 	const signature = value.slice(dot + 1);
 	if (!SIGNATURE.test(signature)) return null;
-	return isSignedWith(secret, value, token, signature) ? token : null;
+	return isSignedWith(secret, token, signature) ? token : null;
 }
 
-/**
- * Cookie values whose signature has been checked, with the secret that checked it. A session
- * sends the same value on every request, and the HMAC is the dearest part of reading it. Only
- * valid values are kept (making one still takes the secret), at most MAX_VERIFIED_VALUES of
- * them, oldest out first; whether the session still exists is asked on every request anyway.
- */
-const verifiedValues = new Map<string, string>();
-const MAX_VERIFIED_VALUES = 10_000;
-
-function isSignedWith(secret: string, value: string, token: string, signature: string): boolean {
-	if (verifiedValues.get(value) === secret) return true;
-	if (!timingSafeEqual(Buffer.from(signature, 'base64'), hmac(token, secret))) return false;
-	if (verifiedValues.size >= MAX_VERIFIED_VALUES) verifiedValues.delete(verifiedValues.keys().next().value!);
-	verifiedValues.set(value, secret);
-	return true;
+function isSignedWith(secret: string, token: string, signature: string): boolean {
+	return timingSafeEqual(Buffer.from(signature, 'base64'), hmac(token, secret));
 }
 
 /** True when the header carries a cookie of this name at all, valid or not. */

@@ -159,8 +159,6 @@ export interface PurgeRows {
 export interface PerformanceOptions {
 	/** Token lookups of one event-loop turn answered together (batch-loader.ts). */
 	batchLoader?: boolean;
-	/** Session rows kept in memory while nothing is written (engines that have such a cache). */
-	rowCache?: boolean;
 }
 
 export interface StorageOptions {

@@ -14,7 +14,6 @@ import type {
 import { whileLocked } from './busy';
 import type { SqliteDatabase } from './connection';
 import { migrateSqlite } from './migrate';
-import { SessionRowCache } from './row-cache';
 import { securityEvent, session, user } from './schema';
 
 export const MIGRATIONS_DIR = 'drizzle/sqlite';
@@ -72,7 +71,7 @@ class AlreadyChanged extends Error {}
 export function sqliteStorage(database: SqliteDatabase, options: StorageOptions = {}): Omit<Storage, 'classifyFault'> {
 	const { client } = database;
 	const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
-	const { batchLoader = true, rowCache = true } = options.performance ?? {};
+	const { batchLoader = true } = options.performance ?? {};
 	const write = <T>(work: () => T) => whileLocked(work, lockWaitMs);
 	const prepare = <P extends unknown[], R = unknown>(sql: string) => client.prepare<P, R>(sql);
 	/**
@@ -86,7 +85,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 	/** Prepared on first use: the storage is opened before the migrations create the tables. */
 	const prepareAll = () => {
 		// Two single-table lookups, not the join: in better-sqlite3 the join costs more CPU per
-		// call (docs/ARCHITECTURE.md, "Performance notes"), and this runs on every request. A user
+		// call (docs/decisions/0005-two-lookups-on-sqlite.md), and this runs on every request. A user
 		// deleted between the two reads took their sessions with them (ON DELETE CASCADE): signed out.
 		const sessionByToken = prepare<[string], Row>(SESSION_BY_TOKEN).raw(true);
 		const userById = prepare<[string], Row>(USER_BY_ID).raw(true);
@@ -103,9 +102,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			session: readSession(row),
 			user: readUser(row, sessionColumns.length)
 		});
-		const cache = rowCache ? new SessionRowCache(client, readRow) : null;
 		const readRows = async (tokens: string[]) => {
-			if (cache) return cache.read(tokens);
 			const found = new Map<string, Row>();
 			for (const token of tokens) {
 				const row = readRow(token);
