@@ -27,10 +27,15 @@ export function parseBenchArgs<const O extends OptionSpecs>(argv: string[], opti
 	return values.help ? null : (values as OptionValues<O>);
 }
 
+const ALL_DIALECTS: Dialect[] = ['sqlite', 'postgres', 'mysql'];
+
+/** One engine, `all` of them, or `both` (SQLite and PostgreSQL, as before MySQL was an engine). */
 export function parseDialects(raw: string): Dialect[] {
+	if (raw === 'all') return ALL_DIALECTS;
 	if (raw === 'both') return ['sqlite', 'postgres'];
-	if (raw === 'sqlite' || raw === 'postgres') return [raw];
-	throw new UsageError(`--dialect "${raw}" is not one of sqlite, postgres, both`);
+	const one = ALL_DIALECTS.find((dialect) => dialect === raw);
+	if (one) return [one];
+	throw new UsageError(`--dialect "${raw}" is not one of ${ALL_DIALECTS.join(', ')}, all, both`);
 }
 
 export function parseNumber(name: string, raw: string, valid: (n: number) => boolean, expected: string): number {

@@ -92,7 +92,8 @@ Cases (--only, comma-separated; default all):
            (at most ${MAX_PURGE_ROUNDS} rounds); any failed request during the purge fails it
 
 Options:
-  --dialect sqlite|postgres|both  database(s) to run on (default: both)
+  --dialect sqlite|postgres|mysql|all|both
+                                  database(s) to run on; both is sqlite and postgres (default: all)
   --sizes N,N,…                   session rows for the pages case (default: ${DEFAULTS.sizes})
   --seconds N                     seconds per load run (default: ${DEFAULTS.seconds})
   --rounds N                      rounds of alternation (default: ${DEFAULTS.rounds})
@@ -108,10 +109,11 @@ Options:
   --help                          show this text
 
 Targets: signed-in / and signed-in /account, each against anonymous /: req/s ratio >= ${MIN_RATIO.sqlite.toFixed(2)}
-on SQLite and >= ${MIN_RATIO.postgres.toFixed(2)} on PostgreSQL, p99 <= 1.5 x; the / ratio at the largest
+on SQLite and >= ${MIN_RATIO.postgres.toFixed(2)} on PostgreSQL and MySQL, p99 <= 1.5 x; the / ratio at the largest
 size within 5% of the smallest; a revoked session signed out on its next request; sign out
 everywhere < ${MAX_SIGN_OUT_EVERYWHERE_MS} ms; p99 during the purge <= ${MAX_PURGE_P99_RATIO} x without, no request failed.
-PostgreSQL: scratch databases are created on TEST_POSTGRES_URL (default the local server).
+PostgreSQL and MySQL: scratch databases are created on TEST_POSTGRES_URL and TEST_MYSQL_URL
+(default the local servers).
 The report is also written to bench/results/latest.json. Exit status: 0 when every line
 passes, 1 when one fails or the run fails, 2 on a bad argument.`;
 
@@ -130,7 +132,7 @@ interface Options {
 
 function parseOptions(argv: string[]): Options | 'help' {
 	const parsed = parseBenchArgs(argv, {
-		dialect: { type: 'string', default: 'both' },
+		dialect: { type: 'string', default: 'all' },
 		only: { type: 'string', default: '' },
 		sizes: { type: 'string', default: '' },
 		seconds: { type: 'string', default: '' },

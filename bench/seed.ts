@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { RowDataPacket } from 'mysql2/promise';
 import type { Database } from '../src/lib/server/db';
 import { runStatement } from '../tests/integration/support/rows';
 import { PRESETS, type SessionPolicy } from '../src/lib/server/auth/policy';
@@ -12,11 +13,15 @@ import { PRESETS, type SessionPolicy } from '../src/lib/server/auth/policy';
 
 /** Users whose ids are `userIdOf(prefix, i)` for i in 0 … count-1. */
 export async function seedUsers(database: Database, prefix: string, count: number, now = Date.now()): Promise<void> {
-	await runStatement(
+	const { dialect } = database;
+	await runCounted(
 		database,
-		`${counter('?')}
-		INSERT INTO "user" (id, name, email, email_verified, created_at, updated_at)
-		SELECT ${concat('?', 'i')}, ${concat("'Bench user '", 'i')}, ${concat('?', 'i', "'@example.com'")}, ?, ?, ? FROM n`,
+		overCounter(
+			dialect,
+			'"user" (id, name, email, email_verified, created_at, updated_at)',
+			`SELECT ${concat(dialect, '?', 'i')}, ${concat(dialect, "'Bench user '", 'i')},
+				${concat(dialect, '?', 'i', "'@example.com'")}, ?, ?, ? FROM n`
+		),
 		[count, prefix, `${prefix}-`, true, new Date(now), new Date(now)]
 	);
 }
@@ -42,17 +47,23 @@ export async function seedSessions(database: Database, rows: SessionRows): Promi
 	const now = rows.now ?? Date.now();
 	const policy = rows.policy ?? PRESETS.standard;
 	const tokenPrefix = uniquePrefix();
+	const { dialect } = database;
 	const owner =
 		'userId' in rows.owners
-			? { sql: 'CAST(? AS TEXT)', values: [rows.owners.userId] }
-			: { sql: concat('?', `(i % ${Math.max(1, Math.trunc(rows.owners.users))})`), values: [rows.owners.prefix] };
-	await runStatement(
+			? { sql: asText(dialect, '?'), values: [rows.owners.userId] }
+			: {
+					sql: concat(dialect, '?', `(i % ${Math.max(1, Math.trunc(rows.owners.users))})`),
+					values: [rows.owners.prefix]
+				};
+	await runCounted(
 		database,
-		`${counter('?')}
-		INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
-			policy, idle_seconds, refresh_seconds, absolute_expires_at, persistent)
-		SELECT ${concat('?', 'i')}, ${owner.sql}, ${concat('?', 'i')}, ?, ?, ?, ?,
-			'Mozilla/5.0 (X11; Linux x86_64) LatchkeyBench/seed', ?, ?, ?, NULL, ? FROM n`,
+		overCounter(
+			dialect,
+			`session (id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
+				policy, idle_seconds, refresh_seconds, absolute_expires_at, persistent)`,
+			`SELECT ${concat(dialect, '?', 'i')}, ${owner.sql}, ${concat(dialect, '?', 'i')}, ?, ?, ?, ?,
+				'Mozilla/5.0 (X11; Linux x86_64) LatchkeyBench/seed', ?, ?, ?, NULL, ? FROM n`
+		),
 		[
 			rows.count,
 			uniquePrefix(),
@@ -87,6 +98,7 @@ export async function seedPopulation(database: Database, sessions: number): Prom
 /** Planner statistics, as a database that has been in use for a while would have them. */
 export async function analyze(database: Database): Promise<void> {
 	if (database.dialect === 'sqlite') database.client.exec('ANALYZE');
+	else if (database.dialect === 'mysql') await database.client.query('ANALYZE TABLE session, `user`');
 	else await database.client.query('ANALYZE');
 }
 
@@ -95,11 +107,42 @@ export function uniquePrefix(): string {
 	return randomBytes(18).toString('base64url');
 }
 
-/** The rows 0 … $count-1 as `n(i)`, in SQL both SQLite and PostgreSQL run. */
-function counter(count: string): string {
-	return `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ${count})`;
+/**
+ * Runs a statement of overCounter. MySQL and MariaDB stop a recursion at 1000 rows by default,
+ * each by a setting of its own name: the connection that runs it raises both.
+ */
+async function runCounted(database: Database, sql: string, values: unknown[]): Promise<void> {
+	if (database.dialect !== 'mysql') return runStatement(database, sql, values);
+	const connection = await database.client.getConnection();
+	try {
+		const [rows] = await connection.query<RowDataPacket[]>('SELECT VERSION() AS version');
+		const mariaDb = /mariadb/i.test(String(rows[0]?.version));
+		await connection.query(
+			`SET SESSION ${mariaDb ? 'max_recursive_iterations' : 'cte_max_recursion_depth'} = 100000000`
+		);
+		await connection.query(sql.replace(/"(\w+)"/g, '`$1`'), values);
+	} finally {
+		// Its session settings changed: it goes rather than back to the pool.
+		connection.destroy();
+	}
 }
 
-function concat(...parts: string[]): string {
-	return parts.map((part) => (part === '?' ? 'CAST(? AS TEXT)' : part)).join(' || ');
+/**
+ * `INSERT INTO ${into} ${select}` over the rows 0 … (the first placeholder)-1 as `n(i)`. SQLite
+ * and PostgreSQL take the WITH before the INSERT, MySQL and MariaDB after its column list.
+ */
+function overCounter(dialect: Database['dialect'], into: string, select: string): string {
+	const counter = 'WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)';
+	if (dialect === 'mysql') return `INSERT INTO ${into} ${counter} ${select}`;
+	return `${counter} INSERT INTO ${into} ${select}`;
+}
+
+function asText(dialect: Database['dialect'], part: string): string {
+	return `CAST(${part} AS ${dialect === 'mysql' ? 'CHAR' : 'TEXT'})`;
+}
+
+function concat(dialect: Database['dialect'], ...parts: string[]): string {
+	const texts = parts.map((part) => (part === '?' ? asText(dialect, part) : part));
+	// MySQL reads || as OR.
+	return dialect === 'mysql' ? `CONCAT(${texts.join(', ')})` : texts.join(' || ');
 }

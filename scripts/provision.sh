@@ -3,7 +3,8 @@
 # and PostgreSQL, Redis and MariaDB accepting connections on 127.0.0.1. Only what is missing is
 # installed or started, so on a ready machine it prints nothing and returns at once; run it as
 # often as you like. Installing Chromium and starting the servers need root; a machine set up
-# by hand (or pointed elsewhere with CHROMIUM_PATH, TEST_POSTGRES_URL, TEST_REDIS_URL) needs
+# by hand (or pointed elsewhere with CHROMIUM_PATH, TEST_POSTGRES_URL, TEST_REDIS_URL,
+# TEST_MYSQL_URL) needs
 # nothing from it.
 set -uo pipefail
 
@@ -88,7 +89,7 @@ main() {
 	# A server of one's own given to the tests replaces the local one.
 	[ -n "${TEST_POSTGRES_URL:-}" ] || ensure_postgres 5432
 	[ -n "${TEST_REDIS_URL:-}" ] || ensure_redis 6379
-	ensure_mariadb 3306
+	[ -n "${TEST_MYSQL_URL:-}" ] || ensure_mariadb 3306
 }
 
 # Sourced (to try one step alone), it only defines the functions.

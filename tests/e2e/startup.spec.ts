@@ -19,11 +19,12 @@ function startBuild(env: Record<string, string>, cwd?: string) {
 }
 
 test('an unsupported DATABASE_URL stops start-up with the accepted forms', () => {
-	const { status, output } = startBuild({ DATABASE_URL: 'mysql://root:hunter2@127.0.0.1/latchkey' });
+	const { status, output } = startBuild({ DATABASE_URL: 'mssql://root:hunter2@127.0.0.1/latchkey' });
 	expect(status).toBe(1);
 	expect(output).toContain('DATABASE_URL');
 	expect(output).toContain('file:./data/latchkey.db');
 	expect(output).toContain('postgres://');
+	expect(output).toContain('mysql://');
 	expect(output).not.toContain('hunter2');
 	expect(output).not.toMatch(/\n\s+at /);
 });

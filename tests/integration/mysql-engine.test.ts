@@ -15,9 +15,9 @@ import {
 	mysqlRateLimits,
 	mysqlSecurityEvents,
 	mysqlSessionRows,
-	pingMysql,
-	type SecurityEventRow
+	pingMysql
 } from '../../src/lib/server/db/mysql/storage';
+import type { SecurityEventRow } from '../../src/lib/server/db/port';
 
 /**
  * The MySQL engine's pieces on a real server (MariaDB here): schema, migrations and their

@@ -105,7 +105,7 @@ async function removeRunKeys(redis: Redis): Promise<void> {
 	} while (cursor !== '0');
 }
 
-const STORES: StoreCase[] = [databaseStore('sqlite'), databaseStore('postgres'), redisStore()];
+const STORES: StoreCase[] = [databaseStore('sqlite'), databaseStore('postgres'), databaseStore('mysql'), redisStore()];
 
 let rules = 0;
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
+import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionOf, openStorage, type SecurityEventRow, type Storage } from '../../src/lib/server/db';
 import { createScratchDatabase, type ScratchDatabase } from './support/databases';
@@ -62,6 +63,21 @@ const ENGINES: EngineCase[] = [
 				'SELECT count(*) AS n FROM drizzle."__drizzle_migrations"'
 			);
 			return Number(result.rows[0]!.n);
+		}
+	},
+	{
+		name: 'mysql',
+		scratch: () => createScratchDatabase('mysql'),
+		async broken() {
+			// Nothing listens on port 1: the server cannot be reached.
+			const storage = openStorage('mysql://root@127.0.0.1:1/latchkey');
+			return { storage, lift: () => storage.close() };
+		},
+		async appliedMigrations(storage) {
+			const database = connectionOf(storage);
+			if (database.dialect !== 'mysql') throw new Error('a MySQL storage was expected');
+			const [rows] = await database.client.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM __drizzle_migrations');
+			return Number(rows[0]!.n);
 		}
 	}
 ];

@@ -1,6 +1,9 @@
-import pg from 'pg';
+import { readdirSync } from 'node:fs';
+import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
+import { connectionOf, openStorage, type Storage } from '../../src/lib/server/db';
+import { createScratchDatabase, type Dialect, type ScratchDatabase } from '../integration/support/databases';
+import { tableNames } from '../integration/support/rows';
 import { get, isSignedIn, post, signIn } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
@@ -11,30 +14,41 @@ let emails = 0;
 const newEmail = (label: string) => `${label}-${process.pid}-${Date.now().toString(36)}-${++emails}@example.com`;
 
 /** The id of the session behind a cookie, read from the shared database. */
-async function sessionIdOf(url: string, cookie: string): Promise<string> {
+async function sessionIdOf(storage: Storage, cookie: string): Promise<string> {
 	const token = decodeURIComponent(cookie.split('=')[1]!).split('.')[0]!;
-	const client = new pg.Client({ connectionString: url });
-	await client.connect();
-	try {
-		return (await client.query<{ id: string }>('SELECT id FROM session WHERE token = $1', [token])).rows[0]!.id;
-	} finally {
-		await client.end();
+	return (await storage.sessions.findByToken(token))!.session.id;
+}
+
+/** How many migrations the database records as applied, in the migrator's own table. */
+async function appliedMigrations(storage: Storage): Promise<number> {
+	const database = connectionOf(storage);
+	if (database.dialect === 'postgres') {
+		const result = await database.client.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
+		return Number(result.rows[0]!.n);
 	}
+	if (database.dialect === 'mysql') {
+		const [rows] = await database.client.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM __drizzle_migrations');
+		return Number(rows[0]!.n);
+	}
+	throw new Error(`no server engine: ${database.dialect}`);
 }
 
 describe.each([
-	{ name: 'PostgreSQL', redis: false, ports: [4311, 4312], smtp: 2531 },
-	{ name: 'PostgreSQL and Redis', redis: true, ports: [4313, 4314], smtp: 2532 }
-])('two instances on $name', ({ redis, ports, smtp }) => {
+	{ name: 'PostgreSQL', dialect: 'postgres' as Dialect, redis: false, ports: [4311, 4312], smtp: 2531 },
+	{ name: 'PostgreSQL and Redis', dialect: 'postgres' as Dialect, redis: true, ports: [4313, 4314], smtp: 2532 },
+	{ name: 'MariaDB', dialect: 'mysql' as Dialect, redis: false, ports: [4315, 4316], smtp: 2534 }
+])('two instances on $name', ({ dialect, redis, ports, smtp }) => {
 	let scratch: ScratchDatabase;
+	let storage: Storage;
 	let mail: MailSink;
 	let a: Instance;
 	let b: Instance;
 	let url: string;
 
 	beforeAll(async () => {
-		scratch = await createScratchDatabase('postgres');
+		scratch = await createScratchDatabase(dialect);
 		url = (scratch.target as { url: string }).url;
+		storage = openStorage(scratch.target);
 		mail = await startMailSink(smtp);
 		const env = {
 			DATABASE_URL: url,
@@ -51,6 +65,7 @@ describe.each([
 
 	afterAll(async () => {
 		await Promise.all([a?.stop(), b?.stop()]);
+		await storage?.close();
 		await mail?.stop();
 		await scratch?.drop();
 	});
@@ -75,7 +90,12 @@ describe.each([
 		const email = newEmail('revoke');
 		const laptop = await signIn(a, mail, email);
 		const phone = await signIn(b, mail, email);
-		const response = await post(b, '/account/sessions?/revoke', { sessionId: await sessionIdOf(url, phone) }, laptop);
+		const response = await post(
+			b,
+			'/account/sessions?/revoke',
+			{ sessionId: await sessionIdOf(storage, phone) },
+			laptop
+		);
 		expect(response.status).toBe(200);
 		expect(await isSignedIn(a, phone)).toBe(false);
 		expect(await isSignedIn(a, laptop)).toBe(true);
@@ -101,12 +121,15 @@ describe.each([
 	});
 });
 
-describe('three instances started together on an empty database', () => {
+describe.each([
+	{ name: 'PostgreSQL', dialect: 'postgres' as Dialect, ports: [4321, 4322, 4323], smtp: 2533 },
+	{ name: 'MariaDB', dialect: 'mysql' as Dialect, ports: [4324, 4325, 4326], smtp: 2535 }
+])('three instances started together on an empty $name database', ({ dialect, ports, smtp }) => {
 	let scratch: ScratchDatabase;
 	const instances: Instance[] = [];
 
 	beforeAll(async () => {
-		scratch = await createScratchDatabase('postgres');
+		scratch = await createScratchDatabase(dialect);
 	});
 
 	afterAll(async () => {
@@ -116,21 +139,22 @@ describe('three instances started together on an empty database', () => {
 
 	it('migrate the schema once and all serve', async () => {
 		const url = (scratch.target as { url: string }).url;
-		const env = { DATABASE_URL: url, SMTP_URL: 'smtp://127.0.0.1:2533', PURGE_INTERVAL: 'off' };
-		instances.push(...(await Promise.all([4321, 4322, 4323].map((port) => startInstance(port, env)))));
+		const env = { DATABASE_URL: url, SMTP_URL: `smtp://127.0.0.1:${smtp}`, PURGE_INTERVAL: 'off' };
+		instances.push(...(await Promise.all(ports.map((port) => startInstance(port, env)))));
 		for (const instance of instances) expect((await get(instance, '/login')).status).toBe(200);
 
-		const client = new pg.Client({ connectionString: url });
-		await client.connect();
-		const applied = await client.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
-		const sessionTables = await client.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'session'");
-		await client.end();
-		const { readdirSync } = await import('node:fs');
-		const migrations = readdirSync('drizzle/postgres').filter((file) => file.endsWith('.sql')).length;
-		console.log(
-			`concurrent start: ${instances.length} instances, ${applied.rows[0]!.n} migrations applied of ${migrations}`
-		);
-		expect(Number(applied.rows[0]!.n)).toBe(migrations);
-		expect(sessionTables.rowCount).toBe(1);
+		const storage = openStorage(scratch.target);
+		let applied: number;
+		let tables: string[];
+		try {
+			applied = await appliedMigrations(storage);
+			tables = await tableNames(storage);
+		} finally {
+			await storage.close();
+		}
+		const migrations = readdirSync(`drizzle/${dialect}`).filter((file) => file.endsWith('.sql')).length;
+		console.log(`concurrent start: ${instances.length} instances, ${applied} migrations applied of ${migrations}`);
+		expect(applied).toBe(migrations);
+		expect(tables).toContain('session');
 	});
 });

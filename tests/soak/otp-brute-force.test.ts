@@ -33,18 +33,21 @@ function loopbackAddresses(block: number, count: number): string[] {
 /** A random address to forge in X-Forwarded-For: without ADDRESS_HEADER the instance must ignore it. */
 const forgedAddress = () => Array.from({ length: 4 }, () => Math.floor(Math.random() * 254) + 1).join('.');
 
-describe('OTP brute force against a production build on PostgreSQL, default limits', () => {
+describe.each([
+	{ name: 'PostgreSQL', dialect: 'postgres' as const, port: 4400, smtp: 2560 },
+	{ name: 'MariaDB', dialect: 'mysql' as const, port: 4405, smtp: 2565 }
+])('OTP brute force against a production build on $name, default limits', ({ dialect, port, smtp }) => {
 	let scratch: ScratchDatabase;
 	let database: Storage;
 	let mail: MailSink;
 	let app: Instance;
 
 	beforeAll(async () => {
-		scratch = await createScratchDatabase('postgres');
-		mail = await startMailSink(2560);
-		app = await startInstance(4400, {
+		scratch = await createScratchDatabase(dialect);
+		mail = await startMailSink(smtp);
+		app = await startInstance(port, {
 			DATABASE_URL: (scratch.target as { url: string }).url,
-			SMTP_URL: 'smtp://127.0.0.1:2560',
+			SMTP_URL: `smtp://127.0.0.1:${smtp}`,
 			PURGE_INTERVAL: 'off'
 		});
 		database = openStorage(scratch.target);

@@ -1,12 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../src/lib/server/db';
 import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
+import { sessionRows as allSessionRows } from '../integration/support/rows';
 import { get, isSignedIn, signIn } from './support/browser';
 import { startSteadyLoad, type Sample } from './support/load';
 import { createCluster, type Cluster } from './support/cluster';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
+import { createMariaDbServer, type OwnServer } from './support/mariadb-server';
 
 const OUTAGE_USERS = 20;
 const LOAD_LOOPS = 6;
@@ -17,7 +21,7 @@ const PROTECTED_PAGES = ['/account', '/account/sessions', '/account/security'];
  * 5 s is also well inside the 30 s that proxies and load balancers commonly wait.
  */
 const LATENCY_BOUND_MS = 5_000;
-/** After PostgreSQL is back, every user is signed in again within this, without an app restart. */
+/** After the server is back, every user is signed in again within this, without an app restart. */
 const RECOVERY_BOUND_MS = 10_000;
 const FRIENDLY_PAGE = 'Latchkey is briefly unavailable';
 /** Short, so that a query held up by a lock gives up quickly; the pages' own queries take milliseconds. */
@@ -26,23 +30,18 @@ const STATEMENT_TIMEOUT_SECONDS = 2;
 type SessionRows = { total: number; ids: number; tokens: number; idList: string[] };
 
 async function sessionRows(url: string): Promise<SessionRows> {
-	const client = new pg.Client({ connectionString: url });
-	await client.connect();
+	const storage = openStorage(url);
 	try {
-		const [counts] = (
-			await client.query<{ total: string; ids: string; tokens: string }>(
-				'SELECT count(*) AS total, count(DISTINCT id) AS ids, count(DISTINCT token) AS tokens FROM session'
-			)
-		).rows;
-		const ids = await client.query<{ id: string }>('SELECT id FROM session ORDER BY id');
+		const rows = await allSessionRows(storage);
+		const idList = rows.map((row) => row.id).sort();
 		return {
-			total: Number(counts!.total),
-			ids: Number(counts!.ids),
-			tokens: Number(counts!.tokens),
-			idList: ids.rows.map((row) => row.id)
+			total: rows.length,
+			ids: new Set(idList).size,
+			tokens: new Set(rows.map((row) => row.token)).size,
+			idList
 		};
 	} finally {
-		await client.end();
+		await storage.close();
 	}
 }
 
@@ -65,17 +64,64 @@ function statuses(samples: Sample[]): string {
 const countOf = (samples: Sample[], where: (sample: Sample) => boolean) => samples.filter(where).length;
 const isFriendly503 = (sample: Sample) => sample.status === 503 && sample.body.includes(FRIENDLY_PAGE);
 
-describe('PostgreSQL outage under steady signed-in load', () => {
-	let cluster: Cluster;
+/** A server of the test's own per engine, and how to hold a table so that reading it waits. */
+interface OutageCase {
+	name: string;
+	server(): Promise<OwnServer>;
+	appPort: number;
+	smtp: number;
+	/** Another connection locks security_event against reads until the returned function runs. */
+	holdSecurityEvents(url: string): Promise<() => Promise<void>>;
+	/** The log line of a page whose statement the server cancelled at the statement timeout. */
+	timedOut: RegExp;
+}
+
+const OUTAGES: OutageCase[] = [
+	{
+		name: 'PostgreSQL',
+		server: async (): Promise<Cluster> => createCluster(5491),
+		appPort: 4331,
+		smtp: 2541,
+		async holdSecurityEvents(url) {
+			const locker = new pg.Client({ connectionString: url });
+			await locker.connect();
+			await locker.query('BEGIN');
+			await locker.query('LOCK TABLE security_event IN ACCESS EXCLUSIVE MODE');
+			return async () => {
+				await locker.query('ROLLBACK');
+				await locker.end();
+			};
+		},
+		timedOut: /database unavailable: .*\(57014: canceling statement due to statement timeout\)/
+	},
+	{
+		name: 'MariaDB',
+		server: () => createMariaDbServer(3391),
+		appPort: 4334,
+		smtp: 2543,
+		async holdSecurityEvents(url) {
+			const locker = await mysql.createConnection({ uri: url });
+			await locker.query('LOCK TABLES security_event WRITE');
+			return async () => {
+				await locker.query('UNLOCK TABLES');
+				await locker.end();
+			};
+		},
+		timedOut: /database unavailable: a MySQL statement ran past the statement timeout/
+	}
+];
+
+describe.each(OUTAGES)('$name outage under steady signed-in load', (outage) => {
+	let cluster: OwnServer;
 	let mail: MailSink;
 	let app: Instance;
 
 	beforeAll(async () => {
-		cluster = createCluster(5491);
-		mail = await startMailSink(2541);
-		app = await startInstance(4331, {
+		cluster = await outage.server();
+		mail = await startMailSink(outage.smtp);
+		app = await startInstance(outage.appPort, {
 			DATABASE_URL: cluster.url,
-			SMTP_URL: 'smtp://127.0.0.1:2541',
+			SMTP_URL: `smtp://127.0.0.1:${outage.smtp}`,
 			PURGE_INTERVAL: 'off',
 			OTP_SEND_LIMIT_PER_IP: '1000',
 			OTP_VERIFY_LIMIT_PER_IP: '1000',
@@ -164,18 +210,14 @@ describe('PostgreSQL outage under steady signed-in load', () => {
 
 	it('a page whose query is held past the statement timeout answers the friendly 503, then serves again', async () => {
 		const cookie = await signIn(app, mail, 'statement-timeout@example.com');
-		const locker = new pg.Client({ connectionString: cluster.url });
-		await locker.connect();
+		const release = await outage.holdSecurityEvents(cluster.url);
 		let held: { status: number; body: string; ms: number };
 		try {
-			await locker.query('BEGIN');
-			await locker.query('LOCK TABLE security_event IN ACCESS EXCLUSIVE MODE');
 			const started = performance.now();
 			const response = await get(app, '/account/security', cookie);
 			held = { status: response.status, body: await response.text(), ms: Math.round(performance.now() - started) };
 		} finally {
-			await locker.query('ROLLBACK');
-			await locker.end();
+			await release();
 		}
 		const released = await get(app, '/account/security', cookie);
 		console.log(
@@ -186,24 +228,72 @@ describe('PostgreSQL outage under steady signed-in load', () => {
 		expect(held.ms).toBeGreaterThanOrEqual(STATEMENT_TIMEOUT_SECONDS * 1000 - 100);
 		expect(held.ms).toBeLessThan(LATENCY_BOUND_MS);
 		expect(released.status).toBe(200);
-		expect(app.output()).toMatch(/database unavailable: .*\(57014: canceling statement due to statement timeout\)/);
+		expect(app.output()).toMatch(outage.timedOut);
 	});
 });
 
-describe('purging 100 000 expired sessions under load', () => {
+/** Each engine's SQL for the seed: a row counter, text joined, and times relative to now. */
+const PURGE_CASES = [
+	{
+		name: 'PostgreSQL',
+		dialect: 'postgres' as const,
+		ports: { seeding: 4332, app: 4333 },
+		smtp: 2542,
+		async query<T>(url: string, sql: string): Promise<T[]> {
+			const client = new pg.Client({ connectionString: url });
+			await client.connect();
+			try {
+				return (await client.query(sql)).rows as T[];
+			} finally {
+				await client.end();
+			}
+		},
+		now: 'now()',
+		numbered: (prefix: string, count: number) => ({
+			id: `'${prefix}-' || n`,
+			token: `md5('${prefix}' || n)`,
+			from: `generate_series(1, ${count}) AS n`
+		}),
+		at: (days: number) => `now() ${days < 0 ? '-' : '+'} interval '${Math.abs(days)} days'`
+	},
+	{
+		name: 'MariaDB',
+		dialect: 'mysql' as const,
+		ports: { seeding: 4335, app: 4336 },
+		smtp: 2544,
+		async query<T>(url: string, sql: string): Promise<T[]> {
+			const client = await mysql.createConnection({ uri: url });
+			try {
+				return (await client.query(sql.replace(/"(\w+)"/g, '`$1`')))[0] as T[];
+			} finally {
+				await client.end();
+			}
+		},
+		now: 'now(3)',
+		// MariaDB's Sequence engine: seq_1_to_<n> is the numbers 1 … n.
+		numbered: (prefix: string, count: number) => ({
+			id: `CONCAT('${prefix}-', seq)`,
+			token: `md5(CONCAT('${prefix}', seq))`,
+			from: `seq_1_to_${count}`
+		}),
+		at: (days: number) => `now(3) ${days < 0 ? '-' : '+'} INTERVAL ${Math.abs(days)} DAY`
+	}
+];
+
+describe.each(PURGE_CASES)('purging 100 000 expired sessions under load on $name', (engine) => {
 	let scratch: ScratchDatabase;
 	let mail: MailSink;
 	let app: Instance;
 	let url: string;
 
 	beforeAll(async () => {
-		scratch = await createScratchDatabase('postgres');
+		scratch = await createScratchDatabase(engine.dialect);
 		url = (scratch.target as { url: string }).url;
-		mail = await startMailSink(2542);
+		mail = await startMailSink(engine.smtp);
 		// The purge stays off until the rows are seeded: the instance below is started afterwards.
-		const seeding = await startInstance(4332, {
+		const seeding = await startInstance(engine.ports.seeding, {
 			DATABASE_URL: url,
-			SMTP_URL: 'smtp://127.0.0.1:2542',
+			SMTP_URL: `smtp://127.0.0.1:${engine.smtp}`,
 			PURGE_INTERVAL: 'off'
 		});
 		await seeding.stop();
@@ -215,15 +305,7 @@ describe('purging 100 000 expired sessions under load', () => {
 		await scratch?.drop();
 	});
 
-	async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-		const client = new pg.Client({ connectionString: url });
-		await client.connect();
-		try {
-			return (await client.query<T>(sql)).rows;
-		} finally {
-			await client.end();
-		}
-	}
+	const query = <T>(sql: string) => engine.query<T>(url, sql);
 
 	async function count(where: string): Promise<number> {
 		const [row] = await query<{ n: string }>(`SELECT count(*) AS n FROM session WHERE ${where}`);
@@ -231,19 +313,22 @@ describe('purging 100 000 expired sessions under load', () => {
 	}
 
 	it('deletes every expired row, keeps every live one, and requests meanwhile all succeed', async () => {
+		const now = engine.now;
 		await query(`INSERT INTO "user" (id, name, email, email_verified, created_at, updated_at)
-			VALUES ('seed-user', '', 'seed@example.com', true, now(), now())`);
-		const seed = (expires: string, count: number, prefix: string) =>
-			query(`INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, policy, idle_seconds,
+			VALUES ('seed-user', '', 'seed@example.com', true, ${now}, ${now})`);
+		const seed = (days: number, count: number, prefix: string) => {
+			const row = engine.numbered(prefix, count);
+			return query(`INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, policy, idle_seconds,
 				refresh_seconds, persistent)
-				SELECT '${prefix}-' || n, 'seed-user', md5('${prefix}' || n), ${expires}, now(), now(), 'standard', 604800, 86400, true
-				FROM generate_series(1, ${count}) AS n`);
-		await seed("now() - interval '1 day'", 100_000, 'expired');
-		await seed("now() + interval '7 days'", 1_000, 'live');
+				SELECT ${row.id}, 'seed-user', ${row.token}, ${engine.at(days)}, ${now}, ${now}, 'standard', 604800, 86400, true
+				FROM ${row.from}`);
+		};
+		await seed(-1, 100_000, 'expired');
+		await seed(7, 1_000, 'live');
 
-		app = await startInstance(4333, {
+		app = await startInstance(engine.ports.app, {
 			DATABASE_URL: url,
-			SMTP_URL: 'smtp://127.0.0.1:2542',
+			SMTP_URL: `smtp://127.0.0.1:${engine.smtp}`,
 			PURGE_INTERVAL: '1s',
 			PURGE_BATCH_SIZE: '2000'
 		});

@@ -10,22 +10,27 @@ import { isSignedIn, signIn } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
-/** A database of the test's own: a SQLite file in a temp directory, or a scratch PostgreSQL database. */
+/** A database of the test's own: a SQLite file in a temp directory, or a scratch database on a server. */
 async function ownDatabase(
 	dialect: DatabaseTarget['dialect']
 ): Promise<{ url: string; target: DatabaseTarget; drop(): Promise<void> }> {
-	if (dialect === 'postgres') {
-		const scratch: ScratchDatabase = await createScratchDatabase('postgres');
+	if (dialect !== 'sqlite') {
+		const scratch: ScratchDatabase = await createScratchDatabase(dialect);
 		return { url: (scratch.target as { url: string }).url, target: scratch.target, drop: scratch.drop };
 	}
 	const dir = mkdtempSync(join(tmpdir(), 'latchkey-restart-'));
 	const file = join(dir, 'latchkey.db');
-	return { url: file, target: { dialect, file }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+	return {
+		url: file,
+		target: { dialect: 'sqlite', file },
+		drop: async () => rmSync(dir, { recursive: true, force: true })
+	};
 }
 
 describe.each([
 	{ dialect: 'sqlite' as const, port: 4402, smtp: 2562 },
-	{ dialect: 'postgres' as const, port: 4403, smtp: 2563 }
+	{ dialect: 'postgres' as const, port: 4403, smtp: 2563 },
+	{ dialect: 'mysql' as const, port: 4404, smtp: 2564 }
 ])('restart of a production build on $dialect', ({ dialect, port, smtp }) => {
 	let own: Awaited<ReturnType<typeof ownDatabase>>;
 	let database: Storage;

@@ -238,7 +238,7 @@ describe('loadConfig with bad values', () => {
 		['ORIGIN', 'https://auth.example.com/app', 'ORIGIN "https://auth.example.com/app" must be an origin only'],
 		['ORIGIN', 'https://auth.example.com?x=1', 'ORIGIN "https://auth.example.com?x=1" must be an origin only'],
 		['ORIGIN', 'ftp://auth.example.com', 'ORIGIN "ftp://auth.example.com" must start with http:// or https://'],
-		['DATABASE_URL', 'mysql://root@db.example.com/latchkey', 'DATABASE_URL "mysql://***@db.example.com/latchkey"'],
+		['DATABASE_URL', 'mssql://root@db.example.com/latchkey', 'DATABASE_URL "mssql://***@db.example.com/latchkey"'],
 		['DATABASE_AUTO_MIGRATE', 'maybe', 'DATABASE_AUTO_MIGRATE="maybe" is not a switch'],
 		['SMTP_URL', 'http://smtp.example.com', 'SMTP_URL must start with smtp:// or smtps://'],
 		['BETTER_AUTH_SECRET', 'too-short', 'BETTER_AUTH_SECRET is 9 characters long; it needs at least 32']
@@ -255,7 +255,7 @@ describe('loadConfig with bad values', () => {
 		const error = configError({
 			NODE_ENV: 'production',
 			ORIGIN: 'ftp://auth.example.com',
-			DATABASE_URL: 'mysql://db.example.com/latchkey',
+			DATABASE_URL: 'mssql://db.example.com/latchkey',
 			DATABASE_AUTO_MIGRATE: 'maybe',
 			SMTP_URL: 'http://smtp.example.com',
 			BETTER_AUTH_SECRET: 'short'
@@ -277,7 +277,7 @@ describe('loadConfig with bad values', () => {
 	it('never shows a DATABASE_URL password', () => {
 		const error = configError({
 			BETTER_AUTH_SECRET: SECRET,
-			DATABASE_URL: 'mysql://latchkey:Sup3r-S3cret-pw@db.example.com:3306/latchkey'
+			DATABASE_URL: 'mssql://latchkey:Sup3r-S3cret-pw@db.example.com:1433/latchkey'
 		});
 
 		expect(error.message).toContain('DATABASE_URL');

@@ -1,3 +1,4 @@
+import type { RowDataPacket } from 'mysql2/promise';
 import { connectionOf, type Database, type Storage } from '../../../src/lib/server/db';
 
 /** The connection behind a storage (or the connection itself): these helpers work below the port. */
@@ -14,9 +15,9 @@ export function numberedPlaceholders(sql: string): string {
 /** Every session row, read through Drizzle (not through the code under test). */
 export async function sessionRows(storage: Storage | Database) {
 	const database = connection(storage);
-	return database.dialect === 'sqlite'
-		? database.db.select().from(database.schema.session).all()
-		: database.db.select().from(database.schema.session);
+	if (database.dialect === 'sqlite') return database.db.select().from(database.schema.session).all();
+	if (database.dialect === 'mysql') return database.db.select().from(database.schema.session);
+	return database.db.select().from(database.schema.session);
 }
 
 export async function tableNames(storage: Storage | Database): Promise<string[]> {
@@ -26,6 +27,12 @@ export async function tableNames(storage: Storage | Database): Promise<string[]>
 			name: string;
 		}[];
 		return rows.map((row) => row.name);
+	}
+	if (database.dialect === 'mysql') {
+		const [rows] = await database.client.query<RowDataPacket[]>(
+			'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()'
+		);
+		return rows.map((row) => String(row.name));
 	}
 	const result = await database.client.query<{ table_name: string }>(
 		"SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
@@ -43,6 +50,8 @@ export async function updateSessionRow(
 	const database = connection(storage);
 	if (database.dialect === 'sqlite') {
 		database.db.update(database.schema.session).set(values).where(eq(database.schema.session.id, id)).run();
+	} else if (database.dialect === 'mysql') {
+		await database.db.update(database.schema.session).set(values).where(eq(database.schema.session.id, id));
 	} else {
 		await database.db.update(database.schema.session).set(values).where(eq(database.schema.session.id, id));
 	}
@@ -85,17 +94,20 @@ async function withWritesRefused<T>(
 					[`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} BEGIN SELECT RAISE(ABORT, '${table} writes refused'); END`],
 					[`DROP TRIGGER ${name}`]
 				]
-			: [
-					[
-						`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+			: database.dialect === 'mysql'
+				? [[mysqlRefusal(name, table, on)], [`DROP TRIGGER ${name}`]]
+				: [
+						[
+							`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
 						BEGIN RAISE EXCEPTION '${table} writes refused'; END $$`,
-						`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`
-					],
-					[`DROP TRIGGER ${name} ON ${table}`, `DROP FUNCTION ${name}()`]
-				];
+							`CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`
+						],
+						[`DROP TRIGGER ${name} ON ${table}`, `DROP FUNCTION ${name}()`]
+					];
 	const execute = async (statements: string[]) => {
 		for (const statement of statements) {
 			if (database.dialect === 'sqlite') database.client.exec(statement);
+			else if (database.dialect === 'mysql') await database.client.query(statement);
 			else await database.client.query(statement);
 		}
 	};
@@ -108,8 +120,20 @@ async function withWritesRefused<T>(
 }
 
 /**
- * One statement with `?` placeholders on either dialect, outside the code under test. SQLite
- * stores timestamps as epoch milliseconds and booleans as 0/1; PostgreSQL takes them as they are.
+ * MySQL's form of such a trigger: it has no `UPDATE OF column`, so an update trigger refuses
+ * only the updates that change the column.
+ */
+function mysqlRefusal(name: string, table: string, on: string): string {
+	const refuse = `SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${table} writes refused'`;
+	const column = /^UPDATE OF (\w+)$/.exec(on)?.[1];
+	if (!column) return `CREATE TRIGGER ${name} BEFORE ${on} ON ${table} FOR EACH ROW ${refuse}`;
+	return `CREATE TRIGGER ${name} BEFORE UPDATE ON ${table} FOR EACH ROW
+		IF NOT (NEW.${column} <=> OLD.${column}) THEN ${refuse}; END IF`;
+}
+
+/**
+ * One statement with `?` placeholders on any dialect, outside the code under test. SQLite
+ * stores timestamps as epoch milliseconds and booleans as 0/1; the servers take them as they are.
  */
 export async function runStatement(storage: Storage | Database, sql: string, values: unknown[]): Promise<void> {
 	const database = connection(storage);
@@ -118,6 +142,9 @@ export async function runStatement(storage: Storage | Database, sql: string, val
 			value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
 		);
 		database.client.prepare(sql).run(...bound);
+	} else if (database.dialect === 'mysql') {
+		// Identifiers are written "quoted" as on the other engines; MySQL quotes them `so`.
+		await database.client.query(sql.replace(/"(\w+)"/g, '`$1`'), values);
 	} else {
 		await database.client.query(numberedPlaceholders(sql), values);
 	}

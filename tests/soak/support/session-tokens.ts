@@ -1,4 +1,5 @@
 import Sqlite from 'better-sqlite3';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
 import pg from 'pg';
 import { parseDatabaseUrl } from '../../../src/lib/server/db/target';
 
@@ -14,6 +15,15 @@ export async function sessionTokensIn(databaseUrl: string | undefined): Promise<
 				.map((row) => row.token);
 		} finally {
 			db.close();
+		}
+	}
+	if (target.dialect === 'mysql') {
+		const connection = await mysql.createConnection({ uri: target.url.replace(/^mariadb:/i, 'mysql:') });
+		try {
+			const [rows] = await connection.query<RowDataPacket[]>('SELECT token FROM session');
+			return rows.map((row) => String(row.token));
+		} finally {
+			await connection.end();
 		}
 	}
 	const client = new pg.Client({ connectionString: target.url });

@@ -13,7 +13,13 @@ const TYPE_FAMILIES: Record<string, TypeFamily> = {
 	PgInteger: 'integer',
 	PgBigInt53: 'integer',
 	PgTimestamp: 'timestamp',
-	PgBoolean: 'boolean'
+	PgBoolean: 'boolean',
+	MySqlVarChar: 'text',
+	MySqlText: 'text',
+	MySqlInt: 'integer',
+	MySqlBigInt53: 'integer',
+	MySqlDateTime: 'timestamp',
+	MySqlBoolean: 'boolean'
 };
 
 export function typeFamilyOf(column: Column): TypeFamily {
@@ -57,5 +63,17 @@ export function rowReader<T>(table: Table, names: string[]): (row: Row, start?: 
 			record[fields[i]!.key] = value == null ? null : fields[i]!.read(value);
 		}
 		return record as T;
+	};
+}
+
+/**
+ * The columns a lookup of sessions with their users reads, in order, as `s.` (session) and `u.`
+ * (user) references before its FROM: the statement stays literal text, and its reader follows it.
+ */
+export function columnsRead(sql: string): { session: string[]; user: string[] } {
+	const references = [...sql.split(/\bFROM\b/)[0]!.matchAll(/\b([su])\.(\w+)/g)];
+	return {
+		session: references.filter(([, alias]) => alias === 's').map(([, , column]) => column!),
+		user: references.filter(([, alias]) => alias === 'u').map(([, , column]) => column!)
 	};
 }

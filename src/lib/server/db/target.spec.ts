@@ -40,6 +40,13 @@ describe('parseDatabaseUrl', () => {
 		expect(parseDatabaseUrl(url)).toEqual({ dialect: 'postgres', url });
 	});
 
+	it.each(['mysql://latchkey:pw@db.example.com:3306/latchkey', 'mariadb://localhost/latchkey?ssl=true'])(
+		'reads %j as MySQL or MariaDB',
+		(url) => {
+			expect(parseDatabaseUrl(url)).toEqual({ dialect: 'mysql', url });
+		}
+	);
+
 	it('trims the PostgreSQL URL', () => {
 		expect(parseDatabaseUrl(' postgres://localhost/latchkey\n')).toEqual({
 			dialect: 'postgres',
@@ -48,19 +55,21 @@ describe('parseDatabaseUrl', () => {
 	});
 
 	it.each([
-		['mysql://dbuser:Sup3r-S3cret-pw@db.example.com/latchkey', 'Sup3r-S3cret-pw'],
+		['mssql://dbuser:Sup3r-S3cret-pw@db.example.com/latchkey', 'Sup3r-S3cret-pw'],
+		['mysql://dbuser:Sup3r-S3cret-pw@db.example.com', 'Sup3r-S3cret-pw'],
 		['http://x', null],
 		['redis://:Redis-S3cret-pw@cache.example.com:6379', 'Redis-S3cret-pw'],
 		['mongodb+srv://admin:Mongo-S3cret-pw@cluster0.example.net/app', 'Mongo-S3cret-pw'],
 		['file:', null],
 		['latchkey.sqlite3', null],
 		['sqlite://latchkey.db', null]
-	])('refuses %j, naming both accepted forms', (raw, password) => {
+	])('refuses %j, naming every accepted form', (raw, password) => {
 		const message = refusal(raw);
 
 		expect(message).toMatch(/^DATABASE_URL "/);
 		expect(message).toContain('file:');
 		expect(message).toContain('postgres://');
+		expect(message).toContain('mysql://');
 		if (password) {
 			expect(message).not.toContain(password);
 			expect(message).toContain('***@');
@@ -69,7 +78,7 @@ describe('parseDatabaseUrl', () => {
 
 	it('does not show a password that contains an @', () => {
 		// The URL parser splits credentials from the host at the last @, so all of "p@ss-word" is the password.
-		const url = 'mysql://dbuser:p@ss-word@db.example.com/latchkey';
+		const url = 'mssql://dbuser:p@ss-word@db.example.com/latchkey';
 		expect(new URL(url).password).toBe('p%40ss-word');
 
 		const message = refusal(url);
@@ -97,6 +106,14 @@ describe('describeTarget', () => {
 		[
 			{ dialect: 'postgres', url: 'postgres://latchkey:pw@db.example.com/latchkey' } as const,
 			'PostgreSQL at postgres://***@db.example.com/latchkey'
+		],
+		[
+			{ dialect: 'mysql', url: 'mysql://latchkey:pw@db.example.com/latchkey' } as const,
+			'MySQL at mysql://***@db.example.com/latchkey'
+		],
+		[
+			{ dialect: 'mysql', url: 'mariadb://latchkey:pw@db.example.com/latchkey' } as const,
+			'MariaDB at mariadb://***@db.example.com/latchkey'
 		]
 	])('names %j as %j, without credentials', (target, described) => {
 		expect(describeTarget(target)).toBe(described);

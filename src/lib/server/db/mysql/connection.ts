@@ -1,5 +1,7 @@
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
+import { RefusedUrl } from '../engine';
+import { redactCredentials } from '../redact';
 import * as schema from './schema';
 
 /** Where the database is: a `mysql://` or `mariadb://` URL naming the database. */
@@ -11,6 +13,8 @@ export type MysqlDatabase = {
 	db: MySql2Database<typeof schema>;
 	schema: typeof schema;
 	client: mysql.Pool;
+	/** The DATABASE_URL it was opened on. */
+	url: string;
 	/** The longest a statement runs before it fails as a fault; the driver gives up on a silent server soon after. */
 	statementTimeoutMs: number;
 	close(): Promise<void>;
@@ -38,10 +42,10 @@ export function parseMysqlUrl(value: string): MysqlTarget | null {
 	try {
 		database = decodeURIComponent(new URL(value).pathname.slice(1));
 	} catch {
-		throw new Error('is not a valid URL');
+		throw new RefusedUrl('is not a valid URL');
 	}
 	if (!database || database.includes('/'))
-		throw new Error('names no database (mysql://user:password@host:3306/database)');
+		throw new RefusedUrl('names no database (mysql://user:password@host:3306/database)');
 	return { dialect: 'mysql', url: value };
 }
 
@@ -76,9 +80,15 @@ export function openMysql(
 		db: drizzle(client, { schema, mode: 'default' }),
 		schema,
 		client,
+		url,
 		statementTimeoutMs,
 		close: () => client.end()
 	};
+}
+
+/** The server and where it is, without credentials, for log lines. */
+export function describeMysql(url: string): string {
+	return `${/^mariadb:/i.test(url) ? 'MariaDB' : 'MySQL'} at ${redactCredentials(url)}`;
 }
 
 /** The version string the server sent in its handshake (mysql2 keeps it on the connection). */

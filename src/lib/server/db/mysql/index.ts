@@ -1,12 +1,20 @@
+import type { Engine } from '../engine';
+import { describeMysql, openMysql, parseMysqlUrl, type MysqlDatabase, type MysqlTarget } from './connection';
+import { mysqlFaultOf } from './faults';
+import { mysqlStorage } from './storage';
+
+export type { MysqlDatabase, MysqlTarget } from './connection';
+
 /**
- * MySQL and MariaDB (`mysql://` and `mariadb://` DATABASE_URLs): mysql2, Drizzle's MySQL
+ * A server: `mysql://` or `mariadb://` URLs naming the database. mysql2, Drizzle's MySQL
  * dialect, Better Auth's Drizzle adapter with the `mysql` provider, migrations in drizzle/mysql/.
  */
-export { openMysql, parseMysqlUrl, type MysqlDatabase, type MysqlOptions, type MysqlTarget } from './connection';
-export { classifyMysqlFault, mysqlFaultOf } from './faults';
-export { migrateMysql, MIGRATIONS_DIR } from './migrate';
-export { mysqlPurge, mysqlRateLimits, mysqlSecurityEvents, mysqlSessionRows, pingMysql } from './storage';
-export * as mysqlSchema from './schema';
-
-/** Better Auth's Drizzle adapter's name for this dialect. */
-export const BETTER_AUTH_PROVIDER = 'mysql';
+export const mysql: Engine<MysqlTarget, MysqlDatabase> = {
+	name: 'mysql',
+	urlForm: 'mysql://user:password@host:3306/database (or mariadb://…) for MySQL or MariaDB',
+	parseUrl: parseMysqlUrl,
+	describe: ({ url }) => describeMysql(url),
+	open: openMysql,
+	storage: mysqlStorage,
+	faultOf: mysqlFaultOf
+};

@@ -1,5 +1,19 @@
-import type { PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { driverTimeoutMs, type MysqlDatabase } from './connection';
+import type { FieldPacket, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { createBatchLoader } from '../batch-loader';
+import { columnsRead, rowReader, type Row } from '../columns';
+import type {
+	EndedSession,
+	NetworksChange,
+	SecurityEventRow,
+	SessionRecord,
+	Storage,
+	StorageOptions,
+	StoredSession,
+	UserRecord
+} from '../port';
+import { describeMysql, driverTimeoutMs, type MysqlDatabase } from './connection';
+import { migrateMysql } from './migrate';
+import { securityEvent, session, user } from './schema';
 
 /**
  * Every statement Latchkey runs on MySQL or MariaDB itself (Better Auth writes users, sessions
@@ -68,67 +82,7 @@ export const RELEASE_LEASE = 'DELETE FROM job_lease WHERE name = ? AND holder = 
 
 const DAY_MS = 24 * 3600 * 1000;
 
-/** A session row, keyed as the schema is. */
-export interface SessionRecord {
-	id: string;
-	token: string;
-	userId: string;
-	expiresAt: Date;
-	createdAt: Date;
-	updatedAt: Date;
-	ipAddress: string | null;
-	userAgent: string | null;
-	policy: string;
-	idleSeconds: number;
-	refreshSeconds: number;
-	absoluteExpiresAt: Date | null;
-	knownNetworks: string;
-	persistent: boolean;
-}
-
-export interface UserRecord {
-	id: string;
-	name: string;
-	email: string;
-	emailVerified: boolean;
-	image: string | null;
-	createdAt: Date;
-	updatedAt: Date;
-}
-
-export interface StoredSession {
-	session: SessionRecord;
-	user: UserRecord;
-}
-
-/** A session row that was deleted (or found, for the CLI): enough to clear its cached copy and log it. */
-export interface EndedSession {
-	id: string;
-	token: string;
-	userId: string;
-}
-
-/** A security-log row as stored: `detail` is JSON text. */
-export interface SecurityEventRow {
-	id: string;
-	userId: string;
-	sessionId: string | null;
-	type: string;
-	createdAt: Date;
-	ipAddress: string | null;
-	userAgent: string | null;
-	detail: string;
-}
-
-/** A session's networks changing, written only while the row still holds `seen` (compare-and-set). */
-export interface NetworksChange {
-	sessionId: string;
-	networks: string;
-	seen: string;
-}
-
 type Runner = Pick<PoolConnection, 'query'>;
-type Row = unknown[];
 
 /** Runs one statement; the driver gives up a little after the server's own timeout would have. */
 async function rowsOf<T>(database: MysqlDatabase, runner: Runner, sql: string, values: unknown[]): Promise<T[]> {
@@ -136,14 +90,32 @@ async function rowsOf<T>(database: MysqlDatabase, runner: Runner, sql: string, v
 	return rows as T[];
 }
 
-async function arraysOf(database: MysqlDatabase, runner: Runner, sql: string, values: unknown[]): Promise<Row[]> {
-	const [rows] = await runner.query<RowDataPacket[][]>({
+/** Rows as arrays, which mysql2 builds more cheaply than objects, with the names of their columns. */
+async function arraysOf(
+	database: MysqlDatabase,
+	runner: Runner,
+	sql: string,
+	values: unknown[]
+): Promise<{ rows: Row[]; names: string[] }> {
+	const [rows, fields] = await runner.query<RowDataPacket[][]>({
 		sql,
 		values,
 		rowsAsArray: true,
 		timeout: driverTimeoutMs(database)
 	});
-	return rows as Row[];
+	return { rows: rows as Row[], names: (fields as FieldPacket[]).map((field) => field.name) };
+}
+
+/** The rows of a statement that reads every column of `table`, keyed as the schema is. */
+async function wholeRows<T>(
+	database: MysqlDatabase,
+	sql: string,
+	values: unknown[],
+	table: typeof session | typeof securityEvent
+): Promise<T[]> {
+	const { rows, names } = await arraysOf(database, database.client, sql, values);
+	const read = rowReader<T>(table, names);
+	return rows.map((row) => read(row));
 }
 
 /** The number of rows a statement matched (mysql2 asks for found rows, not changed ones). */
@@ -200,50 +172,15 @@ async function transactionOnce<T>(
 /** Thrown inside a transaction to roll it back when another request won the row. */
 class AlreadyChanged extends Error {}
 
-const text = (value: unknown) => (value == null ? null : String(value));
-const date = (value: unknown) => (value instanceof Date ? value : new Date(value as string | number));
-const flag = (value: unknown) => value === 1 || value === true || value === '1';
+const lookupColumns = columnsRead(SESSIONS_BY_TOKENS);
+const readSession = rowReader<SessionRecord>(session, lookupColumns.session);
+const readUser = rowReader<UserRecord>(user, lookupColumns.user);
 
-/** A row of SESSIONS_BY_TOKENS (or the session part of one, from `start`). */
-export function readSession(row: Row, start = 0): SessionRecord {
-	const [id, userId, token, expiresAt, createdAt, updatedAt, ipAddress, userAgent, policy, idle, refresh] = row.slice(
-		start,
-		start + 11
-	);
-	const [absoluteExpiresAt, knownNetworks, persistent] = row.slice(start + 11, start + 14);
-	return {
-		id: String(id),
-		userId: String(userId),
-		token: String(token),
-		expiresAt: date(expiresAt),
-		createdAt: date(createdAt),
-		updatedAt: date(updatedAt),
-		ipAddress: text(ipAddress),
-		userAgent: text(userAgent),
-		policy: String(policy),
-		idleSeconds: Number(idle),
-		refreshSeconds: Number(refresh),
-		absoluteExpiresAt: absoluteExpiresAt == null ? null : date(absoluteExpiresAt),
-		knownNetworks: String(knownNetworks),
-		persistent: flag(persistent)
-	};
-}
-
-function readStoredSession(row: Row): StoredSession {
-	const [id, name, email, emailVerified, image, createdAt, updatedAt] = row.slice(14);
-	return {
-		session: readSession(row),
-		user: {
-			id: String(id),
-			name: String(name),
-			email: String(email),
-			emailVerified: flag(emailVerified),
-			image: text(image),
-			createdAt: date(createdAt),
-			updatedAt: date(updatedAt)
-		}
-	};
-}
+/** A row of SESSIONS_BY_TOKENS: the session's columns, then its user's. */
+const readStoredSession = (row: Row): StoredSession => ({
+	session: readSession(row),
+	user: readUser(row, lookupColumns.session.length)
+});
 
 const endedOf = (row: { id: string; token: string; user_id: string }): EndedSession => ({
 	id: row.id,
@@ -282,18 +219,22 @@ const endLocked = (database: MysqlDatabase, lock: string, values: unknown[]) =>
 	inTransaction(database, (connection) => deleteLocked(database, connection, lock, values));
 
 /** The sessions rows Latchkey reads and writes itself, named as the storage port names them. */
-export function mysqlSessionRows(database: MysqlDatabase) {
+export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader?: boolean } = {}) {
 	const pool = database.client;
 	/** The sessions of these tokens with their users, by token: one round trip for a whole batch of lookups. */
 	const findByTokens = async (tokens: string[]): Promise<Map<string, StoredSession>> => {
 		if (tokens.length === 0) return new Map();
-		const rows = await arraysOf(database, pool, SESSIONS_BY_TOKENS, [tokens]);
+		const { rows } = await arraysOf(database, pool, SESSIONS_BY_TOKENS, [tokens]);
 		const found = rows.map(readStoredSession);
 		return new Map(found.map((stored) => [stored.session.token, stored]));
 	};
+	const findOne = options.batchLoader
+		? createBatchLoader(findByTokens)
+		: async (token: string) => (await findByTokens([token])).get(token);
 	return {
 		findByTokens,
-		findByToken: async (token: string) => (await findByTokens([token])).get(token) ?? null,
+		/** One token's session; lookups of one event-loop turn share a query when batching is on. */
+		findByToken: async (token: string) => (await findOne(token)) ?? null,
 		/** Moves expiresAt unless another request refreshed since `seenRefreshAt`; true when this call wrote. */
 		async extend(sessionId: string, expiresAt: Date, refreshedAt: Date, seenRefreshAt: Date): Promise<boolean> {
 			return (await affected(database, pool, EXTEND, [expiresAt, refreshedAt, sessionId, seenRefreshAt])) === 1;
@@ -320,7 +261,7 @@ export function mysqlSessionRows(database: MysqlDatabase) {
 			}
 		},
 		async listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]> {
-			return (await arraysOf(database, pool, ACTIVE_BY_USER, [userId, now, now])).map((row) => readSession(row));
+			return wholeRows<SessionRecord>(database, ACTIVE_BY_USER, [userId, now, now], session);
 		},
 		async findById(sessionId: string): Promise<EndedSession | null> {
 			const rows = await rowsOf<{ id: string; token: string; user_id: string }>(database, pool, BY_ID, [sessionId]);
@@ -351,22 +292,10 @@ export function mysqlSecurityEvents(database: MysqlDatabase) {
 		/** A page of the user's events, newest first, and how many they have in all. */
 		async page(userId: string, limit: number, offset: number): Promise<{ rows: SecurityEventRow[]; total: number }> {
 			const [rows, totals] = await Promise.all([
-				arraysOf(database, pool, EVENTS_PAGE, [userId, limit, offset]),
+				wholeRows<SecurityEventRow>(database, EVENTS_PAGE, [userId, limit, offset], securityEvent),
 				rowsOf<{ total: number | string }>(database, pool, EVENTS_TOTAL, [userId])
 			]);
-			return {
-				rows: rows.map(([id, user, session, type, createdAt, ipAddress, userAgent, detail]) => ({
-					id: String(id),
-					userId: String(user),
-					sessionId: text(session),
-					type: String(type),
-					createdAt: date(createdAt),
-					ipAddress: text(ipAddress),
-					userAgent: text(userAgent),
-					detail: String(detail)
-				})),
-				total: Number(totals[0]?.total ?? 0)
-			};
+			return { rows, total: Number(totals[0]?.total ?? 0) };
 		}
 	};
 }
@@ -416,4 +345,25 @@ export function mysqlPurge(database: MysqlDatabase) {
 /** A cheap round trip, for /healthz. */
 export async function pingMysql(database: MysqlDatabase): Promise<void> {
 	await rowsOf(database, database.client, 'SELECT 1', []);
+}
+
+/**
+ * The storage port on a MySQL or MariaDB pool: every statement is a round trip that leaves the
+ * event loop free.
+ */
+export function mysqlStorage(database: MysqlDatabase, options: StorageOptions = {}): Omit<Storage, 'classifyFault'> {
+	const { batchLoader = true } = options.performance ?? {};
+	return {
+		engine: 'mysql',
+		description: describeMysql(database.url),
+		betterAuth: { db: database.db, provider: 'mysql', schema: database.schema },
+		runsOnEventLoop: false,
+		sessions: mysqlSessionRows(database, { batchLoader }),
+		securityEvents: mysqlSecurityEvents(database),
+		rateLimits: mysqlRateLimits(database),
+		purge: mysqlPurge(database),
+		migrate: (root) => migrateMysql(database, root),
+		ping: () => pingMysql(database),
+		close: () => database.close()
+	};
 }

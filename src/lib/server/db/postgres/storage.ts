@@ -2,11 +2,13 @@ import { resolve } from 'node:path';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { createBatchLoader } from '../batch-loader';
-import { rowReader, type Row } from '../columns';
+import { columnsRead, rowReader, type Row } from '../columns';
 import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, UserRecord } from '../port';
 import { redactCredentials } from '../redact';
 import type { PostgresDatabase } from './connection';
 import { securityEvent, session, user } from './schema';
+
+export { columnsRead } from '../columns';
 
 export const MIGRATIONS_DIR = 'drizzle/postgres';
 
@@ -35,15 +37,6 @@ export const SESSIONS_BY_TOKENS = `
 	)::text
 	FROM session s JOIN "user" u ON u.id = s.user_id
 	WHERE s.token = ANY($1)`;
-
-/** The columns SESSIONS_BY_TOKENS reads, in order, as `s.` (session) and `u.` (user) references. */
-export function columnsRead(sql: string): { session: string[]; user: string[] } {
-	const references = [...sql.split(/\bFROM\b/)[0]!.matchAll(/\b([su])\.(\w+)/g)];
-	return {
-		session: references.filter(([, alias]) => alias === 's').map(([, , column]) => column!),
-		user: references.filter(([, alias]) => alias === 'u').map(([, , column]) => column!)
-	};
-}
 
 const EXTEND = 'UPDATE session SET expires_at = $1, updated_at = $2 WHERE id = $3 AND updated_at = $4';
 const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
