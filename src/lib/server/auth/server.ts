@@ -5,15 +5,19 @@ import { getMailer } from '../mail';
 import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate-limit';
 import { getRedis } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
-import type { SessionControl } from './devices';
-import { createAuth, endSessionWith, type Auth } from './instance';
+import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import type { SessionStore } from './session-store';
 
-export type { Auth, Session, SessionData, User } from './instance';
+import { sessionRevoker, type SessionServices } from './sessions';
+
+/**
+ * This process's services, each built on first use: Better Auth, the session validator, the
+ * network watch, the session log, the sign-in service and the services that end sessions.
+ */
 
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
@@ -47,7 +51,7 @@ export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
 		store: getSessionStore(),
-		endSession: endSessionWith(getAuth(), getDatabase()),
+		revokeSession: sessionRevoker(getSessionServices()),
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -57,9 +61,8 @@ export function getSessionValidator(): SessionValidator {
 /** Reports (or, under high-security, ends) sessions used from a new network: see network-watch.ts. */
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
-		endSession: endSessionWith(getAuth(), getDatabase()),
+		revokeSession: sessionRevoker(getSessionServices()),
 		database: getDatabase(),
-		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
 	}));
 }
@@ -83,8 +86,8 @@ function getRateLimiter(): RateLimiter {
 	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
 }
 
-/** What the device actions need: Better Auth and the database (revocation.ts ends sessions in both), the session log. */
-export function getSessionControl(): SessionControl {
+/** What listing and ending sessions need (sessions.ts): Better Auth, the database, the session log. */
+export function getSessionServices(): SessionServices {
 	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }
 
