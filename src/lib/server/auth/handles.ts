@@ -76,7 +76,8 @@ export const networkWatch: Handle = async ({ event, resolve }) => {
  * Everything under src/routes/(app) needs a signed-in user; signed-out requests go to sign-in
  * before any load or action runs. Here rather than in an (app) layout load, which would not
  * cover form actions and would add a server node to every page view. Loads and actions still
- * call requireAuth themselves for the typed user and session.
+ * call requireAuth themselves for the typed user and session
+ * (docs/decisions/0009-sign-in-required-in-a-hook.md).
  */
 export const signInRequired: Handle = ({ event, resolve }) => {
 	if (!event.locals.session && event.route.id?.startsWith('/(app)/')) redirect(303, loginUrl(event.url));

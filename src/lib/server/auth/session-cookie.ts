@@ -57,7 +57,8 @@ export function verifiedSessionToken(cookieHeader: string | null, name: string, 
  * Cookie values whose signature has been checked, with the secret that checked it. A session
  * sends the same value on every request, and the HMAC is the dearest part of reading it. Only
  * valid values are kept (making one still takes the secret), at most MAX_VERIFIED_VALUES of
- * them, oldest out first; whether the session still exists is asked on every request anyway.
+ * them, oldest out first; whether the session still exists is asked on every request anyway
+ * (docs/decisions/0003-sqlite-row-cache.md).
  */
 const verifiedValues = new Map<string, string>();
 const MAX_VERIFIED_VALUES = 10_000;
