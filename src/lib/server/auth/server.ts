@@ -11,12 +11,11 @@ import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import type { SessionStore } from './session-store';
-
 import { sessionRevoker, type SessionServices } from './sessions';
 
 /**
- * This process's services, each built on first use: Better Auth, the session validator, the
- * network watch, the session log, the sign-in service and the services that end sessions.
+ * This process's singletons, each built on first use: Better Auth, the session validator, the
+ * network watch, the session log, the sign-in service and what listing and ending sessions need.
  */
 
 let auth: Auth | undefined;

@@ -10,7 +10,9 @@ import { clearCachedCopies, type SessionCache } from './session-cache';
  * what the session validator reads, so a session is refused from that moment — and then clear
  * Better Auth's Redis copy (with REDIS_URL) best-effort (session-cache.ts), so a Redis outage
  * never stops one (docs/decisions/0011-revocation-database-first.md). Each writes the session
- * log line and records the security event of its ending itself, only for the sessions it ended.
+ * log lines and records the security event of its ending itself: revokeSession only when this
+ * call ended the session (concurrent requests find it ended), the ones that end several sessions
+ * for those that were active when they were listed.
  *
  * Pages and actions deal in session ids only; tokens stay inside this module (rows are ended by
  * token, and Better Auth's `listSessions` endpoint would hand them to the browser).
