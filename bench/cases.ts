@@ -45,7 +45,7 @@ export interface CaseSettings extends LoadSettings {
 	progress: (message: string) => void;
 }
 
-/** Signed-in/anonymous throughput each dialect must keep, on / and on /account (the issue's targets). */
+/** Signed-in/anonymous throughput each dialect must keep, on / and on /account (docs/PERFORMANCE.md, "What is compared"). */
 export const MIN_RATIO: Record<Dialect, number> = { sqlite: 0.9, postgres: 0.8, mysql: 0.8 };
 export const MAX_P99_RATIO = 1.5;
 export const MAX_RATIO_DRIFT = 0.05;
@@ -307,7 +307,7 @@ function caseFigures(series: LoadSeries): CaseFigures {
 	return { name, sessions: Number(size), requestsPerSecond, spread, p50, p99, appCpuMicros, clientCpuMicros };
 }
 
-/** Every ratio the issue asks for, by name, round by round. */
+/** Every ratio the bench judges or reports, by name, round by round. */
 function pageRatios(pages: PageSettings, byName: SeriesByName): Ratios {
 	const ratios: Ratios = {};
 	const add = (name: string, a: string, b: string, sessions: number, of = perSecond) => {

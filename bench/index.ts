@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: what per-request session validation costs a production server, measured
  * over HTTP with autocannon against `node build` on SQLite and PostgreSQL, side by side with
- * the same app doing no session work and with stock Better Auth, with the issue's targets
- * printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
+ * the same app doing no session work and with stock Better Auth, with the targets of
+ * docs/PERFORMANCE.md ("What is compared") printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
  */
 import { buildApp } from './app';
 import {

@@ -32,7 +32,7 @@ const interrupted = new AbortController();
 
 const USAGE = `Usage: npm run bench:micro -- [options]
 
-Times Latchkey's session validator (validator.check) against Better Auth's
+Times Latchkey's session validator (validateSessionCookie) against Better Auth's
 auth.api.getSession, alternating the two in ${ROUNDS} rounds each. Each call sends the next
 of --users signed-in users' cookies in turn, as real traffic does: one cookie in every call
 would be served from every per-session shortcut.

@@ -48,7 +48,7 @@ export class PeerSourceError extends Error {}
  */
 const PEER_HOOKS = `
 import { betterAuth as benchBetterAuth } from 'better-auth';
-import { getAuth as benchGetAuth } from '$lib/server/auth';
+import { getAuth as benchGetAuth } from '$lib/server/auth/server';
 import { endOfTurn as benchEndOfTurn } from '$lib/server/db/batch-loader';
 import type { Handle as BenchHandle } from '@sveltejs/kit';
 

@@ -1,4 +1,5 @@
-import { createAuth, type Auth, endSessionWith } from '../src/lib/server/auth/instance';
+import { createAuth, type Auth } from '../src/lib/server/auth/better-auth';
+import { sessionRevoker } from '../src/lib/server/auth/sessions';
 import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
 import { PRESETS } from '../src/lib/server/auth/policy';
@@ -37,7 +38,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const store = storage.sessions;
 	const validator = createSessionValidator({
 		store,
-		endSession: endSessionWith(auth, storage),
+		revokeSession: sessionRevoker({ auth, database: storage, log }),
 		log,
 		secret: config.secret,
 		cookies: config.cookies

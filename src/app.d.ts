@@ -1,4 +1,4 @@
-import type { Session, User } from '$lib/server/auth';
+import type { Session, User } from '$lib/server/auth/better-auth';
 
 declare global {
 	namespace App {

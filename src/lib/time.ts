@@ -22,7 +22,8 @@ export function relativeTime(date: Date, now: Date): string {
 /**
  * "27 Nov 2026, 09:53:43 UTC". Built by hand rather than with Intl.DateTimeFormat: the text is
  * the same on the server and in every browser whatever its ICU data ("Sep" or "Sept"), so
- * hydration matches, and it costs a fraction of a formatter call on every signed-in page.
+ * hydration matches, and no Intl formatter runs on every signed-in page
+ * (docs/decisions/0012-small-request-path-fixes.md).
  */
 export function exactTime(date: Date): string {
 	const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()].map(twoDigits).join(':');

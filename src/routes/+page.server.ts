@@ -1,7 +1,7 @@
-import { withAuth } from '$lib/server/auth/guards';
+import { optionalAuth } from '$lib/server/auth/guards';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = () => {
-	const { user } = withAuth();
+	const { user } = optionalAuth();
 	return { signedInAs: user?.email ?? null };
 };

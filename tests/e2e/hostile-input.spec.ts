@@ -13,13 +13,13 @@ import { signInAs } from './support/sign-in';
 const CHROME_LINUX =
 	'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
-/** MAX_USER_AGENT_LENGTH in src/lib/server/device.ts. */
+/** MAX_USER_AGENT_LENGTH in src/lib/server/user-agent.ts. */
 const STORED_LENGTH = 512;
 
 /**
  * User agents Chromium will send. HTTP carries no NUL, CR or LF in a header, and Node refuses
  * other controls (see the last test); a tab is the one it lets through. The rest of the
- * control characters are unit-tested in src/lib/server/device.spec.ts.
+ * control characters are unit-tested in src/lib/server/user-agent.spec.ts.
  */
 const HOSTILE_AGENTS = [
 	{ userAgent: SCRIPT, device: 'Unknown device' },

@@ -4,7 +4,7 @@ import { uniqueEmail } from './support/mail';
 import { OIDC_PROVIDER } from './support/servers';
 import { signInAs } from './support/sign-in';
 
-// The known-device cookie a sign-in leaves in the browser (README, "Sign-in codes and limits"):
+// The known-device cookie a sign-in leaves in the browser (docs/CONFIGURATION.md, "Sign-in codes and limits"):
 // set through the login form's action and through the OAuth callback alike.
 
 const KNOWN_DEVICE_COOKIE = 'latchkey.known_device';

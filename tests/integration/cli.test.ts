@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuth } from '../../src/lib/server/auth/instance';
+import { createAuth } from '../../src/lib/server/auth/better-auth';
 import type { DatabaseTarget } from '../../src/lib/server/db/target';
 import { DevOutbox } from '../../src/lib/server/mail/outbox';
 import { createRedis, redisReady } from '../../src/lib/server/redis';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
+import { sessionRevoker } from '../../src/lib/server/auth/sessions';
 import { cookieValueOf, distinctCount, hostileCookieHeaders, MIN_DISTINCT_SHARE } from '../support/cookie-fuzz';
 import { sessionCookieFrom, signIn } from './support/app';
 import { DIALECTS } from './support/databases';
@@ -35,7 +35,7 @@ describe.each(DIALECTS)('cookie fuzz against the session validator on %s', (dial
 		const valid = await signedInCookie('valid');
 		const revoked = await signedInCookie('revoked');
 		const expired = await signedInCookie('expired');
-		await endSessionWith(suite.app.auth, suite.app.database)(cookieValueOf(revoked).split('.')[0]!);
+		await sessionRevoker(suite.app.services)(cookieValueOf(revoked).split('.')[0]!, { log: null });
 		await updateSessionRow(suite.app.database, await sessionIdOf(expired), { expiresAt: new Date(Date.now() - 1000) });
 		const { validator, config } = suite.app;
 		const headers = hostileCookieHeaders(

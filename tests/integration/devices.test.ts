@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
 	deleteAccount,
-	listDevices,
-	revokeDevice,
-	signOutEverywhere,
-	signOutOtherDevices,
-	signOutThisDevice,
+	listSessions,
+	revokeOwnSession,
+	revokeAllSessions,
+	revokeOtherSessions,
+	revokeCurrentSession,
+	sessionRevoker,
 	type Actor
-} from '../../src/lib/server/auth/devices';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
+} from '../../src/lib/server/auth/sessions';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
 import { listSecurityEvents, SECURITY_LOG_PAGE_SIZE } from '../../src/lib/server/security-log';
 import { newVisitor, sessionCookieFrom, signIn, type Visitor } from './support/app';
@@ -60,7 +60,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('lists the active sessions of one user, newest activity first, with the current one marked', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		const devices = await listDevices(suite.app.control, phone.actor);
+		const devices = await listSessions(suite.app.services, phone.actor);
 		expect(devices.map((device) => device.id).sort()).toEqual(
 			[laptop.actor.sessionId, phone.actor.sessionId, tablet.actor.sessionId].sort()
 		);
@@ -79,11 +79,11 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('revokes one of the user’s own sessions, and nobody else’s whatever id is posted', async () => {
 		const { laptop, phone, stranger } = await household();
-		expect(await revokeDevice(suite.app.control, laptop.actor, stranger.actor.sessionId)).toBeNull();
-		expect(await revokeDevice(suite.app.control, laptop.actor, 'no-such-session')).toBeNull();
+		expect(await revokeOwnSession(suite.app.services, laptop.actor, stranger.actor.sessionId)).toBeNull();
+		expect(await revokeOwnSession(suite.app.services, laptop.actor, 'no-such-session')).toBeNull();
 		expect(await signedIn(stranger)).toBe(true);
 
-		const revoked = await revokeDevice(suite.app.control, laptop.actor, phone.actor.sessionId);
+		const revoked = await revokeOwnSession(suite.app.services, laptop.actor, phone.actor.sessionId);
 		expect(revoked?.description).toBe('Safari on iPhone');
 		expect(await signedIn(phone)).toBe(false);
 		expect(await signedIn(laptop)).toBe(true);
@@ -96,14 +96,14 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const headers = new Headers({ cookie: laptop.cookie });
 
 		const refused = await withSessionDeletesRefused(suite.app.database, () =>
-			signOutThisDevice(suite.app.control, laptop.actor, headers).then(
+			revokeCurrentSession(suite.app.services, laptop.actor, headers).then(
 				() => 'reported signed out',
 				() => 'threw'
 			)
 		);
 		const stillSignedIn = await signedIn(laptop);
 		const eventsWhileRefused = await eventTypes(laptop.actor.userId);
-		await signOutThisDevice(suite.app.control, laptop.actor, headers);
+		await revokeCurrentSession(suite.app.services, laptop.actor, headers);
 		console.log(
 			`sign-out whose delete fails (${dialect}): ${refused}, session still works: ${stillSignedIn}, ` +
 				`SIGN_OUT recorded: ${eventsWhileRefused.includes('SIGN_OUT')}; retried: signed in ${await signedIn(laptop)}`
@@ -119,7 +119,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('signs out the other devices and keeps this one', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		expect(await signOutOtherDevices(suite.app.control, laptop.actor)).toBe(2);
+		expect(await revokeOtherSessions(suite.app.services, laptop.actor)).toBe(2);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([true, false, false]);
 		expect(await signedIn(stranger)).toBe(true);
 		const [latest] = (await listSecurityEvents(suite.app.database, laptop.actor.userId, 1)).events;
@@ -131,7 +131,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const strangerRowsBefore = (await sessionRows(suite.app.database)).filter(
 			(row) => row.userId === stranger.actor.userId
 		).length;
-		expect(await signOutEverywhere(suite.app.control, phone.actor)).toBe(3);
+		expect(await revokeAllSessions(suite.app.services, phone.actor)).toBe(3);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([false, false, false]);
 		const rows = await sessionRows(suite.app.database);
 		expect(rows.filter((row) => row.userId === phone.actor.userId)).toHaveLength(0);
@@ -141,7 +141,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('deletes an account with all its sessions and keeps the event without the email', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		await deleteAccount(suite.app.control, laptop.actor);
+		await deleteAccount(suite.app.services, laptop.actor);
 		const stillIn = [laptop, phone, tablet, stranger].map(signedIn);
 		expect(await Promise.all(stillIn)).toEqual([false, false, false, true]);
 		expect((await sessionRows(suite.app.database)).some((row) => row.userId === laptop.actor.userId)).toBe(false);
@@ -173,9 +173,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	it('reports each new network once per session, compares IPv6 by /64, and revokes when told to', async () => {
 		const device = await signInDevice(`roamer-${dialect}@example.com`);
 		const watch = createNetworkWatch({
-			endSession: endSessionWith(suite.app.auth, suite.app.database),
+			revokeSession: sessionRevoker(suite.app.services),
 			database: suite.app.database,
-			log: suite.app.log,
 			revokeOnChange: false
 		});
 		const requestFrom = async (address: string) => {
@@ -196,9 +195,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 		const strict = await signInDevice(`strict-${dialect}@example.com`);
 		const revoking = createNetworkWatch({
-			endSession: endSessionWith(suite.app.auth, suite.app.database),
+			revokeSession: sessionRevoker(suite.app.services),
 			database: suite.app.database,
-			log: suite.app.log,
 			revokeOnChange: true
 		});
 		const { session } = await suite.app.validator.validateSessionCookie(strict.cookie);
@@ -209,9 +207,8 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 	it('reports a new network once when many requests arrive from it at the same moment', async () => {
 		const device = await signInDevice(`burst-${dialect}@example.com`);
 		const watch = createNetworkWatch({
-			endSession: endSessionWith(suite.app.auth, suite.app.database),
+			revokeSession: sessionRevoker(suite.app.services),
 			database: suite.app.database,
-			log: suite.app.log,
 			revokeOnChange: false
 		});
 		const { session } = await suite.app.validator.validateSessionCookie(device.cookie);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
+import { sessionRevoker } from '../../src/lib/server/auth/sessions';
 import { listSecurityEvents } from '../../src/lib/server/security-log';
 import { newVisitor, sessionCookieFrom, signIn } from './support/app';
 import { DIALECTS } from './support/databases';
@@ -24,9 +24,8 @@ describe.each(DIALECTS)('network watch faults on %s', (dialect) => {
 
 	function watch(revokeOnChange: boolean) {
 		return createNetworkWatch({
-			endSession: endSessionWith(suite.app.auth, suite.app.database),
+			revokeSession: sessionRevoker(suite.app.services),
 			database: suite.app.database,
-			log: suite.app.log,
 			revokeOnChange
 		});
 	}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signOutEverywhere } from '../../src/lib/server/auth/devices';
+import { revokeAllSessions } from '../../src/lib/server/auth/sessions';
 import { countingValidator, newVisitor, sessionCookieFrom, signIn, TestClock } from './support/app';
 import { DIALECTS } from './support/databases';
 import { useScratchApp } from './support/suite';
@@ -49,7 +49,7 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 				if (checkStartedAfterCommit) servedAfterCommit.push(session !== null);
 			}
 		})();
-		await signOutEverywhere(suite.app.control, {
+		await revokeAllSessions(suite.app.services, {
 			userId: me.user!.id,
 			sessionId: me.session!.id,
 			ipAddress: null,

@@ -2,15 +2,15 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	deleteAccount,
-	revokeDevice,
-	signOutEverywhere,
-	signOutOtherDevices,
-	signOutThisDevice,
+	revokeOwnSession,
+	revokeAllSessions,
+	revokeOtherSessions,
+	revokeCurrentSession,
+	sessionRevoker,
 	type Actor
-} from '../../src/lib/server/auth/devices';
-import { endSessionWith } from '../../src/lib/server/auth/instance';
+} from '../../src/lib/server/auth/sessions';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
-import { CACHE_RETRY_MS } from '../../src/lib/server/auth/revocation';
+import { CACHE_RETRY_MS } from '../../src/lib/server/auth/session-cache';
 import { createRedis, redisReady } from '../../src/lib/server/redis';
 import { newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
@@ -96,16 +96,16 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			expect(await listedInCache(device)).toBe(true);
 		}
 
-		await revokeDevice(app.control, laptop!.actor, phone!.actor.sessionId);
+		await revokeOwnSession(app.services, laptop!.actor, phone!.actor.sessionId);
 		expect([await cachedCopy(phone!), await listedInCache(phone!), await listedInCache(laptop!)]).toEqual([
 			false,
 			false,
 			true
 		]);
-		await signOutOtherDevices(app.control, laptop!.actor);
-		await signOutEverywhere(app.control, laptop!.actor);
-		await deleteAccount(app.control, deleted!.actor);
-		await signOutThisDevice(app.control, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
+		await revokeOtherSessions(app.services, laptop!.actor);
+		await revokeAllSessions(app.services, laptop!.actor);
+		await deleteAccount(app.services, deleted!.actor);
+		await revokeCurrentSession(app.services, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
 		// Signing in again from a browser that has a session replaces it (the fixation defence).
 		const replacement = sessionCookieFrom(await signIn(app, replaced!.email, { cookie: replaced!.cookie }));
 
@@ -132,17 +132,16 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			await ownRedis.stop();
 			await vi.waitFor(() => expect(redis.status).not.toBe('ready'));
 
-			expect(await revokeDevice(app.control, laptop!.actor, phone!.actor.sessionId)).not.toBeNull();
-			expect(await signOutOtherDevices(app.control, laptop!.actor)).toBe(2);
-			await signOutThisDevice(app.control, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
-			expect(await signOutEverywhere(app.control, everywhere!.actor)).toBe(2);
-			await deleteAccount(app.control, deleted!.actor);
+			expect(await revokeOwnSession(app.services, laptop!.actor, phone!.actor.sessionId)).not.toBeNull();
+			expect(await revokeOtherSessions(app.services, laptop!.actor)).toBe(2);
+			await revokeCurrentSession(app.services, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
+			expect(await revokeAllSessions(app.services, everywhere!.actor)).toBe(2);
+			await deleteAccount(app.services, deleted!.actor);
 			// The validator ends a session past its absolute lifetime; the network watch one used elsewhere.
 			await updateSessionRow(app.database, aged!.actor.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
 			const watchNetworks = createNetworkWatch({
-				endSession: endSessionWith(app.auth, app.database),
+				revokeSession: sessionRevoker(app.services),
 				database: app.database,
-				log: app.log,
 				revokeOnChange: true
 			});
 			const { session: roamingSession } = await app.validator.validateSessionCookie(roaming!.cookie);

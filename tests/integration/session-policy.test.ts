@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeSessionsOf } from '../../src/lib/server/auth/devices';
+import { listActiveSessions } from '../../src/lib/server/auth/sessions';
 import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
 import {
 	countingValidator,
@@ -160,9 +160,9 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 
 			// The device list drops it at its end, before any request has ended it.
 			clock.ms = absoluteEnd - 1000;
-			expect((await activeSessionsOf(app.auth, userId, clock.ms)).map((session) => session.id)).toEqual([sessionId]);
+			expect((await listActiveSessions(app.auth, userId, clock.ms)).map((session) => session.id)).toEqual([sessionId]);
 			clock.ms = absoluteEnd;
-			expect(await activeSessionsOf(app.auth, userId, clock.ms)).toEqual([]);
+			expect(await listActiveSessions(app.auth, userId, clock.ms)).toEqual([]);
 
 			const logged = app.logLines.length;
 			const ended = await validator.validateSessionCookie(cookie);

@@ -23,7 +23,7 @@ export interface PurgeResult {
  * How long one DELETE may take on an engine that runs statements on the event loop
  * (Storage.runsOnEventLoop): every request arriving meanwhile waits, and a few milliseconds keep
  * the purge out of the requests' p99. (A server engine's DELETE does not hold the event loop;
- * its batches keep PURGE_BATCH_SIZE.)
+ * its batches keep PURGE_BATCH_SIZE.) See docs/decisions/0008-purge-batches-sized-to-the-event-loop.md.
  */
 const BATCH_BUDGET_MS = 4;
 /** The smallest batch the budget can shrink to, so a slow disk still makes progress. */

@@ -45,7 +45,7 @@ export interface ReauthLimits {
 const rule = (name: string, limit: number, windowSeconds: number): RateLimitRule => ({ name, limit, windowSeconds });
 
 /**
- * Published limits for sign-in (README, "Sign-in codes and limits"). Form actions call Better
+ * Published limits for sign-in (docs/CONFIGURATION.md, "Sign-in codes and limits"). Form actions call Better
  * Auth's API directly, which skips Better Auth's own limiter, so these are enforced by the
  * actions themselves.
  */

@@ -107,7 +107,7 @@ describe('MemoryRateLimiter', () => {
 		expect(signInLimits().verifyCode.perNetwork.limit).toBe(60);
 	});
 
-	it("keeps the per-email daily ceiling out of one network's reach, and bounds it as the README states", () => {
+	it("keeps the per-email daily ceiling out of one network's reach, and bounds it as docs/CONFIGURATION.md states", () => {
 		const DAY = 24 * 3600;
 		for (const { perEmailAndNetwork, perEmailAndNetworkDaily, perEmailDaily } of [
 			signInLimits().sendCode,
@@ -121,8 +121,9 @@ describe('MemoryRateLimiter', () => {
 		const { verifyCode, sendCode } = signInLimits();
 		expect([sendCode.perEmailAndNetworkDaily.limit, sendCode.perEmailDaily.limit]).toEqual([20, 50]);
 		expect([verifyCode.perEmailAndNetworkDaily.limit, verifyCode.perEmailDaily.limit]).toEqual([60, 150]);
-		// Today's worst case was 10 per 15 minutes from anywhere: 960 a day. A known-device cookie
-		// copied from the owner's browser reaches the known browsers' own ceiling too.
+		// A single rule of 10 per 15 minutes from anywhere would allow 960 a day
+		// (docs/decisions/0010-sign-in-limits-narrowest-first.md). A known-device cookie copied
+		// from the owner's browser reaches the known browsers' own ceiling too.
 		expect(verifyCode.perEmailDaily.limit + verifyCode.perEmailKnownDaily.limit).toBeLessThanOrEqual(10 * 96);
 		for (const { perEmailAndNetworkDaily, perEmailKnownDaily } of [sendCode, verifyCode]) {
 			expect(perEmailKnownDaily.windowSeconds).toBe(DAY);

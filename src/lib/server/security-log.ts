@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SecurityEventRow, Storage } from './db/port';
-import { boundUserAgent } from './device';
+import { boundUserAgent } from './user-agent';
 
 /** What the security log records. Stored as text; never holds a token or an email address. */
 export const SECURITY_EVENT_TYPES = [

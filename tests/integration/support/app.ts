@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
 import { openStorage, type DatabaseTarget, type PerformanceOptions, type Storage } from '../../../src/lib/server/db';
-import { createAuth, endSessionWith, type Auth } from '../../../src/lib/server/auth/instance';
+import { createAuth, type Auth } from '../../../src/lib/server/auth/better-auth';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/http/client-address';
 import {
 	sendSignInCode,
@@ -12,7 +12,7 @@ import {
 } from '../../../src/lib/server/auth/otp-sign-in';
 import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
-import type { SessionControl } from '../../../src/lib/server/auth/devices';
+import { sessionRevoker, type SessionServices } from '../../../src/lib/server/auth/sessions';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 import { databaseRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
@@ -48,7 +48,7 @@ export interface TestApp {
 	/** Every structured session log line the app wrote. */
 	logLines: string[];
 	log: SessionLog;
-	control: SessionControl;
+	services: SessionServices;
 	auth: Auth;
 	validator: SessionValidator;
 	database: Storage;
@@ -92,16 +92,16 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		clock,
 		redis: options.redis ?? null
 	});
+	const services = { auth, database, log };
 	const validator = createSessionValidator({
 		store: database.sessions,
-		endSession: endSessionWith(auth, database),
+		revokeSession: sessionRevoker(services),
 		log,
 		secret: config.secret,
 		cookies: config.cookies,
 		clock
 	});
-	const control = { auth, database, log };
-	return { config, logLines, log, control, auth, validator, database, outbox, origin: config.origin };
+	return { config, logLines, log, services, auth, validator, database, outbox, origin: config.origin };
 }
 
 export interface Visitor {
@@ -141,7 +141,7 @@ export function authRequest(
 	});
 }
 
-/** What the login and re-auth form actions sign in with (auth/index.ts getSignInService), counting in the database. */
+/** What the login and re-auth form actions sign in with (auth/server.ts getSignInService), counting in the database. */
 export function signInServiceOf(app: Pick<TestApp, 'auth' | 'config' | 'database'>): SignInService {
 	return {
 		auth: app.auth,
@@ -216,7 +216,7 @@ export function countingValidator(app: TestApp, clock: TestClock) {
 	const extend = vi.fn(store.extend);
 	const validator = createSessionValidator({
 		store: { ...store, extend },
-		endSession: endSessionWith(app.auth, app.database),
+		revokeSession: sessionRevoker(app.services),
 		log: app.log,
 		secret: app.config.secret,
 		cookies: app.config.cookies,

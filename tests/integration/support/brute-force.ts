@@ -75,7 +75,7 @@ export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Prom
 }
 
 /**
- * The published limits (README, "Sign-in codes and limits") applied to a plan: at most this
+ * The published limits (docs/CONFIGURATION.md, "Sign-in codes and limits") applied to a plan: at most this
  * many of its guesses may reach a code check, and at most this many codes may be sent in all.
  * The attacker has no known-device cookie, so the per-email ceiling holds it; the plan runs
  * within one 15-minute window.

@@ -1,6 +1,14 @@
 import { isRedirect, type RequestEvent } from '@sveltejs/kit';
 import { describe, expect, it, vi } from 'vitest';
-import { actorOf, loginUrl, reauthUrl, requireAuth, requireFreshAuth, withAuth, type SignedIn } from './guards';
+import {
+	requestActor,
+	loginUrl,
+	reauthUrl,
+	requireAuth,
+	requireFreshAuth,
+	optionalAuth,
+	type SignedIn
+} from './guards';
 
 /** The request getRequestEvent returns, as SvelteKit would hold it during a load or action. */
 const current = vi.hoisted(() => ({ event: undefined as unknown }));
@@ -94,20 +102,20 @@ describe('requireAuth', () => {
 	});
 });
 
-describe('withAuth', () => {
+describe('optionalAuth', () => {
 	it('returns the user and session when signed in', () => {
-		const result = withAuth(fakeEvent('/', { user: USER, session: SESSION }));
+		const result = optionalAuth(fakeEvent('/', { user: USER, session: SESSION }));
 		expect(result.user).toBe(USER);
 		expect(result.session).toBe(SESSION);
 	});
 
 	it('returns nulls when signed out, without redirecting', () => {
-		expect(withAuth(fakeEvent('/account'))).toEqual({ user: null, session: null });
+		expect(optionalAuth(fakeEvent('/account'))).toEqual({ user: null, session: null });
 	});
 
 	it('returns nulls when only half signed in', () => {
-		expect(withAuth(fakeEvent('/', { user: USER }))).toEqual({ user: null, session: null });
-		expect(withAuth(fakeEvent('/', { session: SESSION }))).toEqual({ user: null, session: null });
+		expect(optionalAuth(fakeEvent('/', { user: USER }))).toEqual({ user: null, session: null });
+		expect(optionalAuth(fakeEvent('/', { session: SESSION }))).toEqual({ user: null, session: null });
 	});
 });
 
@@ -176,7 +184,7 @@ describe('loginUrl and reauthUrl', () => {
 	});
 });
 
-describe('actorOf', () => {
+describe('requestActor', () => {
 	it('names the user, session, client address and user agent', () => {
 		const event = fakeEvent('/account', {
 			user: USER,
@@ -184,7 +192,7 @@ describe('actorOf', () => {
 			address: '2001:db8:1:2::1',
 			userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0'
 		});
-		expect(actorOf({ user: USER, session: SESSION }, event)).toEqual({
+		expect(requestActor({ user: USER, session: SESSION }, event)).toEqual({
 			userId: 'user-1',
 			sessionId: 'session-1',
 			ipAddress: '2001:db8:1:2::1',
@@ -194,7 +202,7 @@ describe('actorOf', () => {
 
 	it('gives a null user agent when the request has none', () => {
 		const event = fakeEvent('/account', { user: USER, session: SESSION });
-		expect(actorOf({ user: USER, session: SESSION }, event)).toEqual({
+		expect(requestActor({ user: USER, session: SESSION }, event)).toEqual({
 			userId: 'user-1',
 			sessionId: 'session-1',
 			ipAddress: '203.0.113.5',
@@ -204,16 +212,16 @@ describe('actorOf', () => {
 });
 
 describe('called from a load or action, without an event', () => {
-	it('requireAuth and withAuth read the current request', () => {
+	it('requireAuth and optionalAuth read the current request', () => {
 		current.event = fakeEvent('/account', { user: USER, session: SESSION });
 		expect(requireAuth()).toEqual({ user: USER, session: SESSION });
-		expect(withAuth()).toEqual({ user: USER, session: SESSION });
+		expect(optionalAuth()).toEqual({ user: USER, session: SESSION });
 		current.event = fakeEvent('/account/sessions');
 		expect(redirectOf(() => requireAuth())).toEqual({
 			status: 303,
 			location: '/login?redirectTo=%2Faccount%2Fsessions'
 		});
-		expect(withAuth()).toEqual({ user: null, session: null });
+		expect(optionalAuth()).toEqual({ user: null, session: null });
 	});
 
 	it('requireFreshAuth holds the current request to the configured re-auth window', () => {
@@ -226,8 +234,11 @@ describe('called from a load or action, without an event', () => {
 		});
 	});
 
-	it('actorOf reads the address and user agent of the current request', () => {
+	it('requestActor reads the address and user agent of the current request', () => {
 		current.event = fakeEvent('/account', { user: USER, session: SESSION, userAgent: 'Firefox' });
-		expect(actorOf({ user: USER, session: SESSION })).toMatchObject({ ipAddress: '203.0.113.5', userAgent: 'Firefox' });
+		expect(requestActor({ user: USER, session: SESSION })).toMatchObject({
+			ipAddress: '203.0.113.5',
+			userAgent: 'Firefox'
+		});
 	});
 });

@@ -1,8 +1,8 @@
 import { getRequestEvent } from '$app/server';
 import { redirect, type RequestEvent } from '@sveltejs/kit';
 import { getConfig } from '../config';
-import type { Actor } from './devices';
-import type { Session, User } from './instance';
+import type { Session, User } from './better-auth';
+import type { Actor } from './sessions';
 
 export interface SignedIn {
 	user: User;
@@ -37,7 +37,7 @@ export function requireFreshAuth(
 }
 
 /** The signed-in user as the security log sees them: who, which session, from where. */
-export function actorOf({ user, session }: SignedIn, event: RequestEvent = getRequestEvent()): Actor {
+export function requestActor({ user, session }: SignedIn, event: RequestEvent = getRequestEvent()): Actor {
 	return {
 		userId: user.id,
 		sessionId: session.id,
@@ -46,8 +46,8 @@ export function actorOf({ user, session }: SignedIn, event: RequestEvent = getRe
 	};
 }
 
-/** For pages that render differently for signed-in visitors; never redirects. */
-export function withAuth(event: RequestEvent = getRequestEvent()): MaybeSignedIn {
+/** For pages that render differently for signed-in visitors: the user or nulls; never redirects. */
+export function optionalAuth(event: RequestEvent = getRequestEvent()): MaybeSignedIn {
 	const { user, session } = event.locals;
 	return user && session ? { user, session } : { user: null, session: null };
 }

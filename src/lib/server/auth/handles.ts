@@ -3,7 +3,7 @@ import { redirect, type Handle, type RequestEvent } from '@sveltejs/kit';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { safeErrorMessage } from '../errors';
 import { serviceUnavailable } from '../http/unavailable';
-import { getAuth, getNetworkWatch, getSessionValidator } from './index';
+import { getAuth, getNetworkWatch, getSessionValidator } from './server';
 import { loginUrl } from './guards';
 import { atEndOfTurn, type CookieAction } from './session';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
@@ -25,17 +25,17 @@ export const authEndpoints: Handle = ({ event, resolve }) => {
 
 /** Where every request's session is validated (and slid forward when due): see session.ts. */
 export const sessionLocals: Handle = async ({ event, resolve }) => {
-	let checked;
+	let validated;
 	try {
-		checked = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
+		validated = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
 	} catch (error) {
 		// The session store is unreachable: say so plainly, and never serve the page as signed out.
 		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);
 		return serviceUnavailable(event);
 	}
-	event.locals.user = checked.user;
-	event.locals.session = checked.session;
-	writeSessionCookie(event, checked.cookie);
+	event.locals.user = validated.user;
+	event.locals.session = validated.session;
+	writeSessionCookie(event, validated.cookie);
 	return resolve(event);
 };
 
@@ -76,7 +76,8 @@ export const networkWatch: Handle = async ({ event, resolve }) => {
  * Everything under src/routes/(app) needs a signed-in user; signed-out requests go to sign-in
  * before any load or action runs. Here rather than in an (app) layout load, which would not
  * cover form actions and would add a server node to every page view. Loads and actions still
- * call requireAuth themselves for the typed user and session.
+ * call requireAuth themselves for the typed user and session
+ * (docs/decisions/0009-sign-in-required-in-a-hook.md).
  */
 export const signInRequired: Handle = ({ event, resolve }) => {
 	if (!event.locals.session && event.route.id?.startsWith('/(app)/')) redirect(303, loginUrl(event.url));

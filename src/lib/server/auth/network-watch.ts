@@ -1,17 +1,15 @@
 import type { NetworksChange, Storage } from '../db/port';
 import { networkOf } from '../ip-network';
-import { recordSecurityEvent, securityEventRow, type NewSecurityEvent } from '../security-log';
-import type { SessionLog } from '../session-log';
-import type { Session } from './instance';
-import type { EndSession } from './session';
+import { securityEventRow, type NewSecurityEvent } from '../security-log';
+import type { Session } from './better-auth';
+import type { RevokeSession } from './sessions';
 
 export type NetworkVerdict = 'known' | 'reported' | 'revoked';
 
 export interface NetworkWatchOptions {
-	/** Ends a session (revocation.ts); true when this call ended it. */
-	endSession: EndSession;
+	/** Ends a session, its log line and event with it (sessions.ts); true when this call ended it. */
+	revokeSession: RevokeSession;
 	database: Storage;
-	log: SessionLog;
 	/** IP_CHANGE_REVOKES: end the session instead of only reporting (default under high-security). */
 	revokeOnChange: boolean;
 }
@@ -20,8 +18,8 @@ export interface NetworkWatchOptions {
 const MAX_KNOWN_NETWORKS = 32;
 
 /**
- * Watches for a session used from a network it was not signed in from (seed: "Security
- * Considerations"). Fails closed: any error reaches the caller, which refuses the request.
+ * Watches for a session used from a network it was not signed in from (docs/SECURITY.md,
+ * "New network"). Fails closed: any error reaches the caller, which refuses the request.
  *
  * - Reporting: the event and the network join the session row in one transaction, the row
  *   written only if no other request changed its networks since this one read them. So each
@@ -30,8 +28,8 @@ const MAX_KNOWN_NETWORKS = 32;
  * - Revoking (IP_CHANGE_REVOKES): the session ends first and the network is never recorded;
  *   the request that ended it records the event, concurrent ones find it ended.
  */
-export function createNetworkWatch({ endSession, database, log, revokeOnChange }: NetworkWatchOptions) {
-	return async function check(
+export function createNetworkWatch({ revokeSession, database, revokeOnChange }: NetworkWatchOptions) {
+	return async function watchNetwork(
 		session: Session,
 		clientAddress: string,
 		userAgent: string | null
@@ -50,10 +48,8 @@ export function createNetworkWatch({ endSession, database, log, revokeOnChange }
 			detail: { from: session.ipAddress, to: clientAddress, revoked: revokeOnChange }
 		};
 		if (revokeOnChange) {
-			if (await endSession(session.token)) {
-				log.session('revoked', session.id, { user: session.userId, reason: 'ip-change' });
-				await recordSecurityEvent(database, event);
-			}
+			// Only the request that ends it records the event; concurrent ones find it ended.
+			await revokeSession(session.token, { log: { event: 'revoked', reason: 'ip-change' }, securityEvent: event });
 			return 'revoked';
 		}
 		const networks = [...reported, network].slice(-MAX_KNOWN_NETWORKS).join(',');

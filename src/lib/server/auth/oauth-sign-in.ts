@@ -1,6 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { safeErrorMessage } from '../errors';
-import type { Auth } from './instance';
+import type { Auth } from './better-auth';
 import type { SignInRefusal } from './otp-sign-in';
 import type { ProviderButton } from './providers';
 

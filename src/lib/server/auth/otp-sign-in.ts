@@ -11,7 +11,7 @@ import {
 } from '../rate-limit';
 import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
-import type { Auth } from './instance';
+import type { Auth } from './better-auth';
 import { isKnownDevice, type KnownDevices } from './known-device';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -116,7 +116,7 @@ async function sendCode(auth: Auth, event: SignInRequest, email: string): Promis
 export interface CodeAttempt {
 	email: string;
 	code: string;
-	/** The remember-me checkbox; instance.ts turns it into the session's policy. */
+	/** The remember-me checkbox; better-auth.ts turns it into the session's policy. */
 	rememberMe: boolean;
 }
 

@@ -9,7 +9,7 @@ export type { CookieSettings } from './cookie-settings';
  * The session cookie exactly as Better Auth writes and reads it:
  * name `[__Host-|__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
  * URL-encoded. The validator reads it with these functions; Better Auth issues it under the
- * name sessionCookieName gives (instance.ts), and pages set and clear it with
+ * name sessionCookieName gives (better-auth.ts), and pages set and clear it with
  * setSessionCookie / clearSessionCookie.
  */
 

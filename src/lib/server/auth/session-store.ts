@@ -1,12 +1,12 @@
 import type { SessionRecord, SessionRows, UserRecord } from '../db/port';
-import type { Session, User } from './instance';
+import type { Session, User } from './better-auth';
 
 export type { StoredSession } from '../db/port';
 
 /**
  * The validator's view of the session table (the storage port's sessions, db/port.ts): a
  * lookup by token per request and one guarded UPDATE per refresh. Ending a session is
- * revocation.ts's job (database first, then the Redis copy).
+ * sessions.ts's job (database first, then the Redis copy).
  */
 export type SessionStore = Pick<SessionRows, 'findByToken' | 'extend'>;
 

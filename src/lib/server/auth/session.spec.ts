@@ -89,7 +89,7 @@ interface Row {
 		/** Every extend the store saw, as offsets. */
 		writes: { expiresAt: number; refreshedAt: number; wrote: boolean }[];
 		log: LogLine[];
-		/** Tokens of the sessions ended through endSession. */
+		/** Tokens of the sessions ended through revokeSession. */
 		ended?: string[];
 	};
 }
@@ -248,7 +248,7 @@ const ROWS: Row[] = [
 	}
 ];
 
-/** A validator over an in-memory store, a fake clock, a recording log and a recording endSession. */
+/** A validator over an in-memory store, a fake clock, a recording log and a recording revokeSession. */
 function world(setup: Row['setup'], now: number) {
 	const stored = setup.session === null ? [] : [storedSession(setup.session)];
 	const store = new MemorySessionStore(stored);
@@ -256,9 +256,15 @@ function world(setup: Row['setup'], now: number) {
 	const ended: string[] = [];
 	const validator = createSessionValidator({
 		store,
-		endSession: async (token) => {
+		revokeSession: async (token, ending) => {
 			ended.push(token);
-			return store.end(token);
+			const row = stored.find(({ session }) => session.token === token)?.session;
+			const revoked = await store.end(token);
+			// As sessions.ts does: the ending's log line, for a session this call ended.
+			if (revoked && row && ending.log) {
+				log.push([ending.log.event, row.id, { user: row.userId, reason: ending.log.reason }]);
+			}
+			return revoked;
 		},
 		log: { session: (event, sessionId, fields = {}) => log.push([event, sessionId, fields]) },
 		secret: SECRET,

@@ -2,6 +2,7 @@ import type { CookieSettings } from './session-cookie';
 import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './session-cookie';
 import type { SessionLog } from '../session-log';
 import type { SessionStore, StoredSession } from './session-store';
+import type { RevokeSession } from './sessions';
 import { endOfTurn } from '../db/batch-loader';
 
 /** What the response must do with the session cookie; null for nothing. */
@@ -11,12 +12,10 @@ export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | un
 export type SessionValidationResult =
 	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
 
-/** Ends a session: its database row, then its Redis copy (revocation.ts); true when this call ended it. */
-export type EndSession = (token: string) => Promise<boolean>;
-
 export interface SessionValidatorOptions {
 	store: SessionStore;
-	endSession: EndSession;
+	/** Ends a session with its log line (sessions.ts). */
+	revokeSession: RevokeSession;
 	log: SessionLog;
 	secret: string;
 	cookies: CookieSettings;
@@ -34,7 +33,7 @@ type Session = StoredSession['session'];
  */
 export function createSessionValidator({
 	store,
-	endSession,
+	revokeSession,
 	log,
 	secret,
 	cookies,
@@ -54,8 +53,7 @@ export function createSessionValidator({
 
 		if (reachedAbsoluteLifetime(session, now)) {
 			// Deleted, not just refused, so Better Auth's own getSession agrees from now on.
-			await endSession(session.token);
-			log.session('expired', session.id, { user: session.userId, reason: 'absolute-lifetime' });
+			await revokeSession(session.token, { log: { event: 'expired', reason: 'absolute-lifetime' } });
 			return signedOut(true);
 		}
 
@@ -84,7 +82,7 @@ export type SessionValidator = ReturnType<typeof createSessionValidator>;
 
 /**
  * Response scheduling, not a session rule: the answer arrives no earlier than the end of the
- * event loop's current turn (../turns.ts), so the requests read in one turn go on, and their
+ * event loop's current turn (endOfTurn in ../db/batch-loader.ts), so the requests read in one turn go on, and their
  * responses are written, together, signed in or not. A request with a validly signed cookie
  * already waits there for its lookup; in effect only one without such a cookie is held back.
  * The validation must be started in the same turn as this call. To switch the scheduling off,

@@ -1,14 +1,9 @@
-import { activeSessionsOf } from '../auth/devices';
-import type { Auth, Session } from '../auth/instance';
-import {
-	revokeSession as endSession,
-	revokeUserSessions as endUserSessions,
-	sessionStorageOf
-} from '../auth/revocation';
-import type { Storage } from '../db/port';
-import { describeDevice } from '../device';
+import type { Auth } from '../auth/better-auth';
+import { listActiveSessions, revokeSession, revokeUserSessions, sessionStorageOf } from '../auth/sessions';
+import type { SessionRecord, Storage } from '../db/port';
 import { purgeExpiredSessions } from '../purge';
-import { recordSecurityEvent, type SecurityEventType } from '../security-log';
+import type { NewSecurityEvent, SecurityEventType } from '../security-log';
+import { describeDevice } from '../user-agent';
 import type { SessionLog } from '../session-log';
 import type { Command, RevokeTarget } from './args';
 import {
@@ -44,7 +39,7 @@ export async function runCommand(command: DatabaseCommand, deps: CommandDependen
 		case 'list':
 			return listSessions(deps, command.email, command.json);
 		case 'revoke':
-			return revoke(deps, command.target);
+			return revokeTarget(deps, command.target);
 		case 'purge-expired':
 			return purgeExpired(deps, command.batchSize ?? deps.purgeBatchSize);
 		case 'stats':
@@ -55,41 +50,42 @@ export async function runCommand(command: DatabaseCommand, deps: CommandDependen
 export async function listSessions(deps: CommandDependencies, email: string, json: boolean): Promise<ExitCode> {
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
-	const sessions = (await activeSessionsOf(deps.auth, user.id, now(deps)))
+	const sessions = (await listActiveSessions(deps.auth, user.id, now(deps)))
 		.map(toSummary)
 		.sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime());
 	deps.output.stdout(json ? formatSessionJson(sessions) : formatSessionTable(user.email, sessions));
 	return EXIT.ok;
 }
 
-export function revoke(deps: CommandDependencies, target: RevokeTarget): Promise<ExitCode> {
-	return 'email' in target ? revokeUserSessions(deps, target.email) : revokeSession(deps, target.sessionId);
+export function revokeTarget(deps: CommandDependencies, target: RevokeTarget): Promise<ExitCode> {
+	return 'email' in target ? revokeSessionsOfUser(deps, target.email) : revokeSessionById(deps, target.sessionId);
 }
 
-/**
- * Ends every session of a user. Deletes by user id rather than by the list read first, so a
- * session created meanwhile goes too; the count and the log lines cover the sessions that were
- * still active (expired rows are removed as well, but they had already ended).
- */
-export async function revokeUserSessions(deps: CommandDependencies, email: string): Promise<ExitCode> {
+/** Ends every session of a user (see revokeUserSessions in auth/sessions.ts for what is counted). */
+export async function revokeSessionsOfUser(deps: CommandDependencies, email: string): Promise<ExitCode> {
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
-	const sessions = await activeSessionsOf(deps.auth, user.id, now(deps));
-	await endUserSessions(await sessionStorageOf(deps), user.id);
-	for (const session of sessions) deps.log.session('revoked', session.id, { user: user.id, reason: 'cli' });
-	await recordCliEvent(deps, { userId: user.id, type: 'SIGNED_OUT_EVERYWHERE', sessions: sessions.length });
-	deps.output.stdout(`Ended ${plural(sessions.length, 'session')} of ${user.email}.`);
+	const count = await revokeUserSessions(
+		deps,
+		user.id,
+		{
+			reason: 'cli',
+			securityEvent: (sessions) => cliEvent({ userId: user.id, type: 'SIGNED_OUT_EVERYWHERE', sessions })
+		},
+		now(deps)
+	);
+	deps.output.stdout(`Ended ${plural(count, 'session')} of ${user.email}.`);
 	return EXIT.ok;
 }
 
 /** Ends one session, whoever owns it: the operator names it by the id `list` shows. */
-export async function revokeSession(deps: CommandDependencies, sessionId: string): Promise<ExitCode> {
+export async function revokeSessionById(deps: CommandDependencies, sessionId: string): Promise<ExitCode> {
 	const session = await findSessionById(deps.database, sessionId);
 	if (!session) return notFound(deps, `no session with id ${sessionId}`);
-	// The row first, then the session's Redis copy (best-effort): see auth/revocation.ts.
-	await endSession(await sessionStorageOf(deps), session.token);
-	deps.log.session('revoked', session.id, { user: session.userId, reason: 'cli' });
-	await recordCliEvent(deps, { userId: session.userId, sessionId: session.id, type: 'SESSION_REVOKED', sessions: 1 });
+	await revokeSession(await sessionStorageOf(deps), session.token, {
+		log: { event: 'revoked', reason: 'cli' },
+		securityEvent: cliEvent({ userId: session.userId, sessionId: session.id, type: 'SESSION_REVOKED', sessions: 1 })
+	});
 	deps.output.stdout(`Ended 1 session (${session.id}).`);
 	return EXIT.ok;
 }
@@ -115,7 +111,7 @@ async function findUserByEmail(deps: CommandDependencies, email: string) {
 	return (await (await internalAdapter(deps)).findUserByEmail(email))?.user ?? null;
 }
 
-function toSummary(session: Session): SessionSummary {
+function toSummary(session: SessionRecord): SessionSummary {
 	return {
 		id: session.id,
 		device: describeDevice(session.userAgent),
@@ -129,18 +125,20 @@ function toSummary(session: Session): SessionSummary {
 }
 
 /** An operator's action has no browser behind it: no address, no user agent. */
-function recordCliEvent(
-	deps: CommandDependencies,
-	event: { userId: string; type: SecurityEventType; sessions: number; sessionId?: string }
-): Promise<void> {
-	return recordSecurityEvent(deps.database, {
+function cliEvent(event: {
+	userId: string;
+	type: SecurityEventType;
+	sessions: number;
+	sessionId?: string;
+}): NewSecurityEvent {
+	return {
 		userId: event.userId,
 		sessionId: event.sessionId ?? null,
 		type: event.type,
 		ipAddress: null,
 		userAgent: null,
 		detail: { by: 'cli', sessions: event.sessions }
-	});
+	};
 }
 
 function notFound(deps: CommandDependencies, message: string): ExitCode {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createAuth, type Auth } from '../auth/instance';
+import { createAuth, type Auth } from '../auth/better-auth';
 import type { AppConfig } from '../config';
 import { openStorage, type Storage } from '../db';
 import { DevOutbox } from '../mail/outbox';
@@ -9,7 +9,7 @@ import { createSessionLog, type SessionLog } from '../session-log';
 
 /**
  * The app's database, Redis and Better Auth instance, built from the configuration alone:
- * `auth/index.ts` needs SvelteKit's request store, which a command-line process has none of.
+ * `auth/server.ts` needs SvelteKit's request store, which a command-line process has none of.
  */
 export interface CliStack {
 	database: Storage;
@@ -48,7 +48,7 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 
 /**
  * Every command works from the database alone; Redis only holds copies of sessions, which a
- * revocation clears best-effort (auth/revocation.ts). So an operator can still end sessions
+ * revocation clears best-effort (auth/sessions.ts). So an operator can still end sessions
  * while Redis is down: the command goes on, saying what is left to expire by itself.
  */
 async function waitForRedis(redis: Redis, writeLogLine: (line: string) => void): Promise<void> {

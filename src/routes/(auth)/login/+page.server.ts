@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getAuth, getSignInService } from '$lib/server/auth';
+import { getAuth, getSignInService } from '$lib/server/auth/server';
 import { oauthErrorMessage, startOAuthSignIn } from '$lib/server/auth/oauth-sign-in';
 import { providerButtons } from '$lib/server/auth/providers';
 import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';

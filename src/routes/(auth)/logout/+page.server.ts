@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
-import { signOutThisDevice } from '$lib/server/auth/account';
-import { withAuth } from '$lib/server/auth/guards';
+import { revokeCurrentSession } from '$lib/server/auth/account';
+import { optionalAuth } from '$lib/server/auth/guards';
 import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -10,9 +10,9 @@ export const load: PageServerLoad = ({ locals }) => {
 
 export const actions: Actions = {
 	default: async (event) => {
-		const signedIn = withAuth();
+		const signedIn = optionalAuth();
 		await readForm(event.request);
-		if (signedIn.session) await signOutThisDevice(signedIn);
+		if (signedIn.session) await revokeCurrentSession(signedIn);
 		redirect(303, '/login?signedOut');
 	}
 };

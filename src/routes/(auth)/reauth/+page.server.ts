@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getSignInService } from '$lib/server/auth';
+import { getSignInService } from '$lib/server/auth/server';
 import { requireAuth } from '$lib/server/auth/guards';
 import { sendReauthenticationCode, verifyReauthenticationCode } from '$lib/server/auth/otp-sign-in';
 import { safeRedirectPath } from '$lib/server/auth/redirect-path';

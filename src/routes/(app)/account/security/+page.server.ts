@@ -1,6 +1,6 @@
 import { requireAuth } from '$lib/server/auth/guards';
 import { getDatabase } from '$lib/server/db';
-import { describeDevice } from '$lib/server/device';
+import { describeDevice } from '$lib/server/user-agent';
 import { listSecurityEvents } from '$lib/server/security-log';
 import type { PageServerLoad } from './$types';
 

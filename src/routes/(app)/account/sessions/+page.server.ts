@@ -1,10 +1,10 @@
 import { fail, redirect } from '@sveltejs/kit';
 import {
-	listDevices,
-	revokeDevice,
-	signOutEverywhere,
-	signOutOtherDevices,
-	signOutThisDevice
+	listSessions,
+	revokeAllSessions,
+	revokeCurrentSession,
+	revokeOtherSessions,
+	revokeOwnSession
 } from '$lib/server/auth/account';
 import { requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
 import { clearSessionCookie } from '$lib/server/auth/session-cookie';
@@ -12,7 +12,7 @@ import { readForm } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-	return { devices: await listDevices(requireAuth()), now: new Date() };
+	return { devices: await listSessions(requireAuth()), now: new Date() };
 };
 
 /**
@@ -26,10 +26,10 @@ export const actions: Actions = {
 		const sessionId = (await readForm(event.request))('sessionId');
 		if (!sessionId) return fail(400, { revoke: { message: 'Choose a session to revoke.' } });
 		if (sessionId === signedIn.session.id) {
-			await signOutThisDevice(signedIn);
+			await revokeCurrentSession(signedIn);
 			redirect(303, '/login?signedOut');
 		}
-		const revoked = await revokeDevice(requireFreshAuth(), sessionId);
+		const revoked = await revokeOwnSession(requireFreshAuth(), sessionId);
 		// Someone else's session id gets the same answer as one that never existed.
 		if (!revoked) return fail(404, { revoke: { message: 'That session does not exist or has already ended.' } });
 		return { done: `Signed out ${revoked.description}.` };
@@ -38,7 +38,7 @@ export const actions: Actions = {
 	signOutOthers: async (event) => {
 		const signedIn = requireFreshAuth();
 		await readForm(event.request);
-		const count = await signOutOtherDevices(signedIn);
+		const count = await revokeOtherSessions(signedIn);
 		return {
 			done:
 				count === 0 ? 'No other device was signed in.' : `Signed out ${count} other device${count === 1 ? '' : 's'}.`
@@ -48,7 +48,7 @@ export const actions: Actions = {
 	signOutEverywhere: async (event) => {
 		const signedIn = requireFreshAuth();
 		await readForm(event.request);
-		await signOutEverywhere(signedIn);
+		await revokeAllSessions(signedIn);
 		clearSessionCookie(event);
 		redirect(303, '/login?signedOutEverywhere');
 	}

@@ -1,67 +1,16 @@
 import type { BetterAuthOptions } from 'better-auth';
-import type { EndedSession, Storage } from '../db/port';
+import type { EndedSession } from '../db/port';
 import { safeErrorMessage } from '../errors';
 
 /**
- * The one way a session ends early: its row is deleted from the database first — that is
- * what the session validator reads, so the session is refused from that moment — and then
- * Better Auth's Redis copy (with REDIS_URL) is cleared best-effort. A cache that cannot be
- * reached never fails a revocation: the clear is logged (never with a token) and retried
- * until it succeeds, and a copy left behind expires with its TTL (the session's expiresAt).
+ * Better Auth's Redis copy of ended sessions (with REDIS_URL), cleared after their rows are
+ * deleted (sessions.ts). A cache that cannot be reached never fails a revocation: the clear is
+ * logged (never with a token) and retried until it succeeds, and a copy left behind expires
+ * with its TTL (the session's expiresAt).
  */
 
 /** Better Auth's secondary storage (redisStorage with REDIS_URL), as its context holds it. */
 export type SessionCache = NonNullable<BetterAuthOptions['secondaryStorage']>;
-
-/** Where sessions are kept: the database (the truth) and, when configured, Better Auth's cache. */
-export interface SessionStorage {
-	database: Storage;
-	cache: SessionCache | null | undefined;
-}
-
-/** A session row that a revocation deleted. */
-export type { EndedSession };
-
-export async function sessionStorageOf({
-	auth,
-	database
-}: {
-	auth: { $context: Promise<{ secondaryStorage?: SessionCache | undefined }> };
-	database: Storage;
-}): Promise<SessionStorage> {
-	return { database, cache: (await auth.$context).secondaryStorage };
-}
-
-/** Ends one session; true when this call deleted it (false: it had already ended). */
-export async function revokeSession(storage: SessionStorage, token: string): Promise<boolean> {
-	return (await revokeSessions(storage, [token])).length === 1;
-}
-
-/** Ends the sessions with these tokens; returns those this call deleted. */
-export async function revokeSessions(storage: SessionStorage, tokens: string[]): Promise<EndedSession[]> {
-	if (tokens.length === 0) return [];
-	const ended = await storage.database.sessions.endByTokens(tokens);
-	await clearCachedCopies(storage.cache, ended);
-	return ended;
-}
-
-/** Ends every session of a user, including one created while this runs; returns those deleted. */
-export async function revokeUserSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
-	const ended = await storage.database.sessions.endByUser(userId);
-	await clearCachedCopies(storage.cache, ended);
-	return ended;
-}
-
-/**
- * Deletes a user with their sessions and linked accounts (the accounts follow by ON DELETE
- * CASCADE); the sessions are deleted explicitly, in the same transaction, to know which cached
- * copies to clear.
- */
-export async function deleteUserAndSessions(storage: SessionStorage, userId: string): Promise<EndedSession[]> {
-	const ended = await storage.database.sessions.deleteUser(userId);
-	await clearCachedCopies(storage.cache, ended);
-	return ended;
-}
 
 /** How long a revocation waits for the cache before answering anyway (the clear goes on). */
 const CACHE_WAIT_MS = 1000;
@@ -71,7 +20,7 @@ const CACHE_WAIT_MS = 1000;
  * user's `active-sessions-<userId>` list, as its own deleteSession does; otherwise its
  * findSession would go on returning them from the cache. Never throws.
  */
-async function clearCachedCopies(cache: SessionCache | null | undefined, ended: EndedSession[]): Promise<void> {
+export async function clearCachedCopies(cache: SessionCache | null | undefined, ended: EndedSession[]): Promise<void> {
 	if (!cache || ended.length === 0) return;
 	let timer: NodeJS.Timeout | undefined;
 	const waited = new Promise((resolve) => (timer = setTimeout(resolve, CACHE_WAIT_MS)));

@@ -9,7 +9,7 @@ import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import type { Storage } from '../db/port';
-import { boundUserAgent } from '../device';
+import { boundUserAgent } from '../user-agent';
 import { safeErrorMessage } from '../errors';
 import { signInCodeMessage, type Mailer } from '../mail';
 import { recordSecurityEvent } from '../security-log';
@@ -18,7 +18,8 @@ import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
 import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './session-cookie';
 import { policyForSignIn, type SessionSettings } from './policy';
-import { revokeSession, sessionStorageOf, type SessionCache } from './revocation';
+import type { SessionCache } from './session-cache';
+import { revokeSession } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export const OTP_LENGTH = 6;
@@ -102,7 +103,7 @@ export function createAuth({
 							userAgent: created.userAgent,
 							detail: { method: signInMethod(context) }
 						});
-						if (context) await endReplacedSession(context, created.token, config, database);
+						if (context) await revokeReplacedSession(context, created.token, config, { database, log });
 					}
 				}
 			}
@@ -214,12 +215,18 @@ interface SignInContext {
 /**
  * Every sign-in (code, OAuth callback, re-authentication) replaces the session the browser
  * came with: that token stops working, so a planted or stolen older cookie is worth nothing.
+ * The new session's SIGN_IN or REAUTHENTICATED event stands for the ending: no line of its own.
  */
-async function endReplacedSession(context: SignInContext, newToken: string, config: AppConfig, database: Storage) {
+async function revokeReplacedSession(
+	context: SignInContext,
+	newToken: string,
+	config: AppConfig,
+	{ database, log }: { database: Storage; log: SessionLog }
+) {
 	const cookieHeader = context.headers?.get('cookie') ?? context.request?.headers.get('cookie') ?? null;
 	const previous = verifiedSessionToken(cookieHeader, sessionCookieName(config.cookies), config.secret);
 	if (previous && previous !== newToken) {
-		await revokeSession({ database, cache: context.context.secondaryStorage }, previous);
+		await revokeSession({ database, cache: context.context.secondaryStorage, log }, previous, { log: null });
 	}
 }
 
@@ -297,10 +304,6 @@ function sessionPolicyCookie(clock: () => number) {
 
 export type Auth = ReturnType<typeof createAuth>;
 
-/** The validator's and the network watch's way to end a session: see revocation.ts. */
-export function endSessionWith(auth: Auth, database: Storage) {
-	return async (token: string) => revokeSession(await sessionStorageOf({ auth, database }), token);
-}
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];
 export type Session = SessionData['session'];

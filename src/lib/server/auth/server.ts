@@ -5,15 +5,18 @@ import { getMailer } from '../mail';
 import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate-limit';
 import { getRedis } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
-import type { SessionControl } from './devices';
-import { createAuth, endSessionWith, type Auth } from './instance';
+import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import type { SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import type { SessionStore } from './session-store';
+import { sessionRevoker, type SessionServices } from './sessions';
 
-export type { Auth, Session, SessionData, User } from './instance';
+/**
+ * This process's singletons, each built on first use: Better Auth, the session validator, the
+ * network watch, the session log, the sign-in service and what listing and ending sessions need.
+ */
 
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
@@ -47,7 +50,7 @@ export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
 		store: getSessionStore(),
-		endSession: endSessionWith(getAuth(), getDatabase()),
+		revokeSession: sessionRevoker(getSessionServices()),
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -57,9 +60,8 @@ export function getSessionValidator(): SessionValidator {
 /** Reports (or, under high-security, ends) sessions used from a new network: see network-watch.ts. */
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
-		endSession: endSessionWith(getAuth(), getDatabase()),
+		revokeSession: sessionRevoker(getSessionServices()),
 		database: getDatabase(),
-		log: getSessionLog(),
 		revokeOnChange: getConfig().ipChangeRevokes
 	}));
 }
@@ -83,8 +85,8 @@ function getRateLimiter(): RateLimiter {
 	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
 }
 
-/** What the device actions need: Better Auth and the database (revocation.ts ends sessions in both), the session log. */
-export function getSessionControl(): SessionControl {
+/** What listing and ending sessions need (sessions.ts): Better Auth, the database, the session log. */
+export function getSessionServices(): SessionServices {
 	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundUserAgent, describeDevice, MAX_USER_AGENT_LENGTH } from './device';
+import { boundUserAgent, describeDevice, MAX_USER_AGENT_LENGTH } from './user-agent';
 
 const CHROME_MAC =
 	'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
