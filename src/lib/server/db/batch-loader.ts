@@ -5,7 +5,7 @@
  * Under load a server reads many requests in one turn. Answered one by one, each response is
  * written on its own, and each write may wake an idle client again, which on a VM is
  * expensive; requests that go on from one shared end of turn are finished, and written, in
- * one burst (measured in docs/ARCHITECTURE.md, "Performance notes").
+ * one burst (docs/decisions/0006-one-end-of-turn-for-every-request.md).
  */
 
 let endOfThisTurn: Promise<void> | null = null;
@@ -31,7 +31,7 @@ export function endOfTurn(): Promise<void> {
 /**
  * Answers every lookup asked for during one turn with one call of `lookupMany`, made at the end
  * of the turn. Each lookup would otherwise cost a database round trip — a write, a wake-up of
- * the database process, a read. Each key is looked up once per turn, however many callers ask
+ * the database process, a read (docs/decisions/0002-per-turn-batching.md). Each key is looked up once per turn, however many callers ask
  * for it. When `lookupMany` fails, every lookup of its turn fails with the same error.
  *
  * `lookupMany` runs in the async context of the turn's first caller, so it must not depend on
