@@ -6,7 +6,7 @@ import { eq } from 'drizzle-orm';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMysql, parseMysqlUrl, type MysqlDatabase } from '../../src/lib/server/db/mysql/connection';
-import { classifyMysqlFault } from '../../src/lib/server/db/mysql/faults';
+import { classifyFault } from '../../src/lib/server/db/faults';
 import { migrateMysql } from '../../src/lib/server/db/mysql/migrate';
 import { account, securityEvent, session, user } from '../../src/lib/server/db/mysql/schema';
 import {
@@ -462,7 +462,7 @@ describe('MySQL faults', () => {
 		);
 		try {
 			const error = await pingMysql(closed).catch((caught: unknown) => caught);
-			expect(classifyMysqlFault(error)).toMatch(/^the database server cannot be reached \(ECONNREFUSED/);
+			expect(classifyFault(error)).toMatch(/^the database server cannot be reached \(ECONNREFUSED/);
 		} finally {
 			await closed.close();
 		}
@@ -472,7 +472,7 @@ describe('MySQL faults', () => {
 		const slow = await scratchDatabase({ statementTimeoutMs: 200 });
 		try {
 			const error = await slow.database.client.query('SELECT 1 FROM DUAL WHERE SLEEP(3) = 0').catch((caught) => caught);
-			expect(classifyMysqlFault(error)).toMatch(/^a MySQL statement ran past the statement timeout/);
+			expect(classifyFault(error)).toMatch(/^a MySQL statement ran past the statement timeout/);
 			// The connection is still good for the next statement.
 			await expect(pingMysql(slow.database)).resolves.toBeUndefined();
 		} finally {
@@ -484,15 +484,15 @@ describe('MySQL faults', () => {
 		const error = await database.client
 			.query({ sql: 'SELECT SLEEP(1)', timeout: 100 })
 			.catch((caught: unknown) => caught);
-		expect(classifyMysqlFault(new Error('Failed query: SELECT SLEEP(1)', { cause: error }))).toMatch(
+		expect(classifyFault(new Error('Failed query: SELECT SLEEP(1)', { cause: error }))).toMatch(
 			/^MySQL did not answer within the statement timeout \(PROTOCOL_SEQUENCE_TIMEOUT/
 		);
 	});
 
 	it('leave other errors alone', async () => {
 		const error = await database.client.query('SELECT * FROM no_such_table').catch((caught: unknown) => caught);
-		expect(classifyMysqlFault(error)).toBeNull();
-		expect(classifyMysqlFault(new Error('anything'))).toBeNull();
+		expect(classifyFault(error)).toBeNull();
+		expect(classifyFault(new Error('anything'))).toBeNull();
 	});
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isMariaDb, parseMysqlUrl, sessionSettings } from './connection';
-import { classifyMysqlFault, mysqlFaultOf } from './faults';
+import { classifyFault } from '../faults';
+import { mysqlFaultOf } from './faults';
 
 /** An error as mysql2 makes it: a message, and a code when mysql2 has a name for the error. */
 const driverError = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
@@ -58,19 +59,19 @@ describe('mysqlFaultOf', () => {
 	});
 });
 
-describe('classifyMysqlFault', () => {
+describe('classifyFault', () => {
 	it('looks through the errors Drizzle and Better Auth wrap around the driver’s, and names socket errors', () => {
 		const wrapped = new Error('Failed query: select 1\nparams: secret-token', {
 			cause: driverError('Lock wait timeout exceeded; try restarting transaction', 'ER_LOCK_WAIT_TIMEOUT')
 		});
-		expect(classifyMysqlFault(wrapped)).toBe(
+		expect(classifyFault(wrapped)).toBe(
 			'a MySQL statement waited too long for a row lock (ER_LOCK_WAIT_TIMEOUT: Lock wait timeout exceeded; try restarting transaction)'
 		);
-		expect(classifyMysqlFault(driverError('connect ETIMEDOUT', 'ETIMEDOUT'))).toBe(
+		expect(classifyFault(driverError('connect ETIMEDOUT', 'ETIMEDOUT'))).toBe(
 			'the database server cannot be reached (ETIMEDOUT: connect ETIMEDOUT)'
 		);
-		expect(classifyMysqlFault(new Error('Failed query: select 1'))).toBeNull();
-		expect(classifyMysqlFault('not an error')).toBeNull();
+		expect(classifyFault(new Error('Failed query: select 1'))).toBeNull();
+		expect(classifyFault('not an error')).toBeNull();
 	});
 });
 

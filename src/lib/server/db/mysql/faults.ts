@@ -46,35 +46,3 @@ export function mysqlFaultOf(code: string | undefined, message: string): string 
 	if (code !== undefined) return FAULTS_BY_CODE[code] ?? null;
 	return FAULTS_BY_MESSAGE.find(([words]) => words.test(message))?.[1] ?? null;
 }
-
-const UNREACHABLE_SOCKET_CODES = new Set([
-	'ECONNREFUSED',
-	'ECONNRESET',
-	'ETIMEDOUT',
-	'EPIPE',
-	'EHOSTUNREACH',
-	'ENOTFOUND'
-]);
-
-/** How deep to look through `cause`: Drizzle and Better Auth each wrap the driver's error once. */
-const MAX_CAUSE_DEPTH = 4;
-
-/**
- * What is wrong with the MySQL server when `error` (or an error it wraps) says it cannot be
- * used now, e.g. "a MySQL statement ran past the statement timeout (ER_QUERY_TIMEOUT: …)";
- * null for any other error. mysql2's messages for these name no parameter, so they are safe
- * to log.
- */
-export function classifyMysqlFault(error: unknown): string | null {
-	let current: unknown = error;
-	for (let depth = 0; depth < MAX_CAUSE_DEPTH && current instanceof Error; depth++) {
-		const raw = (current as { code?: unknown }).code;
-		const code = typeof raw === 'string' ? raw : undefined;
-		const what =
-			mysqlFaultOf(code, current.message) ??
-			(code !== undefined && UNREACHABLE_SOCKET_CODES.has(code) ? 'the database server cannot be reached' : null);
-		if (what) return `${what} (${code === undefined ? '' : `${code}: `}${current.message})`;
-		current = current.cause;
-	}
-	return null;
-}
