@@ -1,4 +1,5 @@
 import { getTableColumns, type Column, type Table } from 'drizzle-orm';
+import type { SecurityEventRow } from './port';
 
 /** The kind of value a column holds, whatever the engine calls its type. */
 export type TypeFamily = 'text' | 'integer' | 'boolean' | 'timestamp';
@@ -76,4 +77,21 @@ export function columnsRead(sql: string): { session: string[]; user: string[] } 
 		session: references.filter(([, alias]) => alias === 's').map(([, , column]) => column!),
 		user: references.filter(([, alias]) => alias === 'u').map(([, , column]) => column!)
 	};
+}
+
+/**
+ * A security event's values in the column order of the engines' `INSERT INTO security_event`,
+ * for drivers that take a Date for a timestamp (SQLite stores epoch milliseconds instead).
+ */
+export function securityEventValues(event: SecurityEventRow): unknown[] {
+	return [
+		event.id,
+		event.userId,
+		event.sessionId,
+		event.type,
+		event.createdAt,
+		event.ipAddress,
+		event.userAgent,
+		event.detail
+	];
 }

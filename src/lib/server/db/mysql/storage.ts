@@ -1,6 +1,6 @@
 import type { FieldPacket, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { createBatchLoader } from '../batch-loader';
-import { columnsRead, rowReader, type Row } from '../columns';
+import { columnsRead, rowReader, securityEventValues, type Row } from '../columns';
 import type {
 	EndedSession,
 	NetworksChange,
@@ -188,17 +188,6 @@ const endedOf = (row: { id: string; token: string; user_id: string }): EndedSess
 	userId: row.user_id
 });
 
-const eventValues = (event: SecurityEventRow) => [
-	event.id,
-	event.userId,
-	event.sessionId,
-	event.type,
-	event.createdAt,
-	event.ipAddress,
-	event.userAgent,
-	event.detail
-];
-
 /**
  * Locks the sessions `lock` selects and deletes them, inside the caller's transaction. A
  * concurrent call waits for the locks, then finds the rows gone: each row is returned by the
@@ -246,7 +235,7 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 		async recordNetwork(event: SecurityEventRow, change: NetworksChange): Promise<boolean> {
 			try {
 				await inTransaction(database, async (connection) => {
-					await affected(database, connection, INSERT_EVENT, eventValues(event));
+					await affected(database, connection, INSERT_EVENT, securityEventValues(event));
 					const written = await affected(database, connection, SET_NETWORKS, [
 						change.networks,
 						change.sessionId,
@@ -288,7 +277,8 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 export function mysqlSecurityEvents(database: MysqlDatabase) {
 	const pool = database.client;
 	return {
-		record: async (event: SecurityEventRow) => void (await affected(database, pool, INSERT_EVENT, eventValues(event))),
+		record: async (event: SecurityEventRow) =>
+			void (await affected(database, pool, INSERT_EVENT, securityEventValues(event))),
 		/** A page of the user's events, newest first, and how many they have in all. */
 		async page(userId: string, limit: number, offset: number): Promise<{ rows: SecurityEventRow[]; total: number }> {
 			const [rows, totals] = await Promise.all([

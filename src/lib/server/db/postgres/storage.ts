@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { createBatchLoader } from '../batch-loader';
-import { columnsRead, rowReader, type Row } from '../columns';
+import { columnsRead, rowReader, securityEventValues, type Row } from '../columns';
 import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, UserRecord } from '../port';
 import { redactCredentials } from '../redact';
 import type { PostgresDatabase } from './connection';
@@ -128,16 +128,6 @@ export function postgresStorage(
 		);
 		return result.rows.map((row) => read(row));
 	};
-	const eventValues = (event: SecurityEventRow) => [
-		event.id,
-		event.userId,
-		event.sessionId,
-		event.type,
-		event.createdAt,
-		event.ipAddress,
-		event.userAgent,
-		event.detail
-	];
 
 	return {
 		engine: 'postgres',
@@ -160,7 +150,7 @@ export function postgresStorage(
 				// A concurrent transaction on the same row waits for it, then finds it changed.
 				try {
 					await inTransaction(pool, async (client) => {
-						await client.query(INSERT_EVENT, eventValues(event));
+						await client.query(INSERT_EVENT, securityEventValues(event));
 						const written = await client.query(SET_NETWORKS, [change.networks, change.sessionId, change.seen]);
 						if (written.rowCount !== 1) throw new AlreadyChanged();
 					});
@@ -190,7 +180,7 @@ export function postgresStorage(
 				})
 		},
 		securityEvents: {
-			record: async (event) => void (await pool.query(INSERT_EVENT, eventValues(event))),
+			record: async (event) => void (await pool.query(INSERT_EVENT, securityEventValues(event))),
 			async page(userId, limit, offset) {
 				const [rows, totals] = await Promise.all([
 					wholeRows<SecurityEventRow>(EVENTS_PAGE, [userId, limit, offset], securityEvent),
