@@ -177,10 +177,11 @@ type PeerServers = Record<Peer, BenchServer>;
 
 /** The peers' servers on `app`'s database (stopped with it). */
 async function startPeers(app: BenchApp, build: PeerBuild): Promise<PeerServers> {
-	const servers: Partial<PeerServers> = {};
-	for (const peer of PEERS)
-		servers[peer] = await app.startPeer(peer, build.buildDir, PORTS.peers + PEER_PORT_OFFSET[peer]);
-	return servers as PeerServers;
+	// Started together: each waits mostly for its own process to boot.
+	const started = await Promise.all(
+		PEERS.map((peer) => app.startPeer(peer, build.buildDir, PORTS.peers + PEER_PORT_OFFSET[peer]))
+	);
+	return Object.fromEntries(PEERS.map((peer, index) => [peer, started[index]!])) as PeerServers;
 }
 
 /** The same signed-in page on each peer, loaded with the same users' cookies. */
@@ -198,8 +199,7 @@ async function peerTargets(servers: PeerServers, size: number, cookies: string[]
 		}
 		// No session work means /account sends everyone to sign in; the stock hook signs them in.
 		const expected = peer.startsWith('no-session') ? { signedIn: false, reissued: false } : SIGNED_IN;
-		for (const cookie of evenlySpread(cookies, CHECKED_COOKIES))
-			await expectPage(server.protectedUrl, cookie, expected);
+		await expectPages(server.protectedUrl, cookies, expected);
 		targets.push(targetOn(server.instance, key(peer, size), server.publicUrl, cookies));
 	}
 	return targets;
@@ -221,20 +221,20 @@ async function withCookieCache(server: BenchServer, sessionCookies: string[]) {
 			sessionCookies,
 			async (cookie) => `${cookie}; ${await cookieCacheOf(server.publicUrl, cookie)}`
 		);
-		for (const cookie of evenlySpread(fresh, CHECKED_COOKIES)) await expectPage(server.protectedUrl, cookie, SIGNED_IN);
+		await expectPages(server.protectedUrl, fresh, SIGNED_IN);
 		cookies.splice(0, cookies.length, ...fresh);
 	};
 	await refresh(0);
 	return { cookies, refresh };
 }
 
-/** Requests in flight at once while the cookie cache's cookies are fetched: thousands of users take seconds, not minutes. */
-const PRIMING_CONCURRENCY = 20;
+/** Requests in flight at once while cookies are fetched or checked: thousands of users take seconds, not minutes. */
+const SETUP_CONCURRENCY = 20;
 
 async function inBatches<T, R>(items: T[], each: (item: T) => Promise<R>): Promise<R[]> {
 	const results: R[] = [];
-	for (let start = 0; start < items.length; start += PRIMING_CONCURRENCY) {
-		results.push(...(await Promise.all(items.slice(start, start + PRIMING_CONCURRENCY).map(each))));
+	for (let start = 0; start < items.length; start += SETUP_CONCURRENCY) {
+		results.push(...(await Promise.all(items.slice(start, start + SETUP_CONCURRENCY).map(each))));
 	}
 	return results;
 }
@@ -276,7 +276,7 @@ async function signedInCookies(
 	options: { refreshDue?: boolean } = {}
 ): Promise<string[]> {
 	const cookies = (await app.signInMany(users, options)).map((user) => user.cookie);
-	for (const cookie of evenlySpread(cookies, CHECKED_COOKIES)) await expectPage(app.protectedUrl, cookie, expected);
+	await expectPages(app.protectedUrl, cookies, expected);
 	return cookies;
 }
 
@@ -284,6 +284,11 @@ async function signedInCookies(
 function evenlySpread<T>(items: T[], count: number): T[] {
 	if (items.length <= count) return items;
 	return Array.from({ length: count }, (_, index) => items[Math.round((index * (items.length - 1)) / (count - 1))]!);
+}
+
+/** Some of `cookies` (see CHECKED_COOKIES), each checked to get what is expected of it on `url`. */
+async function expectPages(url: string, cookies: string[], expected: { signedIn: boolean; reissued: boolean }) {
+	await inBatches(evenlySpread(cookies, CHECKED_COOKIES), (cookie) => expectPage(url, cookie, expected));
 }
 
 /** A bench that loads the sign-in page by mistake measures nothing: check what the cookie gets first. */
