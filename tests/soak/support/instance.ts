@@ -9,6 +9,8 @@ export const SCALE_SECRET = 'scale-test-secret-0123456789abcdefghijkl';
 
 export interface Instance {
 	origin: string;
+	/** The server process, for signals (the bench's profiler). */
+	pid: number;
 	/** Everything the process printed so far. */
 	output: () => string;
 	/** False once the process has exited, whatever the cause. */
@@ -48,6 +50,7 @@ export async function startInstance(port: number, env: Record<string, string>, b
 	let harvested = false;
 	return {
 		origin,
+		pid: child.pid!,
 		output: () => output,
 		running: () => child.exitCode === null && child.signalCode === null,
 		cpuMicros: () => cpuMicrosOf(child.pid!),
