@@ -84,24 +84,21 @@ export function schedulePurge(
 	const holder = randomUUID();
 	let running = false;
 	const purgeOnce = async () => {
-		// The lease keeps other instances out; this keeps a slow purge from overlapping its own next tick.
-		if (running || !(await acquireLease(database, LEASE, holder, LEASE_MS))) return;
+		// The lease keeps other instances out; `running` keeps this instance's next ticks out, from
+		// before the lease is asked for: a lease that waits for a locked database would otherwise
+		// let every tick meanwhile through, and their purges would run at once (the lease is this
+		// holder's for each of them) and leave no time between batches for requests.
+		if (running) return;
 		running = true;
-		const started = Date.now();
 		try {
-			const result = await purgeExpiredSessions(database, { batchSize, pauseMs: 20 });
-			log(
-				JSON.stringify({
-					time: new Date().toISOString(),
-					level: 'info',
-					event: 'sessions.purged',
-					...result,
-					ms: Date.now() - started
-				})
-			);
+			if (!(await acquireLease(database, LEASE, holder, LEASE_MS))) return;
+			try {
+				log(purgedLine(await timed(() => purgeExpiredSessions(database, { batchSize, pauseMs: 20 }))));
+			} finally {
+				await releaseLease(database, LEASE, holder);
+			}
 		} finally {
 			running = false;
-			await releaseLease(database, LEASE, holder);
 		}
 	};
 	const timer = setInterval(() => {
@@ -110,4 +107,14 @@ export function schedulePurge(
 	// The purge never keeps the process alive on its own.
 	timer.unref();
 	return () => clearInterval(timer);
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<T & { ms: number }> {
+	const started = Date.now();
+	const result = await work();
+	return { ...result, ms: Date.now() - started };
+}
+
+function purgedLine(result: PurgeResult & { ms: number }): string {
+	return JSON.stringify({ time: new Date().toISOString(), level: 'info', event: 'sessions.purged', ...result });
 }
