@@ -625,8 +625,9 @@ function sum(values: number[]): number {
 }
 
 /** The median ratio and, beside it, the lowest and highest of the rounds. */
+/** The median to three decimals: two would print a miss such as 0.897 as its target, 0.90. */
 function ratioText(ratio: Ratio): string {
-	return `${ratio.median.toFixed(2)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]`;
+	return `${ratio.median.toFixed(3)} [${ratio.min.toFixed(2)}–${ratio.max.toFixed(2)}]`;
 }
 
 function rate(series: { requestsPerSecond: number }): string {
