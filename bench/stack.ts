@@ -34,7 +34,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	// Dropped: only the sign-in writes a line (no check is due a refresh), and it would clutter the table.
 	const log = createSessionLog(config.secret, () => undefined);
 	const storage = storageOf(database);
-	const auth = createAuth({ config, database: storage, mailer: outbox, currentRequestEvent: () => undefined, log });
+	const auth = createAuth({ config, database: storage, currentRequestEvent: () => undefined, log });
 	const store = storage.sessions;
 	const validator = createSessionValidator({
 		store,
@@ -70,31 +70,28 @@ export async function seedSignedIn(stack: BenchStack, database: Database, count:
 	}));
 }
 
-/** Email-OTP sign-in through Better Auth's HTTP API, so the cookie is exactly what a browser gets. */
+/**
+ * The session step of a code sign-in, through Better Auth as the login action takes it once the
+ * code is accepted, so the cookie is exactly what a browser gets. The code itself is not what
+ * the bench measures.
+ */
 export async function signIn(stack: BenchStack, email: string): Promise<SignedIn> {
-	const sent = await stack.auth.handler(authRequest('/email-otp/send-verification-otp', { email, type: 'sign-in' }));
-	if (sent.status !== 200) throw new Error(`sending the sign-in code failed with ${sent.status}`);
-	const code = stack.outbox.list()[0]?.code;
-	if (!code) throw new Error('no sign-in code in the outbox');
-	const signedIn = await stack.auth.handler(authRequest('/sign-in/email-otp', { email, otp: code }));
-	if (signedIn.status !== 200) throw new Error(`signing in failed with ${signedIn.status}`);
-	const body = (await signedIn.json()) as { user?: { id?: string } };
-	if (!body.user?.id) throw new Error('the sign-in response names no user');
-	return { userId: body.user.id, cookie: sessionCookie(signedIn) };
-}
-
-function authRequest(path: string, body: unknown): Request {
-	return new Request(`${BENCH_ORIGIN}/api/auth${path}`, {
-		method: 'POST',
-		headers: {
-			origin: BENCH_ORIGIN,
-			'user-agent': BENCH_USER_AGENT,
-			'content-type': 'application/json',
-			// hooks.server.ts stamps this in the app; Better Auth reads the client address from it.
-			[CLIENT_ADDRESS_HEADER]: BENCH_CLIENT_ADDRESS
-		},
-		body: JSON.stringify(body)
+	const headers = new Headers({
+		origin: BENCH_ORIGIN,
+		'user-agent': BENCH_USER_AGENT,
+		// hooks.server.ts stamps this in the app; Better Auth reads the client address from it.
+		[CLIENT_ADDRESS_HEADER]: BENCH_CLIENT_ADDRESS
 	});
+	const signedIn = await stack.auth.api.signInWithAcceptedCode({
+		body: { email, codeAccepted: true },
+		headers,
+		asResponse: true
+	});
+	if (signedIn.status !== 200) throw new Error(`signing in failed with ${signedIn.status}`);
+	const cookie = sessionCookie(signedIn);
+	const { user } = await stack.validator.validateSessionCookie(cookie);
+	if (!user) throw new Error('the new session cookie does not validate');
+	return { userId: user.id, cookie };
 }
 
 /** The last session-cookie Set-Cookie wins, as in a browser. */

@@ -18,6 +18,7 @@ import {
 	testConfig,
 	TEST_ORIGIN,
 	TEST_SECRET,
+	testRequestEvent,
 	type TestApp
 } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
@@ -319,8 +320,7 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 			const auth = createAuth({
 				config: testConfig(scratch.target, redisEnv),
 				database: app.database,
-				mailer: outbox,
-				currentRequestEvent: () => undefined,
+				currentRequestEvent: testRequestEvent,
 				log: app.log,
 				redis
 			});
@@ -354,8 +354,7 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 				const auth = createAuth({
 					config: testConfig(scratch.target, redisEnv),
 					database: app.database,
-					mailer: app.outbox,
-					currentRequestEvent: () => undefined,
+					currentRequestEvent: testRequestEvent,
 					log: app.log,
 					redis
 				});

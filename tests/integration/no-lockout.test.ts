@@ -4,12 +4,13 @@ import { deviceTag, knownDeviceCookieName } from '../../src/lib/server/auth/know
 import {
 	sendReauthenticationCode,
 	verifyReauthenticationCode,
+	type ReauthenticatingUser,
 	type SignInRefusal,
 	type SignInService
 } from '../../src/lib/server/auth/otp-sign-in';
-import { databaseRateLimiter } from '../../src/lib/server/rate-limit';
+import { revokeOtherSessions } from '../../src/lib/server/auth/sessions';
 import {
-	formRequest,
+	asFormAction,
 	latestCodeTo,
 	newVisitor,
 	sessionCookieFrom,
@@ -37,7 +38,6 @@ const newEmail = (label: string) => `${label}-${process.pid}-${++emails}@example
 function outcome(refusal: SignInRefusal | null): string {
 	if (!refusal) return 'ok';
 	if (refusal.status === 429) return 'limited';
-	if (/No code is waiting/.test(refusal.message)) return 'no code';
 	if (/That code is not valid|Too many wrong codes|has expired/.test(refusal.message)) return 'code checked';
 	return `${refusal.status} ${refusal.message}`;
 }
@@ -48,9 +48,18 @@ function tally(outcomes: string[]): Record<string, number> {
 	return counts;
 }
 
-/** The sign-in service with its counters on a clock the test moves, so whole days can pass. */
-function serviceOnClock(app: TestApp, clock: TestClock): SignInService {
-	return { ...signInServiceOf(app), limiter: databaseRateLimiter(app.database, clock.now) };
+/** The re-authentication steps as the reauth page's actions take them, from `visitor`'s session. */
+function reauthActions(app: TestApp, service: SignInService) {
+	return {
+		send: async (visitor: Visitor, who: ReauthenticatingUser) =>
+			(await asFormAction(app, visitor, (event) => sendReauthenticationCode(service, event, who))).outcome,
+		verify: async (visitor: Visitor, who: ReauthenticatingUser, code: string) =>
+			(
+				await asFormAction(app, visitor, (event) =>
+					verifyReauthenticationCode(service, event, { ...who, code, rememberMe: false })
+				)
+			).outcome
+	};
 }
 
 /** `name=value` of the known-device cookie a sign-in response set. */
@@ -91,15 +100,16 @@ async function exhaustEmailCeiling(
 }
 
 describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service, on %s', (dialect) => {
-	const suite = useScratchApp(dialect);
+	// Time moves only when a test moves it: windows and code lifetimes never end mid-test.
+	const clock = new TestClock();
+	const suite = useScratchApp(dialect, { clock });
 	const sessionCount = async () => (await sessionRows(suite.app.database)).length;
 
 	it(
 		'a stranger on one network asks and guesses as often as the limits let it, for hours; the victim then signs in from another',
 		async () => {
 			const { app } = suite;
-			const clock = new TestClock();
-			const { send, verify } = signInActions(app, serviceOnClock(app, clock));
+			const { send, verify } = signInActions(app);
 			const email = newEmail('victim');
 			const stranger = newVisitor();
 			const sends: string[] = [];
@@ -151,7 +161,7 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			const newBrowser = newVisitor();
 			const held = {
 				'new browser': outcome(await send(email, newBrowser)),
-				'new browser, guess': outcome(await verify(email, '000000', newBrowser)),
+				'new browser, guess': outcome(await verify(email, wrongCode(0, undefined), newBrowser)),
 				"another address's cookie": outcome(await send(email, { ...newVisitor(), cookie: otherAddress })),
 				'forged cookie': outcome(await send(email, { ...newVisitor(), cookie: forged }))
 			};
@@ -213,7 +223,7 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 		MANY_REQUESTS_TIMEOUT_MS
 	);
 
-	it('a code attempt when no code is waiting for the address is refused and counts nothing', async () => {
+	it('a try from a browser with no code of its own is answered and counted as a wrong code', async () => {
 		const { app } = suite;
 		const { send, verify } = signInActions(app);
 		const email = newEmail('no-code');
@@ -222,24 +232,191 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 		const attempts = 2 * limits.perNetwork.limit;
 
 		const refusals: string[] = [];
-		for (let i = 0; i < attempts; i++) refusals.push(outcome(await verify(email, wrongCode(i, undefined), visitor)));
-		const message = (await verify(email, '123456', visitor))?.message;
-		const sent = outcome(await send(email, visitor));
+		const messages = new Set<string | undefined>();
+		for (let i = 0; i < attempts; i++) {
+			const refusal = await verify(email, wrongCode(i, undefined), visitor);
+			refusals.push(outcome(refusal));
+			if (refusal?.status !== 429) messages.add(`${refusal?.status} ${refusal?.message}`);
+		}
+		const owner = newVisitor();
+		const sent = outcome(await send(email, owner));
 		const wrong = [];
-		for (let i = 0; i < 2; i++)
-			wrong.push(outcome(await verify(email, wrongCode(i, latestCodeTo(app, email)), visitor)));
-		const signedIn = outcome(await verify(email, latestCodeTo(app, email)!, visitor));
+		const ownerMessages = new Set<string>();
+		for (let i = 0; i < 2; i++) {
+			const refusal = await verify(email, wrongCode(i, latestCodeTo(app, email)), owner);
+			wrong.push(outcome(refusal));
+			ownerMessages.add(`${refusal?.status} ${refusal?.message}`);
+		}
+		const signedIn = outcome(await verify(email, latestCodeTo(app, email)!, owner));
 		console.log(
-			`${attempts} attempts with no code waiting (${dialect}): ${JSON.stringify(tally(refusals))}; ` +
-				`then a code: sent ${sent}, two wrong ${wrong.join(', ')}, the right one ${signedIn}`
+			`${attempts} attempts with no code of their own (${dialect}): ${JSON.stringify(tally(refusals))}; ` +
+				`then the owner's browser: sent ${sent}, two wrong ${wrong.join(', ')}, the right one ${signedIn}`
 		);
 
-		expect(tally(refusals)).toEqual({ 'no code': attempts });
-		expect(message).toBe('No code is waiting for this address. Send a code first.');
+		// Counted like any wrong guess: the pair's limit holds it.
+		expect(tally(refusals)).toEqual({
+			'code checked': limits.perEmailAndNetwork.limit,
+			limited: attempts - limits.perEmailAndNetwork.limit
+		});
+		// The same sentence and status as a wrong guess at a live code.
+		expect([...messages]).toEqual(['400 That code is not valid. Check the newest email from us, or send a new code.']);
+		expect([...ownerMessages]).toEqual([...messages]);
 		expect(sent).toBe('ok');
 		expect(wrong).toEqual(['code checked', 'code checked']);
 		expect(signedIn).toBe('ok');
 	});
+
+	it(
+		'300 probes at 300 addresses, some with a code waiting: one answer for all, each counted against the prober',
+		async () => {
+			const { app } = suite;
+			const { send, verify } = signInActions(app);
+			const prober = newVisitor();
+			const perNetwork = app.config.signInLimits.verifyCode.perNetwork.limit;
+			const batches = 6;
+			const perBatch = 50;
+			const answers = new Map<string, number>();
+			const owners: string[] = [];
+			for (let batch = 0; batch < batches; batch++) {
+				if (batch > 0) clock.advance(FIFTEEN_MINUTES);
+				const targets = Array.from({ length: perBatch }, (_, i) => ({
+					email: newEmail(`probed-${batch}-${i}`),
+					owner: i % 2 === 0 ? newVisitor() : null
+				}));
+				for (const { email, owner } of targets) if (owner) expect(await send(email, owner)).toBeNull();
+				for (const { email } of targets) {
+					const refusal = await verify(email, wrongCode(0, latestCodeTo(app, email)), prober);
+					const answer = `${refusal?.status} ${refusal?.message}`;
+					answers.set(answer, (answers.get(answer) ?? 0) + 1);
+				}
+				// Two wrong tries of their own and the right code: a probe that had spent one would leave none.
+				for (const { email, owner } of targets) {
+					if (!owner) continue;
+					const code = latestCodeTo(app, email)!;
+					const tries = [];
+					for (let i = 1; i <= 2; i++) tries.push(outcome(await verify(email, wrongCode(i, code), owner)));
+					tries.push(outcome(await verify(email, code, owner)));
+					owners.push(tries.join(' '));
+				}
+			}
+			// The prober's network has used perBatch of its window: the rest of it, and then no more.
+			const more: string[] = [];
+			for (let i = 0; i <= perNetwork - perBatch; i++) {
+				more.push(outcome(await verify(newEmail('probed-more'), wrongCode(i, undefined), prober)));
+			}
+			console.log(
+				`${batches * perBatch} probes at as many addresses, half with a code waiting (${dialect}): ` +
+					`${JSON.stringify(Object.fromEntries(answers))}; owners ${JSON.stringify(tally(owners))}; ` +
+					`${more.length} more probes in the last window: ${JSON.stringify(tally(more))}`
+			);
+
+			expect(Object.fromEntries(answers)).toEqual({
+				'400 That code is not valid. Check the newest email from us, or send a new code.': batches * perBatch
+			});
+			expect(tally(owners)).toEqual({ 'code checked code checked ok': (batches * perBatch) / 2 });
+			expect(tally(more)).toEqual({ 'code checked': perNetwork - perBatch, limited: 1 });
+		},
+		MANY_REQUESTS_TIMEOUT_MS
+	);
+
+	it(
+		"a stranger who sends at every limit and probes between every step never keeps the owner's known browser out",
+		async () => {
+			const { app } = suite;
+			const { send, verify } = signInActions(app);
+			const email = newEmail('kept-out');
+			const home = newVisitor();
+			const knownDevice = knownDeviceCookieFrom(app, await signIn(app, email, { visitor: home }));
+			const owner: Visitor = { ...home, cookie: knownDevice };
+			const strangers = Array.from({ length: 20 }, () => newVisitor());
+			const probe = async () => {
+				const results = [];
+				for (const stranger of strangers) {
+					// Whatever code the stranger holds (its own, sent to the owner's mailbox) is burnt too.
+					results.push(outcome(await verify(email, wrongCode(results.length, latestCodeTo(app, email)), stranger)));
+				}
+				return results;
+			};
+			const rounds: string[] = [];
+			const strangerSteps: string[] = [];
+			for (let round = 0; round < 10; round++) {
+				if (round > 0) clock.advance(FIFTEEN_MINUTES);
+				for (const stranger of strangers)
+					for (let i = 0; i < 6; i++) strangerSteps.push(outcome(await send(email, stranger)));
+				strangerSteps.push(...(await probe()));
+				const sent = outcome(await send(email, owner));
+				strangerSteps.push(...(await probe()));
+				const code = latestCodeTo(app, email)!;
+				for (const stranger of strangers) strangerSteps.push(outcome(await send(email, stranger)));
+				strangerSteps.push(...(await probe()));
+				rounds.push(`${sent} ${outcome(await verify(email, code, owner))}`);
+			}
+			console.log(
+				`the owner's known browser against 20 strangers at every limit (${dialect}): rounds ${JSON.stringify(tally(rounds))}; ` +
+					`the strangers' steps ${JSON.stringify(tally(strangerSteps))}`
+			);
+
+			expect(rounds).toEqual(Array<string>(10).fill('ok ok'));
+			expect(tally(strangerSteps)['signed-in']).toBeUndefined();
+			expect(tally(strangerSteps).limited).toBeGreaterThan(0);
+		},
+		MANY_REQUESTS_TIMEOUT_MS
+	);
+
+	it(
+		'while a stranger attacks the address, the owner re-authenticates and signs out the stolen session',
+		async () => {
+			const { app } = suite;
+			const service = signInServiceOf(app);
+			const { send, verify } = signInActions(app, service);
+			const reauth = reauthActions(app, service);
+			const email = newEmail('stolen');
+			const strangers = Array.from({ length: 20 }, () => newVisitor());
+			const attack = async () => {
+				for (const stranger of strangers) {
+					await send(email, stranger);
+					await verify(email, wrongCode(0, latestCodeTo(app, email)), stranger);
+				}
+			};
+			const results: string[] = [];
+			for (let round = 0; round < 10; round++) {
+				if (round > 0) clock.advance(FIFTEEN_MINUTES);
+				const thief = { ...newVisitor(), cookie: sessionCookieFrom(await signIn(app, email)) };
+				const home = newVisitor();
+				const response = await signIn(app, email, { visitor: home });
+				let ownerCookie = sessionCookieFrom(response);
+				const { user, session } = await app.validator.validateSessionCookie(ownerCookie);
+				const who = { email, userId: user!.id, sessionId: session!.id };
+				const owner: Visitor = { ...home, cookie: ownerCookie };
+
+				await attack();
+				const sent = outcome(await reauth.send(owner, who));
+				const code = latestCodeTo(app, email)!;
+				await attack();
+				const verified = await asFormAction(app, owner, (event) =>
+					verifyReauthenticationCode(service, event, { ...who, code, rememberMe: false })
+				);
+				const newCookie = verified.setCookies.find((line) => /session_token=/.test(line) && !/Max-Age=0/.test(line));
+				if (!newCookie) throw new Error(`re-authentication: ${outcome(verified.outcome)}, ${sent}`);
+				ownerCookie = newCookie.split(';')[0]!;
+				const fresh = await app.validator.validateSessionCookie(ownerCookie);
+				const ended = await revokeOtherSessions(app.services, {
+					userId: fresh.user!.id,
+					sessionId: fresh.session!.id,
+					ipAddress: owner.address,
+					userAgent: owner.userAgent
+				});
+				const thiefAfter = (await app.validator.validateSessionCookie(thief.cookie)).session
+					? 'signed in'
+					: 'signed out';
+				results.push(`${sent} ${outcome(verified.outcome)} ended ${ended > 0 ? 'some' : 'none'} thief ${thiefAfter}`);
+			}
+			console.log(`re-authentication under attack (${dialect}): ${JSON.stringify(tally(results))}`);
+
+			expect(results).toEqual(Array<string>(10).fill('ok ok ended some thief signed out'));
+		},
+		MANY_REQUESTS_TIMEOUT_MS
+	);
 
 	it(
 		"re-authentication works while the email's limits are used up, and has limits of its own",
@@ -258,20 +435,13 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			for (let i = 0; i < 10; i++) fromHome.push(outcome(await send(email, home)));
 			const emailHeld = fromHome.at(-1);
 			const signedIn: Visitor = { ...home, cookie: sessionCookie };
-			const resent = outcome(await sendReauthenticationCode(service, formRequest(app, signedIn), who));
+			const reauth = reauthActions(app, service);
+			const resent = outcome(await reauth.send(signedIn, who));
 			const ownLimit = app.config.signInLimits.reauthSendCode.perSession.limit;
 			const ownSends: string[] = [];
-			for (let i = 0; i <= ownLimit; i++) {
-				ownSends.push(outcome(await sendReauthenticationCode(service, formRequest(app, signedIn), who)));
-			}
+			for (let i = 0; i <= ownLimit; i++) ownSends.push(outcome(await reauth.send(signedIn, who)));
 			const before = await sessionCount();
-			const reauthenticated = outcome(
-				await verifyReauthenticationCode(service, formRequest(app, signedIn), {
-					...who,
-					code: latestCodeTo(app, email)!,
-					rememberMe: false
-				})
-			);
+			const reauthenticated = outcome(await reauth.verify(signedIn, who, latestCodeTo(app, email)!));
 			const after = await sessionCount();
 			console.log(
 				`re-authentication with the email held (${dialect}): sign-in send ${emailHeld}; re-auth send ${resent}, ` +
@@ -295,8 +465,8 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 		"a session that spends its re-authentication limits for the day does not hold the user's other sessions",
 		async () => {
 			const { app } = suite;
-			const clock = new TestClock();
-			const service = serviceOnClock(app, clock);
+			const service = signInServiceOf(app);
+			const reauth = reauthActions(app, service);
 			const email = newEmail('reauth-daily');
 			const whoIs = async (cookie: string) => {
 				const { user, session } = await app.validator.validateSessionCookie(cookie);
@@ -310,13 +480,13 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 			const daily = app.config.signInLimits.reauthSendCode.perSessionDaily.limit;
 			const thiefSends: string[] = [];
 			while (thiefSends.filter((sent) => sent === 'ok').length < daily && thiefSends.length < 4 * daily) {
-				const sent = outcome(await sendReauthenticationCode(service, formRequest(app, thief), thiefIs));
+				const sent = outcome(await reauth.send(thief, thiefIs));
 				thiefSends.push(sent);
 				if (sent === 'limited') clock.advance(FIFTEEN_MINUTES);
 			}
 			clock.advance(FIFTEEN_MINUTES);
-			const thiefHeld = outcome(await sendReauthenticationCode(service, formRequest(app, thief), thiefIs));
-			const ownerSend = outcome(await sendReauthenticationCode(service, formRequest(app, owner), ownerIs));
+			const thiefHeld = outcome(await reauth.send(thief, thiefIs));
+			const ownerSend = outcome(await reauth.send(owner, ownerIs));
 			console.log(
 				`re-authentication, one session's daily limit spent (${dialect}): ${JSON.stringify(tally(thiefSends))}; ` +
 					`that session then ${thiefHeld}; the user's other session: send ${ownerSend}`
@@ -364,19 +534,22 @@ describe.each(DIALECTS)('with Redis as Better Auth secondary storage, on %s', (d
 	afterAll(() => redis.quit());
 	const suite = useScratchApp(dialect, { redis });
 
-	it('finds the waiting code where Better Auth keeps it, and refuses without counting when there is none', async () => {
+	it('keeps codes in the database, bound to the browser, and counts a try without one like a wrong code', async () => {
 		const { app } = suite;
 		const { send, verify } = signInActions(app);
 		const email = newEmail('redis');
+		const prober = newVisitor();
 		const visitor = newVisitor();
+		const pairLimit = app.config.signInLimits.verifyCode.perEmailAndNetwork.limit;
 
 		const before = [];
-		for (let i = 0; i < 15; i++) before.push(outcome(await verify(email, wrongCode(i, undefined), visitor)));
+		for (let i = 0; i < 15; i++) before.push(outcome(await verify(email, wrongCode(i, undefined), prober)));
 		const sent = outcome(await send(email, visitor));
 		const wrong = outcome(await verify(email, wrongCode(0, latestCodeTo(app, email)), visitor));
 		const signedIn = outcome(await verify(email, latestCodeTo(app, email)!, visitor));
 
-		expect(tally(before)).toEqual({ 'no code': 15 });
+		expect(tally(before)).toEqual({ 'code checked': pairLimit, limited: 15 - pairLimit });
 		expect([sent, wrong, signedIn]).toEqual(['ok', 'code checked', 'ok']);
+		expect(await redis.keys(`latchkey:auth:*${email}*`)).toEqual([]);
 	});
 });

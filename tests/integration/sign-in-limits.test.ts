@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { latestCodeTo, newVisitor, signInActions, type TestApp, type Visitor } from './support/app';
+import { latestCodeTo, newVisitor, signInActions, TestClock, type TestApp, type Visitor } from './support/app';
 import {
 	bruteForce,
 	describeBruteForce,
@@ -43,7 +43,8 @@ function serviceAttacker(app: TestApp): Attacker {
 }
 
 describe.each(DIALECTS)('sign-in limits through the form actions on %s', (dialect) => {
-	const suite = useScratchApp(dialect);
+	// A clock that never moves: every plan runs within one window, and no code expires mid-plan.
+	const suite = useScratchApp(dialect, { clock: new TestClock() });
 
 	const sessionCount = async () => (await sessionRows(suite.app.database)).length;
 

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { authRequest, newVisitor, sessionCookieFrom, signIn } from './support/app';
+import { normalizeEmail } from '../../src/lib/server/auth/otp-sign-in';
+import { authRequest, newVisitor, sessionCookieFrom, signIn, signInActions } from './support/app';
+import { wrongCode } from './support/brute-force';
 import { DIALECTS } from './support/databases';
 import { useScratchApp } from './support/suite';
 import { sessionRows, tableNames } from './support/rows';
@@ -21,21 +23,15 @@ describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
 
 	it('sends a code, signs in, validates the cookie and signs out', async () => {
 		const laptop = newVisitor();
-		const send = await suite.app.auth.handler(
-			authRequest(suite.app, '/email-otp/send-verification-otp', laptop, {
-				body: { email: 'Ada@Example.com', type: 'sign-in' }
-			})
-		);
-		expect(send.status).toBe(200);
+		const { send } = signInActions(suite.app);
+		expect(await send(normalizeEmail('Ada@Example.com')!, laptop)).toBeNull();
 		const [mail] = suite.app.outbox.list();
 		expect(mail?.to).toBe('ada@example.com');
-		expect(mail?.code).toMatch(/^\d{6}$/);
+		expect(mail?.code).toMatch(/^\d{8}$/);
 		expect(mail?.text).toContain(mail!.code!);
 
-		const signedIn = await suite.app.auth.handler(
-			authRequest(suite.app, '/sign-in/email-otp', laptop, { body: { email: 'ada@example.com', otp: mail!.code } })
-		);
-		expect(signedIn.status).toBe(200);
+		const signedIn = await signIn(suite.app, 'ada@example.com', { visitor: laptop });
+		expect(signedIn.status).toBe(303);
 		const cookie = sessionCookieFrom(signedIn);
 
 		const rows = await sessionRows(suite.app.database);
@@ -59,23 +55,48 @@ describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
 		expect((await validate(cookie)).session).toBeNull();
 	});
 
-	it('kills a code after three wrong tries', async () => {
-		await suite.app.auth.handler(
-			authRequest(suite.app, '/email-otp/send-verification-otp', newVisitor(), {
-				body: { email: 'grace@example.com', type: 'sign-in' }
-			})
-		);
+	it('kills a code after three wrong tries from the browser that asked for it', async () => {
+		const { send, verify } = signInActions(suite.app);
+		const browser = newVisitor();
+		expect(await send('grace@example.com', browser)).toBeNull();
 		const code = suite.app.outbox.list()[0]!.code!;
-		const wrong = code === '000000' ? '111111' : '000000';
-		const statuses: number[] = [];
+		const wrong = wrongCode(0, code);
+		const statuses: Array<number | 'signed in'> = [];
 		for (const otp of [wrong, wrong, wrong, code]) {
-			const response = await suite.app.auth.handler(
-				authRequest(suite.app, '/sign-in/email-otp', newVisitor(), { body: { email: 'grace@example.com', otp } })
-			);
-			statuses.push(response.status);
+			statuses.push((await verify('grace@example.com', otp, browser))?.status ?? 'signed in');
 		}
 		expect(statuses).toEqual([400, 400, 400, 403]);
 		expect(await sessionRows(suite.app.database)).toHaveLength(0);
+	});
+
+	it("never lets another browser's tries reach a code: the browser that asked still signs in with it", async () => {
+		const { send, verify } = signInActions(suite.app);
+		const owner = newVisitor();
+		expect(await send('hedy@example.com', owner)).toBeNull();
+		const code = suite.app.outbox.list()[0]!.code!;
+		const others = [];
+		// The right code too: it is this browser's, not the address's.
+		for (const otp of [wrongCode(0, code), wrongCode(1, code), wrongCode(2, code), code]) {
+			others.push((await verify('hedy@example.com', otp, newVisitor()))?.message);
+		}
+		expect(new Set(others)).toEqual(
+			new Set(['That code is not valid. Check the newest email from us, or send a new code.'])
+		);
+		expect(await verify('hedy@example.com', code, owner)).toBeNull();
+		expect(await sessionRows(suite.app.database)).toHaveLength(1);
+	});
+
+	it('keeps each browser of the same person its own live code', async () => {
+		const { send, verify } = signInActions(suite.app);
+		const [laptop, phone] = [newVisitor(), newVisitor()];
+		expect(await send('joan@example.com', laptop)).toBeNull();
+		const laptopCode = suite.app.outbox.list()[0]!.code!;
+		expect(await send('joan@example.com', phone)).toBeNull();
+		const phoneCode = suite.app.outbox.list()[0]!.code!;
+		const before = (await sessionRows(suite.app.database)).length;
+		expect(await verify('joan@example.com', laptopCode, laptop)).toBeNull();
+		expect(await verify('joan@example.com', phoneCode, phone)).toBeNull();
+		expect(await sessionRows(suite.app.database)).toHaveLength(before + 2);
 	});
 
 	it('refuses a cookie signed with another secret', async () => {

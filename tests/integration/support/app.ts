@@ -1,3 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Cookies, RequestEvent } from '@sveltejs/kit';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
@@ -5,6 +8,7 @@ import { openStorage, type DatabaseTarget, type PerformanceOptions, type Storage
 import { createAuth, type Auth } from '../../../src/lib/server/auth/better-auth';
 import { CLIENT_ADDRESS_HEADER } from '../../../src/lib/server/http/client-address';
 import {
+	pendingSignInCookie,
 	sendSignInCode,
 	verifySignInCode,
 	type SignInRequest,
@@ -14,7 +18,7 @@ import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
 import { sessionRevoker, type SessionServices } from '../../../src/lib/server/auth/sessions';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
-import { databaseRateLimiter } from '../../../src/lib/server/rate-limit';
+import { databaseRateLimiter, MemoryRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
 
 export const TEST_ORIGIN = 'http://localhost:5173';
@@ -54,6 +58,8 @@ export interface TestApp {
 	database: Storage;
 	outbox: DevOutbox;
 	origin: string;
+	/** The clock the app was started on (codes expire by it); the real one when the test gave none. */
+	clock?: () => number;
 }
 
 export interface TestAppOptions {
@@ -86,8 +92,7 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 	const auth = createAuth({
 		config,
 		database,
-		mailer: outbox,
-		currentRequestEvent: () => undefined,
+		currentRequestEvent: testRequestEvent,
 		log,
 		clock,
 		redis: options.redis ?? null
@@ -101,7 +106,7 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		cookies: config.cookies,
 		clock
 	});
-	return { config, logLines, log, services, auth, validator, database, outbox, origin: config.origin };
+	return { config, logLines, log, services, auth, validator, database, outbox, origin: config.origin, clock };
 }
 
 export interface Visitor {
@@ -109,6 +114,11 @@ export interface Visitor {
 	userAgent: string;
 	/** The Cookie header the browser sends, if any. */
 	cookie?: string;
+	/**
+	 * The pending-sign-in cookie the sign-in steps set, which the browser carries from sending a
+	 * code to trying it. Any other cookie is the test's to carry, through `cookie`.
+	 */
+	pending?: Map<string, string>;
 }
 
 let visitors = 0;
@@ -142,35 +152,87 @@ export function authRequest(
 }
 
 /** What the login and re-auth form actions sign in with (auth/server.ts getSignInService), counting in the database. */
-export function signInServiceOf(app: Pick<TestApp, 'auth' | 'config' | 'database'>): SignInService {
+export function signInServiceOf(
+	app: Pick<TestApp, 'auth' | 'config' | 'database' | 'outbox'> & { clock?: () => number }
+): SignInService {
+	const now = app.clock ?? Date.now;
 	return {
 		auth: app.auth,
+		codes: { rows: app.database.codes, secret: app.config.secret, now },
+		mailer: app.outbox,
 		limits: app.config.signInLimits,
-		limiter: databaseRateLimiter(app.database),
-		knownDevices: knownDevicesFor(app.config.cookies, app.config.secret)
+		limiter: databaseRateLimiter(app.database, now),
+		knownDevices: knownDevicesFor(app.config.cookies, app.config.secret),
+		pendingCookie: pendingSignInCookie(app.config.cookies)
 	};
 }
 
+const requestEvents = new AsyncLocalStorage<TestRequest>();
+
+/**
+ * The form post being served, as SvelteKit's getRequestEvent gives it to Better Auth's
+ * sveltekitCookies: the cookies Better Auth sets during a sign-in step land on it.
+ */
+export function testRequestEvent(): RequestEvent | undefined {
+	return requestEvents.getStore() as RequestEvent | undefined;
+}
+
+/** A form post as the sign-in steps see it, and the Set-Cookie lines its response carries. */
+export interface TestRequest extends SignInRequest {
+	setCookies: string[];
+}
+
 /** A form post from `visitor` as the sign-in steps see it, its address stamped as hooks.server.ts does. */
-export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): SignInRequest {
+export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): TestRequest {
+	const pending = (visitor.pending ??= new Map());
+	const header = [visitor.cookie, ...[...pending].map(([name, value]) => `${name}=${value}`)]
+		.filter(Boolean)
+		.join('; ');
 	const request = new Request(`${app.origin}/login`, {
 		method: 'POST',
 		headers: {
 			origin: app.origin,
 			'user-agent': visitor.userAgent,
 			[CLIENT_ADDRESS_HEADER]: visitor.address,
-			...(visitor.cookie ? { cookie: visitor.cookie } : {})
+			...(header ? { cookie: header } : {})
 		}
 	});
-	return { request, getClientAddress: () => visitor.address };
+	const setCookies: string[] = [];
+	const sent = () => parseCookies(header);
+	const cookies: Cookies = {
+		get: (name) => sent()[name],
+		getAll: () => Object.entries(sent()).map(([name, value]) => ({ name, value })),
+		set(name, value, options) {
+			setCookies.push(serializeCookie(name, value, options));
+			if (name.endsWith('.pending_sign_in')) pending.set(name, value);
+		},
+		delete(name, options) {
+			setCookies.push(serializeCookie(name, '', { ...options, maxAge: 0 }));
+			pending.delete(name);
+		},
+		serialize: (name, value, options) => serializeCookie(name, value, options)
+	};
+	return { request, getClientAddress: () => visitor.address, cookies, setCookies };
+}
+
+/** Runs a sign-in step for `visitor` as SvelteKit runs a form action: inside its request event. */
+export function asFormAction<T>(
+	app: Pick<TestApp, 'origin'>,
+	visitor: Visitor,
+	step: (event: TestRequest) => Promise<T>
+): Promise<{ outcome: T; setCookies: string[] }> {
+	const event = formRequest(app, visitor);
+	return requestEvents.run(event, async () => ({ outcome: await step(event), setCookies: event.setCookies }));
 }
 
 /** The login form's two steps as its actions take them: the sign-in service, our limits, no HTTP. */
 export function signInActions(app: TestApp, service: SignInService = signInServiceOf(app)) {
 	return {
-		send: (email: string, visitor: Visitor) => sendSignInCode(service, formRequest(app, visitor), email),
-		verify: (email: string, code: string, visitor: Visitor) =>
-			verifySignInCode(service, formRequest(app, visitor), { email, code, rememberMe: false })
+		send: async (email: string, visitor: Visitor) =>
+			(await asFormAction(app, visitor, (event) => sendSignInCode(service, event, email))).outcome,
+		verify: async (email: string, code: string, visitor: Visitor, rememberMe = false) =>
+			(await asFormAction(app, visitor, (event) => verifySignInCode(service, event, { email, code, rememberMe })))
+				.outcome
 	};
 }
 
@@ -194,20 +256,28 @@ export function sessionCookieFrom(response: Response): string {
 	return sessionSetCookie(response).split(';')[0]!;
 }
 
-/** Email OTP sign-in through Better Auth's HTTP API; returns the sign-in response. */
+/**
+ * Signs in by emailed code as the login form does (both steps, from one browser), and returns
+ * the verify step's response as SvelteKit would send it: its Set-Cookie lines, 303 when signed
+ * in. `cookie` is what the browser already carries (a session cookie, the known-device cookie).
+ */
 export async function signIn(
-	app: TestApp,
+	app: Pick<TestApp, 'auth' | 'config' | 'database' | 'outbox' | 'origin'> & { clock?: () => number },
 	email: string,
 	options: { visitor?: Visitor; rememberMe?: boolean; cookie?: string } = {}
 ): Promise<Response> {
-	const visitor = options.visitor ?? newVisitor();
-	const send = await app.auth.handler(
-		authRequest(app, '/email-otp/send-verification-otp', visitor, { body: { email, type: 'sign-in' } })
-	);
-	if (send.status !== 200) throw new Error(`sending the code failed with ${send.status}`);
-	const code = app.outbox.list()[0]!.code!;
-	const body = { email, otp: code, ...(options.rememberMe === undefined ? {} : { rememberMe: options.rememberMe }) };
-	return app.auth.handler(authRequest(app, '/sign-in/email-otp', visitor, { body, cookie: options.cookie }));
+	// Counted apart from the app's own counters: a test's sign-ins spend none of the limits it measures.
+	const service = { ...signInServiceOf(app), limiter: new MemoryRateLimiter() };
+	const visitor: Visitor = { ...(options.visitor ?? newVisitor()), pending: new Map() };
+	if (options.cookie) visitor.cookie = [options.visitor?.cookie, options.cookie].filter(Boolean).join('; ');
+	const sent = await asFormAction(app, visitor, (event) => sendSignInCode(service, event, email));
+	if (sent.outcome) throw new Error(`sending the code failed: ${sent.outcome.status} ${sent.outcome.message}`);
+	const code = app.outbox.list().find((message) => message.to === email)!.code!;
+	const attempt = { email, code, rememberMe: options.rememberMe ?? false };
+	const verified = await asFormAction(app, visitor, (event) => verifySignInCode(service, event, attempt));
+	const headers = new Headers();
+	for (const line of verified.setCookies) headers.append('set-cookie', line);
+	return new Response(verified.outcome?.message ?? null, { status: verified.outcome?.status ?? 303, headers });
 }
 
 /** A validator over the app's database whose refresh writes are counted (a spy on the store's extend). */

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { CODE_DIGITS } from '../../../src/lib/server/auth/codes';
 import { networkOf } from '../../../src/lib/server/ip-network';
 import type { SignInLimits, VisitorLimits } from '../../../src/lib/server/rate-limit';
 
@@ -46,10 +47,13 @@ function noOutcomes(): Record<Outcome, number> {
 	return { 'signed-in': 0, sent: 0, 'code-checked': 0, limited: 0, 'server-error': 0, other: 0 };
 }
 
-/** A six-digit code that is not `right`: the n-th in counting order, skipping the live one. */
+const CODES = 10 ** CODE_DIGITS;
+const nthCode = (n: number) => String(n % CODES).padStart(CODE_DIGITS, '0');
+
+/** A well-formed code that is not `right`: the n-th in counting order, skipping the live one. */
 export function wrongCode(n: number, right: string | undefined): string {
-	const code = String(n % 1_000_000).padStart(6, '0');
-	return code === right ? String((n + 1) % 1_000_000).padStart(6, '0') : code;
+	const code = nthCode(n);
+	return code === right ? nthCode(n + 1) : code;
 }
 
 /**
@@ -78,7 +82,7 @@ export async function bruteForce(plan: BruteForcePlan, attacker: Attacker): Prom
  * The published limits (docs/CONFIGURATION.md, "Sign-in codes and limits") applied to a plan: at most this
  * many of its guesses may reach a code check, and at most this many codes may be sent in all.
  * The attacker has no known-device cookie, so the per-email ceiling holds it; the plan runs
- * within one 15-minute window.
+ * within one 15-minute window of the app's clock, which the tests hold still.
  */
 export function publishedBounds(limits: SignInLimits, plan: Pick<BruteForcePlan, 'guesses' | 'emails' | 'addresses'>) {
 	const emails = new Set(plan.emails).size;

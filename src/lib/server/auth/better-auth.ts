@@ -1,9 +1,11 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { betterAuth, type BetterAuthPlugin } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
-import { createAuthMiddleware, getOAuthState } from 'better-auth/api';
+import { APIError, createAuthEndpoint, createAuthMiddleware, getOAuthState } from 'better-auth/api';
+import { setSessionCookie } from 'better-auth/cookies';
+import { revokeUnprovenAccountAccess } from 'better-auth/db';
 import { genericOAuth } from 'better-auth/plugins/generic-oauth';
-import { emailOTP } from 'better-auth/plugins/email-otp';
+import * as z from 'zod';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
 import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
@@ -11,7 +13,6 @@ import type { AppConfig } from '../config';
 import type { Storage } from '../db/port';
 import { boundUserAgent } from '../user-agent';
 import { safeErrorMessage } from '../errors';
-import { signInCodeMessage, type Mailer } from '../mail';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
@@ -22,14 +23,9 @@ import type { SessionCache } from './session-cache';
 import { revokeSession } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
-export const OTP_LENGTH = 6;
-export const OTP_EXPIRES_IN_SECONDS = 5 * 60;
-export const OTP_ALLOWED_ATTEMPTS = 3;
-
 export interface AuthDependencies {
 	config: AppConfig;
 	database: Storage;
-	mailer: Mailer;
 	/** The SvelteKit request being served, so cookies Better Auth sets reach the response; none in tests. */
 	currentRequestEvent: () => RequestEvent | undefined;
 	log: SessionLog;
@@ -57,7 +53,6 @@ const sessionPolicyFields = {
 export function createAuth({
 	config,
 	database,
-	mailer,
 	currentRequestEvent,
 	log,
 	redis = null,
@@ -132,15 +127,7 @@ export function createAuth({
 			log: (level, message, ...details) => console[level](`[Better Auth] ${message}`, ...details.map(safeLogDetail))
 		},
 		plugins: [
-			emailOTP({
-				otpLength: OTP_LENGTH,
-				expiresIn: OTP_EXPIRES_IN_SECONDS,
-				allowedAttempts: OTP_ALLOWED_ATTEMPTS,
-				storeOTP: 'hashed',
-				async sendVerificationOTP({ email, otp }) {
-					await mailer.send(signInCodeMessage(email, otp, OTP_EXPIRES_IN_SECONDS / 60));
-				}
-			}),
+			codeSignIn(),
 			...(config.oauth.oidc ? [genericOidc(config.oauth.oidc)] : []),
 			sessionCookieNamed(sessionCookieName(config.cookies)),
 			sessionPolicyCookie(clock),
@@ -235,10 +222,54 @@ function isReauthentication(body: unknown): boolean {
 	return (body as { reauthenticate?: unknown } | undefined)?.reauthenticate === true;
 }
 
-/** `email-otp`, or the OAuth provider's id for a callback. */
-function signInMethod(context: { path?: string; params?: Record<string, string | undefined> } | null): string {
-	if (context?.path === '/sign-in/email-otp') return 'email-otp';
+/** `email-otp` for a code sign-in, or the OAuth provider's id for a callback. */
+function signInMethod(
+	context: { path?: string; params?: Record<string, string | undefined>; body?: unknown } | null
+): string {
+	if ((context?.body as { codeAccepted?: unknown } | undefined)?.codeAccepted === true) return 'email-otp';
 	return context?.params?.id ?? context?.path ?? 'unknown';
+}
+
+/**
+ * The session step of a sign-in by emailed code, called by otp-sign-in.ts once it has accepted
+ * the code (codes.ts keeps the codes; Better Auth's one-code-per-address store would let any
+ * stranger spoil them). It finds or creates the user as Better Auth's own email sign-in does,
+ * and creates the session through Better Auth, so its hooks and cookies are Better Auth's.
+ * Server-only: it has no URL, and handles.ts serves nothing under /api/auth but OAuth callbacks.
+ */
+function codeSignIn() {
+	return {
+		id: 'latchkey-code-sign-in',
+		endpoints: {
+			signInWithAcceptedCode: createAuthEndpoint.serverOnly(
+				{
+					method: 'POST',
+					body: z.object({
+						email: z.string(),
+						codeAccepted: z.literal(true),
+						rememberMe: z.boolean().optional(),
+						reauthenticate: z.boolean().optional()
+					})
+				},
+				async (ctx) => {
+					const email = ctx.body.email.toLowerCase();
+					const { internalAdapter } = ctx.context;
+					let user = (await internalAdapter.findUserByEmail(email))?.user;
+					if (!user) {
+						user = await internalAdapter.createUser({ email, emailVerified: true, name: '' }, { method: 'email-otp' });
+					} else if (!user.emailVerified) {
+						// Access linked to the address before anyone proved they own it is dropped.
+						const promoted = await revokeUnprovenAccountAccess(ctx, user.id);
+						if (!promoted) throw new APIError('BAD_REQUEST', { code: 'INVALID_OTP' });
+						user = promoted;
+					}
+					const session = await internalAdapter.createSession(user.id);
+					await setSessionCookie(ctx, { session, user });
+					return ctx.json({ signedIn: true });
+				}
+			)
+		}
+	} satisfies BetterAuthPlugin;
 }
 
 /** What a new session row records: its policy, and times that follow from it. */

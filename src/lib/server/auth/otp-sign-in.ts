@@ -1,5 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
+import { signInCodeMessage, type Mailer } from '../mail';
 import {
 	consumeInOrder,
 	type RateLimiter,
@@ -12,6 +13,21 @@ import {
 import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
 import type { Auth } from './better-auth';
+import {
+	CODE_DIGITS,
+	CODE_LIFETIME_SECONDS,
+	CODE_PATTERN,
+	issueCode,
+	newPendingKey,
+	PENDING_KEY,
+	reauthHolder,
+	signInHolder,
+	tryCode,
+	type CodeBook,
+	type CodeHolder,
+	type CodeVerdict
+} from './codes';
+import type { CookieSettings } from './cookie-settings';
 import { isKnownDevice, type KnownDevices } from './known-device';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -20,7 +36,6 @@ export interface SignInRefusal {
 	message: string;
 }
 
-const CODE_PATTERN = /^\d{6}$/;
 /**
  * Never in an address typed into a form: whitespace, control and invisible formatting
  * characters (bidi overrides among them), and RFC 5322's specials, which include markup's
@@ -31,7 +46,6 @@ const ADDRESS_PART = `[^${NOT_IN_ADDRESS}]+`;
 const EMAIL_PATTERN = new RegExp(`^${ADDRESS_PART}@${ADDRESS_PART}\\.${ADDRESS_PART}$`, 'u');
 const MAX_EMAIL_LENGTH = 254;
 
-const INVALID_EMAIL: SignInRefusal = { status: 400, message: 'Enter a valid email address, like name@example.com.' };
 const SIGN_IN_UNAVAILABLE: SignInRefusal = {
 	status: 503,
 	message: 'Sign-in is briefly unavailable. Please try again in a minute.'
@@ -41,18 +55,26 @@ const MAIL_UNAVAILABLE: SignInRefusal = {
 	message: 'We could not send the code just now. Please try again in a minute.'
 };
 
-const NO_CODE_WAITING: SignInRefusal = {
+const MALFORMED_CODE: SignInRefusal = {
 	status: 400,
-	message: 'No code is waiting for this address. Send a code first.'
+	message: `Enter the code from the email: ${CODE_DIGITS} digits.`
 };
 
-const REFUSALS_BY_CODE: Record<string, SignInRefusal> = {
-	INVALID_OTP: {
+/**
+ * What a try that does not sign in is told. A browser without a code of its own hears what a
+ * wrong code hears, so no answer says whether, or when, anyone asked for a code; only the
+ * browser that holds a code learns that it expired or was used up.
+ */
+const REFUSALS: Record<Exclude<CodeVerdict, 'accepted'>, SignInRefusal> = {
+	wrong: {
 		status: 400,
 		message: 'That code is not valid. Check the newest email from us, or send a new code.'
 	},
-	OTP_EXPIRED: { status: 400, message: 'That code has expired. Send a new code and use it within 5 minutes.' },
-	TOO_MANY_ATTEMPTS: {
+	expired: {
+		status: 400,
+		message: `That code has expired. Send a new code and use it within ${CODE_LIFETIME_SECONDS / 60} minutes.`
+	},
+	'used-up': {
 		status: 403,
 		message: 'Too many wrong codes: this code no longer works. Send a new code.'
 	}
@@ -64,15 +86,45 @@ export function normalizeEmail(raw: string): string | null {
 	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
 }
 
-/** The part of a form action's event the sign-in steps read: its client address and headers. */
-export type SignInRequest = Pick<RequestEvent, 'request' | 'getClientAddress'>;
+/** The part of a form action's event the sign-in steps use: its client address, headers and cookies. */
+export type SignInRequest = Pick<RequestEvent, 'request' | 'getClientAddress' | 'cookies'>;
 
-/** What the sign-in steps need: Better Auth, the limits to hold its API calls to, and the known-device key. */
+/**
+ * What the sign-in steps need: Better Auth (which creates the session), the codes and where
+ * they are mailed, the limits to hold every step to, and the known-device key.
+ */
 export interface SignInService {
 	auth: Auth;
+	codes: CodeBook;
+	mailer: Mailer;
 	limits: SignInLimits;
 	limiter: RateLimiter;
 	knownDevices: KnownDevices;
+	pendingCookie: PendingSignInCookie;
+}
+
+/**
+ * The cookie that ties a sign-in code to the browser that asked for it: a random key, HttpOnly,
+ * sent only by same-site requests, living as long as the code. `__Host-` whenever cookies are
+ * Secure, so no subdomain can set it.
+ */
+export interface PendingSignInCookie {
+	name: string;
+	secure: boolean;
+}
+
+export function pendingSignInCookie(settings: Pick<CookieSettings, 'prefix' | 'secure'>): PendingSignInCookie {
+	return { name: `${settings.secure ? '__Host-' : ''}${settings.prefix}.pending_sign_in`, secure: settings.secure };
+}
+
+function pendingCookieAttributes(cookie: PendingSignInCookie) {
+	return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: cookie.secure };
+}
+
+/** This browser's pending-sign-in key, when its cookie holds one. */
+function pendingKeyOf(service: SignInService, event: SignInRequest): string | null {
+	const value = event.cookies.get(service.pendingCookie.name);
+	return value && PENDING_KEY.test(value) ? value : null;
 }
 
 /** The signed-in user confirming their identity (requireFreshAuth), and the session they do it from. */
@@ -89,7 +141,18 @@ export async function sendSignInCode(
 	email: string
 ): Promise<SignInRefusal | null> {
 	const checks = visitorChecks(service, service.limits.sendCode, event, email);
-	return (await withinLimits(service.limiter, 'codes sent', checks)) ?? sendCode(service.auth, event, email);
+	const refusal = await withinLimits(service.limiter, 'codes sent', checks);
+	if (refusal) return refusal;
+	const key = pendingKeyOf(service, event) ?? newPendingKey();
+	const sent = await sendCode(service, signInHolder(key), email, 'sign-in');
+	if (!sent) {
+		const { pendingCookie } = service;
+		event.cookies.set(pendingCookie.name, key, {
+			...pendingCookieAttributes(pendingCookie),
+			maxAge: CODE_LIFETIME_SECONDS
+		});
+	}
+	return sent;
 }
 
 /** Sends a re-authentication code, counted against the user's and session's own limits only. */
@@ -99,17 +162,32 @@ export async function sendReauthenticationCode(
 	who: ReauthenticatingUser
 ): Promise<SignInRefusal | null> {
 	const checks = reauthChecks(service.limits.reauthSendCode, who);
-	return (await withinLimits(service.limiter, 'codes sent', checks)) ?? sendCode(service.auth, event, who.email);
+	return (
+		(await withinLimits(service.limiter, 'codes sent', checks)) ??
+		sendCode(service, reauthHolder(who.sessionId), who.email, 'reauth')
+	);
 }
 
-async function sendCode(auth: Auth, event: SignInRequest, email: string): Promise<SignInRefusal | null> {
+/** Stores the holder's new code, replacing theirs, and mails it. */
+async function sendCode(
+	{ codes, mailer }: SignInService,
+	holder: CodeHolder,
+	email: string,
+	purpose: 'sign-in' | 'reauth'
+): Promise<SignInRefusal | null> {
+	let code: string;
 	try {
-		await auth.api.sendVerificationOTP({ body: { email, type: 'sign-in' }, headers: event.request.headers });
+		code = await issueCode(codes, holder, email);
+	} catch (error) {
+		console.error(`latchkey: could not store a sign-in code: ${safeErrorMessage(error)}`);
+		return SIGN_IN_UNAVAILABLE;
+	}
+	try {
+		await mailer.send(signInCodeMessage(email, code, CODE_LIFETIME_SECONDS / 60, purpose));
 		return null;
 	} catch (error) {
-		if (isAPIError(error) && error.body?.code === 'INVALID_EMAIL') return INVALID_EMAIL;
-		console.error(`latchkey: could not send a sign-in code: ${safeErrorMessage(error)}`);
-		return databaseFault(error) ? SIGN_IN_UNAVAILABLE : MAIL_UNAVAILABLE;
+		console.error(`latchkey: could not mail a sign-in code: ${safeErrorMessage(error)}`);
+		return MAIL_UNAVAILABLE;
 	}
 }
 
@@ -120,75 +198,63 @@ export interface CodeAttempt {
 	rememberMe: boolean;
 }
 
-/** Signs in with the emailed code; Better Auth creates the session and sets its cookie. */
+/** Signs in with the emailed code held by this browser; Better Auth creates the session and sets its cookie. */
 export async function verifySignInCode(
 	service: SignInService,
 	event: SignInRequest,
 	attempt: CodeAttempt
 ): Promise<SignInRefusal | null> {
-	return checkCode(service, event, attempt, visitorChecks(service, service.limits.verifyCode, event, attempt.email));
+	if (!CODE_PATTERN.test(attempt.code)) return MALFORMED_CODE;
+	const checks = visitorChecks(service, service.limits.verifyCode, event, attempt.email);
+	const refusal = await withinLimits(service.limiter, 'attempts', checks);
+	if (refusal) return refusal;
+	const key = pendingKeyOf(service, event);
+	// A browser without a pending sign-in holds no code: its try is refused as a wrong one.
+	const holder = signInHolder(key ?? newPendingKey());
+	const outcome = await spendAndSignIn(service, event, holder, attempt);
+	if (outcome === null)
+		event.cookies.delete(service.pendingCookie.name, pendingCookieAttributes(service.pendingCookie));
+	return outcome;
 }
 
-/** Re-authenticates with the emailed code: a new session replaces this one (see reauth's page). */
+/** Re-authenticates with the code sent to this session: a new session replaces this one (see reauth's page). */
 export async function verifyReauthenticationCode(
 	service: SignInService,
 	event: SignInRequest,
 	attempt: Omit<CodeAttempt, 'email'> & ReauthenticatingUser
 ): Promise<SignInRefusal | null> {
-	return checkCode(service, event, attempt, reauthChecks(service.limits.reauthVerifyCode, attempt), true);
+	if (!CODE_PATTERN.test(attempt.code)) return MALFORMED_CODE;
+	const refusal = await withinLimits(
+		service.limiter,
+		'attempts',
+		reauthChecks(service.limits.reauthVerifyCode, attempt)
+	);
+	if (refusal) return refusal;
+	return spendAndSignIn(service, event, reauthHolder(attempt.sessionId), attempt, true);
 }
 
-/**
- * Nothing is counted for a malformed code, nor when no code is waiting for the address (no
- * guess can succeed then, and counting it would let anyone use up the address's limits).
- */
-async function checkCode(
-	{ auth, limiter }: SignInService,
+/** Every well-formed try has been counted before it gets here, whatever it comes to. */
+async function spendAndSignIn(
+	{ auth, codes }: SignInService,
 	event: SignInRequest,
+	holder: CodeHolder,
 	{ email, code, rememberMe }: CodeAttempt,
-	checks: Array<[RateLimitRule, string]>,
 	reauthenticate = false
 ): Promise<SignInRefusal | null> {
-	if (!CODE_PATTERN.test(code)) return { status: 400, message: 'Enter the 6-digit code from the email.' };
-	const waiting = await codeWaiting(auth, email);
-	if (waiting !== true) return waiting;
-	const refusal = await withinLimits(limiter, 'attempts', checks);
-	if (refusal) return refusal;
 	try {
-		await auth.api.signInEmailOTP({
-			body: { email, otp: code, rememberMe, reauthenticate },
+		const verdict = await tryCode(codes, holder, email, code);
+		if (verdict !== 'accepted') return REFUSALS[verdict];
+		await auth.api.signInWithAcceptedCode({
+			body: { email, codeAccepted: true, rememberMe, reauthenticate },
 			headers: event.request.headers
 		});
 	} catch (error) {
-		const refusal = isAPIError(error) ? REFUSALS_BY_CODE[String(error.body?.code)] : undefined;
-		if (refusal) return refusal;
+		if (isAPIError(error) && error.body?.code === 'INVALID_OTP') return REFUSALS.wrong;
 		if (!databaseFault(error)) throw error;
 		console.error(`latchkey: could not check a sign-in code: ${safeErrorMessage(error)}`);
 		return SIGN_IN_UNAVAILABLE;
 	}
 	return null;
-}
-
-/**
- * Where Better Auth's emailOTP plugin keeps the code sent for a sign-in (its toOTPIdentifier):
- * a verification value in the database, or in Redis when Redis is its secondary storage.
- */
-export function signInCodeIdentifier(email: string): string {
-	return `sign-in-otp-${email}`;
-}
-
-/**
- * True when a code (live, expired or used up by wrong tries) is stored for the address: Better
- * Auth then answers the attempt itself, with the matching sentence.
- */
-async function codeWaiting(auth: Auth, email: string): Promise<true | SignInRefusal> {
-	try {
-		const { internalAdapter } = await auth.$context;
-		return (await internalAdapter.findVerificationValue(signInCodeIdentifier(email))) ? true : NO_CODE_WAITING;
-	} catch (error) {
-		console.error(`latchkey: could not look up a sign-in code: ${safeErrorMessage(error)}`);
-		return SIGN_IN_UNAVAILABLE;
-	}
 }
 
 /**

@@ -8,7 +8,7 @@ import { createSessionLog, type SessionLog } from '../session-log';
 import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
-import type { SignInService } from './otp-sign-in';
+import { pendingSignInCookie, type SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import type { SessionStore } from './session-store';
 import { sessionRevoker, type SessionServices } from './sessions';
@@ -38,7 +38,6 @@ export function getAuth(): Auth {
 	return (auth ??= createAuth({
 		config: getConfig(),
 		database: getDatabase(),
-		mailer: getMailer(),
 		currentRequestEvent: requestEventIfAny,
 		log: getSessionLog(),
 		redis: getRedis()
@@ -71,9 +70,12 @@ export function getSignInService(): SignInService {
 	const { signInLimits, cookies, secret } = getConfig();
 	return {
 		auth: getAuth(),
+		codes: { rows: getDatabase().codes, secret, now: Date.now },
+		mailer: getMailer(),
 		limits: signInLimits,
 		limiter: getRateLimiter(),
-		knownDevices: knownDevicesFor(cookies, secret)
+		knownDevices: knownDevicesFor(cookies, secret),
+		pendingCookie: pendingSignInCookie(cookies)
 	};
 }
 

@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import { createAuth, type Auth } from '../auth/better-auth';
 import type { AppConfig } from '../config';
 import { openStorage, type Storage } from '../db';
-import { DevOutbox } from '../mail/outbox';
 import { safeErrorMessage } from '../errors';
 import { createRedis, redisReady } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
@@ -40,9 +39,7 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 	}
 	if (redis) await waitForRedis(redis, writeLogLine);
 	const log = createSessionLog(config.secret, writeLogLine);
-	// The CLI never signs anybody in, so no mail is ever sent; any Mailer satisfies createAuth.
-	const mailer = new DevOutbox();
-	const auth = createAuth({ config, database, mailer, currentRequestEvent: () => undefined, log, redis });
+	const auth = createAuth({ config, database, currentRequestEvent: () => undefined, log, redis });
 	return { database, auth, log, close };
 }
 

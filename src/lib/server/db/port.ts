@@ -20,6 +20,7 @@ export interface Storage {
 	readonly sessions: SessionRows;
 	readonly securityEvents: SecurityEventRows;
 	readonly rateLimits: RateLimitWindows;
+	readonly codes: CodeRows;
 	readonly purge: PurgeRows;
 	/**
 	 * Brings the schema up to date from the migrations under `root` (the working directory by
@@ -143,6 +144,31 @@ export interface RateLimitWindows {
 	 * over with this attempt, lasting `windowMs`. Returns the count so far and when it resets.
 	 */
 	hit(key: string, windowMs: number, now: number): Promise<{ count: number; resetsAt: number }>;
+}
+
+/**
+ * A one-time code (sign-in, re-authentication) as stored in Better Auth's verification table:
+ * who may spend it, and a value that holds no code, only its digest (auth/codes.ts).
+ */
+export interface CodeRecord {
+	id: string;
+	/** Who may spend it, as `<purpose>:<key>`: a browser's pending sign-in, or a signed-in session. */
+	holder: string;
+	/** Opaque to the storage: written whole, and changed only by compare-and-set. */
+	value: string;
+	/** When the purge may delete it. */
+	expiresAt: Date;
+}
+
+export interface CodeRows {
+	/** Stores the holder's new code and deletes every earlier one of theirs, in one transaction. */
+	replace(code: CodeRecord, now: Date): Promise<void>;
+	/** The holder's code (the newest, should two have been stored at once), expired or not; null when none. */
+	find(holder: string): Promise<Pick<CodeRecord, 'id' | 'value'> | null>;
+	/** Sets the value when it still is `seen`: false when another request changed or spent the code first. */
+	update(id: string, seen: string, value: string, now: Date): Promise<boolean>;
+	/** Deletes the code when its value still is `seen`: true for the one request that spends it. */
+	spend(id: string, seen: string): Promise<boolean>;
 }
 
 export interface PurgeRows {

@@ -24,15 +24,23 @@ export function getMailer(): Mailer {
 	return (current ??= createMailer(getConfig().mail, devOutbox));
 }
 
-export function signInCodeMessage(to: string, code: string, expiresInMinutes: number): MailMessage {
+/** The code works only in the browser (or, to confirm it is you, the session) that asked for it: the mail says so. */
+export function signInCodeMessage(
+	to: string,
+	code: string,
+	expiresInMinutes: number,
+	purpose: 'sign-in' | 'reauth' = 'sign-in'
+): MailMessage {
+	const reauth = purpose === 'reauth';
 	return {
 		to,
 		code,
-		subject: 'Your Latchkey sign-in code',
+		subject: reauth ? 'Your Latchkey code to confirm it is you' : 'Your Latchkey sign-in code',
 		text: [
-			`Your sign-in code is ${code}.`,
+			`Your ${reauth ? 'confirmation' : 'sign-in'} code is ${code}.`,
 			'',
-			`It expires in ${expiresInMinutes} minutes and works once. If you did not try to sign in, ignore this message: nobody can sign in without the code.`
+			`Enter it in the browser where you asked for it. It expires in ${expiresInMinutes} minutes and works once. ` +
+				'If you did not try to sign in, ignore this message: nobody can sign in without the code.'
 		].join('\n')
 	};
 }

@@ -2,6 +2,7 @@ import type { FieldPacket, PoolConnection, ResultSetHeader, RowDataPacket } from
 import { createBatchLoader } from '../batch-loader';
 import { columnsRead, rowReader, securityEventValues, type Row } from '../columns';
 import type {
+	CodeRecord,
 	EndedSession,
 	NetworksChange,
 	SecurityEventRow,
@@ -65,6 +66,12 @@ export const HIT_WINDOW = `
 		resets_at = IF(resets_at <= ?, ?, resets_at)`;
 export const READ_WINDOW = 'SELECT `count`, resets_at FROM rate_limit_window WHERE `key` = ?';
 export const PURGE_SESSIONS = 'DELETE FROM session WHERE expires_at < ? ORDER BY expires_at LIMIT ?';
+export const DELETE_CODES_OF = 'DELETE FROM verification WHERE identifier = ?';
+export const INSERT_CODE = `INSERT INTO verification (id, identifier, value, expires_at, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?)`;
+export const CODE_OF = 'SELECT id, value FROM verification WHERE identifier = ? ORDER BY created_at DESC LIMIT 1';
+export const UPDATE_CODE = 'UPDATE verification SET value = ?, updated_at = ? WHERE id = ? AND value = ?';
+export const SPEND_CODE = 'DELETE FROM verification WHERE id = ? AND value = ?';
 export const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
 export const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
 export const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < ?';
@@ -308,6 +315,22 @@ export function mysqlRateLimits(database: MysqlDatabase) {
 	};
 }
 
+export function mysqlCodes(database: MysqlDatabase) {
+	const pool = database.client;
+	return {
+		replace: (code: CodeRecord, now: Date) =>
+			inTransaction(database, async (connection) => {
+				await affected(database, connection, DELETE_CODES_OF, [code.holder]);
+				await affected(database, connection, INSERT_CODE, [code.id, code.holder, code.value, code.expiresAt, now, now]);
+			}),
+		find: async (holder: string) =>
+			(await rowsOf<{ id: string; value: string }>(database, pool, CODE_OF, [holder]))[0] ?? null,
+		update: async (id: string, seen: string, value: string, now: Date) =>
+			(await affected(database, pool, UPDATE_CODE, [value, now, id, seen])) === 1,
+		spend: async (id: string, seen: string) => (await affected(database, pool, SPEND_CODE, [id, seen])) === 1
+	};
+}
+
 export function mysqlPurge(database: MysqlDatabase) {
 	const pool = database.client;
 	return {
@@ -351,6 +374,7 @@ export function mysqlStorage(database: MysqlDatabase, options: StorageOptions = 
 		sessions: mysqlSessionRows(database, { batchLoader }),
 		securityEvents: mysqlSecurityEvents(database),
 		rateLimits: mysqlRateLimits(database),
+		codes: mysqlCodes(database),
 		purge: mysqlPurge(database),
 		migrate: (root) => migrateMysql(database, root),
 		ping: () => pingMysql(database),

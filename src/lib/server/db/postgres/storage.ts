@@ -60,6 +60,12 @@ const HIT_WINDOW = `
 		count = CASE WHEN rate_limit_window.resets_at <= $3 THEN 1 ELSE rate_limit_window.count + 1 END,
 		resets_at = CASE WHEN rate_limit_window.resets_at <= $3 THEN excluded.resets_at ELSE rate_limit_window.resets_at END
 	RETURNING count, resets_at`;
+const DELETE_CODES_OF = 'DELETE FROM verification WHERE identifier = $1';
+const INSERT_CODE = `INSERT INTO verification (id, identifier, value, expires_at, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $5)`;
+const CODE_OF = 'SELECT id, value FROM verification WHERE identifier = $1 ORDER BY created_at DESC LIMIT 1';
+const UPDATE_CODE = 'UPDATE verification SET value = $1, updated_at = $2 WHERE id = $3 AND value = $4';
+const SPEND_CODE = 'DELETE FROM verification WHERE id = $1 AND value = $2';
 const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < $1 LIMIT $2)';
 const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < $1';
 const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < $1';
@@ -199,6 +205,18 @@ export function postgresStorage(
 				const [count, resetsAt] = result.rows[0]!;
 				return { count: Number(count), resetsAt: Number(resetsAt) };
 			}
+		},
+		codes: {
+			replace: (code, now) =>
+				inTransaction(pool, async (client) => {
+					await client.query(DELETE_CODES_OF, [code.holder]);
+					await client.query(INSERT_CODE, [code.id, code.holder, code.value, code.expiresAt, now]);
+				}),
+			async find(holder) {
+				return ((await rowsOf(CODE_OF, [holder]))[0] as { id: string; value: string } | undefined) ?? null;
+			},
+			update: async (id, seen, value, now) => (await changed(UPDATE_CODE, [value, now, id, seen])) === 1,
+			spend: async (id, seen) => (await changed(SPEND_CODE, [id, seen])) === 1
 		},
 		purge: {
 			expiredSessions: (now, limit) => changed(PURGE_SESSIONS, [new Date(now), limit]),

@@ -47,6 +47,12 @@ const HIT_WINDOW = `
 		count = CASE WHEN rate_limit_window.resets_at <= ? THEN 1 ELSE rate_limit_window.count + 1 END,
 		resets_at = CASE WHEN rate_limit_window.resets_at <= ? THEN excluded.resets_at ELSE rate_limit_window.resets_at END
 	RETURNING count, resets_at`;
+const DELETE_CODES_OF = 'DELETE FROM verification WHERE identifier = ?';
+const INSERT_CODE = `INSERT INTO verification (id, identifier, value, expires_at, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?)`;
+const CODE_OF = 'SELECT id, value FROM verification WHERE identifier = ? ORDER BY created_at DESC LIMIT 1';
+const UPDATE_CODE = 'UPDATE verification SET value = ?, updated_at = ? WHERE id = ? AND value = ?';
+const SPEND_CODE = 'DELETE FROM verification WHERE id = ? AND value = ?';
 const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session WHERE expires_at < ? LIMIT ?)';
 const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
 const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
@@ -130,6 +136,11 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const readEvent = rowReader<SecurityEventRow>(securityEvent, names(eventsPage));
 		const eventsTotal = prepare<[string], [number]>(EVENTS_TOTAL).raw(true);
 		const hitWindow = prepare<[string, number, number, number], [number, number]>(HIT_WINDOW).raw(true);
+		const deleteCodesOf = prepare<[string]>(DELETE_CODES_OF);
+		const insertCode = prepare<[string, string, string, number, number, number]>(INSERT_CODE);
+		const codeOf = prepare<[string], { id: string; value: string }>(CODE_OF);
+		const updateCode = prepare<[string, number, string, string]>(UPDATE_CODE);
+		const spendCode = prepare<[string, string]>(SPEND_CODE);
 		const purgeSessions = prepare<[number, number]>(PURGE_SESSIONS);
 		const purgeOther = [PURGE_CODES, PURGE_WINDOWS].map((sql) => prepare<[number]>(sql));
 		const purgeAuthLimits = prepare<[number]>(PURGE_AUTH_LIMITS);
@@ -153,6 +164,11 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			readEvent,
 			eventsTotal,
 			hitWindow,
+			deleteCodesOf,
+			insertCode,
+			codeOf,
+			updateCode,
+			spendCode,
 			purgeSessions,
 			purgeOther,
 			purgeAuthLimits,
@@ -245,6 +261,25 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 				const [count, resetsAt] = await write(() => returned(q().hitWindow, key, now + windowMs, now, now)[0]!);
 				return { count, resetsAt };
 			}
+		},
+		codes: {
+			replace: (code, now) =>
+				write(() =>
+					client.transaction(() => {
+						q().deleteCodesOf.run(code.holder);
+						q().insertCode.run(
+							code.id,
+							code.holder,
+							code.value,
+							code.expiresAt.getTime(),
+							now.getTime(),
+							now.getTime()
+						);
+					})()
+				),
+			find: async (holder) => q().codeOf.get(holder) ?? null,
+			update: (id, seen, value, now) => write(() => q().updateCode.run(value, now.getTime(), id, seen).changes === 1),
+			spend: (id, seen) => write(() => q().spendCode.run(id, seen).changes === 1)
 		},
 		purge: {
 			expiredSessions: (now, limit) => write(() => q().purgeSessions.run(now, limit).changes),
