@@ -323,6 +323,59 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 		}
 	});
 
+	describe('codes', () => {
+		const code = (holder: string, value: string, expiresAt = new Date(Date.now() + 300_000)) => ({
+			id: randomUUID(),
+			holder,
+			value,
+			expiresAt
+		});
+
+		it("keeps one code per holder: a new one replaces the holder's own and no one else's", async () => {
+			const [laptop, phone] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
+			const now = new Date();
+			await storage.codes.replace(code(laptop, 'laptop-1'), now);
+			await storage.codes.replace(code(phone, 'phone-1'), now);
+			await storage.codes.replace(code(laptop, 'laptop-2'), new Date(now.getTime() + 1));
+			expect((await storage.codes.find(laptop))?.value).toBe('laptop-2');
+			expect((await storage.codes.find(phone))?.value).toBe('phone-1');
+			expect(await storage.codes.find(`conformance:${randomUUID()}`)).toBeNull();
+			const rows = await storage.codes.find(laptop);
+			expect(Object.keys(rows!).sort()).toEqual(['id', 'value']);
+		});
+
+		it('changes a code only while it holds the value the caller saw (compare-and-set)', async () => {
+			const holder = `conformance:${randomUUID()}`;
+			await storage.codes.replace(code(holder, '0.1.a'), new Date());
+			const { id } = (await storage.codes.find(holder))!;
+			expect(await storage.codes.update(id, '0.1.a', '1.1.a', new Date())).toBe(true);
+			expect(await storage.codes.update(id, '0.1.a', '1.1.b', new Date())).toBe(false);
+			expect((await storage.codes.find(holder))?.value).toBe('1.1.a');
+			expect(await storage.codes.spend(id, '0.1.a')).toBe(false);
+			expect(await storage.codes.spend(id, '1.1.a')).toBe(true);
+			expect(await storage.codes.spend(id, '1.1.a')).toBe(false);
+			expect(await storage.codes.find(holder)).toBeNull();
+		});
+
+		it('lets one of many concurrent spends of a code succeed', async () => {
+			const holder = `conformance:${randomUUID()}`;
+			await storage.codes.replace(code(holder, '0.1.c'), new Date());
+			const { id } = (await storage.codes.find(holder))!;
+			const spent = await Promise.all(Array.from({ length: 8 }, () => storage.codes.spend(id, '0.1.c')));
+			expect(spent.filter(Boolean)).toHaveLength(1);
+		});
+
+		it('leaves a code to the purge once it has expired, and keeps a live one', async () => {
+			const at = Date.now();
+			const [gone, kept] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
+			await storage.codes.replace(code(gone, 'gone', new Date(at - 1)), new Date(at - 300_000));
+			await storage.codes.replace(code(kept, 'kept', new Date(at + 1000)), new Date(at));
+			expect(await storage.purge.expiredOther(at)).toBeGreaterThanOrEqual(1);
+			expect(await storage.codes.find(gone)).toBeNull();
+			expect((await storage.codes.find(kept))?.value).toBe('kept');
+		});
+	});
+
 	describe('purge', () => {
 		it('deletes expired sessions a batch at a time, and expired codes and windows', async () => {
 			const userId = await newUser();
