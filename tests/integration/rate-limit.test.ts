@@ -79,13 +79,21 @@ function redisStore(): StoreCase {
 		label: 'redis limiter',
 		async open() {
 			const clients = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
-			const windowSeconds = 1;
+			const windowSeconds = 60;
 			return {
 				limiter: redisRateLimiter(clients[0]!),
 				otherInstance: redisRateLimiter(clients[1]!),
 				expiringWindowSeconds: windowSeconds,
-				// Redis keeps its own time, so the window really has to pass.
-				passWindow: () => new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000 + 100)),
+				// Redis keeps its own time: a window ends when its key expires. Every key must carry an
+				// expiry within its window; deleting them then ends the windows at once, with no wait
+				// that a slow machine could outrun.
+				passWindow: async () => {
+					for (const ttl of await runKeyTtls(clients[0]!)) {
+						expect(ttl).toBeGreaterThan(0);
+						expect(ttl).toBeLessThanOrEqual(windowSeconds * 1000);
+					}
+					await removeRunKeys(clients[0]!);
+				},
 				close: async () => {
 					await removeRunKeys(clients[0]!);
 					await Promise.all(clients.map((client) => client.quit()));
@@ -93,6 +101,18 @@ function redisStore(): StoreCase {
 			};
 		}
 	};
+}
+
+/** The milliseconds each of this run's counters has left (-1: no expiry). */
+async function runKeyTtls(redis: Redis): Promise<number[]> {
+	const ttls: number[] = [];
+	let cursor = '0';
+	do {
+		const [next, keys] = await redis.scan(cursor, 'MATCH', `latchkey:rate:*-${RUN}:*`, 'COUNT', 1000);
+		for (const key of keys) ttls.push(await redis.pttl(key));
+		cursor = next;
+	} while (cursor !== '0');
+	return ttls;
 }
 
 /** Deletes this run's counters (and nothing else); all of them would expire within a minute anyway. */
