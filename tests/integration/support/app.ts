@@ -258,7 +258,7 @@ export function sessionCookieFrom(response: Response): string {
 
 /**
  * Signs in by emailed code as the login form does (both steps, from one browser), and returns
- * the verify step's response as SvelteKit would send it: its Set-Cookie lines, 303 when signed
+ * the verify step's outcome with the Set-Cookie lines SvelteKit would send: 200 when signed
  * in. `cookie` is what the browser already carries (a session cookie, the known-device cookie).
  */
 export async function signIn(
@@ -277,7 +277,7 @@ export async function signIn(
 	const verified = await asFormAction(app, visitor, (event) => verifySignInCode(service, event, attempt));
 	const headers = new Headers();
 	for (const line of verified.setCookies) headers.append('set-cookie', line);
-	return new Response(verified.outcome?.message ?? null, { status: verified.outcome?.status ?? 303, headers });
+	return new Response(verified.outcome?.message ?? null, { status: verified.outcome?.status ?? 200, headers });
 }
 
 /** A validator over the app's database whose refresh writes are counted (a spy on the store's extend). */
