@@ -28,11 +28,12 @@ export async function post(
 	path: string,
 	form: Record<string, string>,
 	cookie = '',
-	{ from, headers = {} }: RequestOptions = {}
+	{ from, headers = {}, signal }: RequestOptions = {}
 ): Promise<Response> {
 	const url = `${instance.origin}${path}`;
 	const init = {
 		method: 'POST',
+		signal,
 		headers: {
 			origin: instance.origin,
 			accept: 'text/html',

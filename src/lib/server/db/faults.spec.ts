@@ -105,6 +105,8 @@ describe('databaseFault on PostgreSQL', () => {
 		['too many connections', serverError('53300', 'sorry, too many clients already')],
 		['connection exception', serverError('08006', 'connection failure')],
 		['pool timeout', new Error('timeout exceeded when trying to connect')],
+		['no answer within the query timeout', new Error('Query read timeout')],
+		['connection timeout', new Error('Connection terminated due to connection timeout')],
 		['lost connection', new Error('Connection terminated unexpectedly')]
 	])('recognises %s, bare or wrapped by Drizzle', (_, error) => {
 		expect(databaseFault(error)).toContain(error.message);

@@ -190,9 +190,13 @@ export interface PerformanceOptions {
 export interface StorageOptions {
 	/** Connections per instance, for an engine with a pool. */
 	poolMax?: number;
-	/** Milliseconds after which the server cancels a statement, for an engine that can. */
+	/**
+	 * Milliseconds after which the server cancels a statement, for an engine that can; the
+	 * driver gives up on a silent server a margin later (timeouts.ts). On SQLite it shortens
+	 * the lock wait below to at most this.
+	 */
 	statementTimeoutMs?: number;
-	/** How long a write waits, off the event loop, for another connection's lock before failing as a fault. */
+	/** How long a SQLite write waits, off the event loop, for another connection's lock before failing as a fault. */
 	lockWaitMs?: number;
 	performance?: PerformanceOptions;
 }

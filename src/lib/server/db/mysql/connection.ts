@@ -2,6 +2,7 @@ import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import { RefusedUrl } from '../engine';
 import { redactCredentials } from '../redact';
+import { clientTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS, poolWaitMs } from '../timeouts';
 import * as schema from './schema';
 
 /** Where the database is: a `mysql://` or `mariadb://` URL naming the database. */
@@ -25,7 +26,7 @@ export interface MysqlOptions {
 	poolMax?: number;
 	/** Milliseconds after which the server cancels a statement (or, for writes, stops waiting for a lock). */
 	statementTimeoutMs?: number;
-	/** Milliseconds a new connection may take before it fails as a fault. */
+	/** Milliseconds a new connection may take before it fails as a fault (timeouts.ts poolWaitMs by default). */
 	connectTimeoutMs?: number;
 }
 
@@ -52,24 +53,31 @@ export function parseMysqlUrl(value: string): MysqlTarget | null {
 /**
  * Opens a pool; connections are made on first use. Every connection is utf8mb4 with binary
  * comparison, reads and writes DATETIME as UTC whatever the process's time zone, and gets the
- * statement timeout of its server (sessionSettings).
+ * statement timeout of its server (sessionSettings). No request waits on the server for ever:
+ * the driver gives up on every statement a margin past the statement timeout
+ * (boundStatements), and on the wait for a connection (boundPoolWait); the request answers 503.
  */
 export function openMysql(
 	{ url }: MysqlTarget,
-	{ poolMax = 10, statementTimeoutMs = 30_000, connectTimeoutMs = 5000 }: MysqlOptions = {}
+	{
+		poolMax = 10,
+		statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS,
+		connectTimeoutMs = poolWaitMs(statementTimeoutMs)
+	}: MysqlOptions = {}
 ): MysqlDatabase {
 	const client = mysql.createPool({
 		uri: url.replace(URL_FORM, 'mysql://'),
 		connectionLimit: poolMax,
-		// A connection attempt never hangs a request for ever: it fails, and the request answers 503.
 		connectTimeout: connectTimeoutMs,
 		charset: 'UTF8MB4_BIN',
 		timezone: 'Z',
 		enableKeepAlive: true
 	});
+	boundPoolWait(client.pool as unknown as CorePool, poolWaitMs(statementTimeoutMs));
 	// The core pool hands each new connection over before any query runs on it, and a
 	// connection runs its statements in order: the settings come first.
 	client.pool.on('connection', (connection) => {
+		boundStatements(connection as unknown as CoreConnection, clientTimeoutMs(statementTimeoutMs));
 		const settings = sessionSettings(serverVersionOf(connection), statementTimeoutMs);
 		connection.query(settings, (error: Error | null) => {
 			if (error) console.error(`latchkey: MySQL session settings failed: ${error.message}`);
@@ -121,5 +129,80 @@ export function isMariaDb(serverVersion: string): boolean {
  * server's own limit, so that a server that cancels a statement answers first with its error.
  */
 export function driverTimeoutMs(database: Pick<MysqlDatabase, 'statementTimeoutMs'>): number {
-	return database.statementTimeoutMs + 2000;
+	return clientTimeoutMs(database.statementTimeoutMs);
+}
+
+/** What of mysql2's core connection boundStatements uses (mysql2 types neither). */
+interface CoreConnection {
+	addCommand(command: object): unknown;
+	stream: { destroy(): void };
+}
+
+/** A statement command (Query, Execute): its own timeout, and what it does when that passes. */
+interface TimedCommand {
+	timeout?: number;
+	_handleTimeoutError(): void;
+}
+
+const isTimed = (command: object): command is TimedCommand =>
+	typeof (command as Partial<TimedCommand>)._handleTimeoutError === 'function';
+
+/**
+ * Every statement on the connection gets the driver's timeout unless it names its own, Drizzle's
+ * (Better Auth's) included, which name none. A statement that times out closes its connection:
+ * mysql2 only fails the statement, and the connection would go on waiting for the answer,
+ * neither usable nor given back to the pool. Closing it fails whatever else waits on it, and the
+ * pool opens a new one.
+ */
+function boundStatements(connection: CoreConnection, timeoutMs: number): void {
+	const add = connection.addCommand.bind(connection);
+	connection.addCommand = (command) => {
+		if (isTimed(command)) {
+			command.timeout ??= timeoutMs;
+			const timedOut = command._handleTimeoutError.bind(command);
+			command._handleTimeoutError = () => {
+				timedOut();
+				connection.stream.destroy();
+			};
+		}
+		return add(command);
+	};
+}
+
+type ConnectionCallback = (error: Error | null, connection?: { release(): void }) => void;
+
+/** What of mysql2's core pool boundPoolWait uses. */
+interface CorePool {
+	getConnection(callback: ConnectionCallback): void;
+}
+
+/** The code of the error a statement fails with when no connection came free in time (faults.ts). */
+export const POOL_WAIT_TIMEOUT = 'POOL_WAIT_TIMEOUT';
+
+const bounded = new WeakSet<ConnectionCallback>();
+
+/**
+ * mysql2's pool lets a statement wait for a connection for ever. Here the wait, making a new
+ * connection included, ends after `waitMs` with an error; a connection that comes free for a
+ * caller who gave up goes straight back to the pool.
+ */
+function boundPoolWait(pool: CorePool, waitMs: number): void {
+	const get = pool.getConnection.bind(pool);
+	pool.getConnection = (callback) => {
+		// The pool hands a waiting callback to getConnection again when a connection is removed.
+		if (bounded.has(callback)) return get(callback);
+		let waiting = true;
+		const timer = setTimeout(() => {
+			waiting = false;
+			callback(Object.assign(new Error('No MySQL connection came free in time'), { code: POOL_WAIT_TIMEOUT }));
+		}, waitMs);
+		const delivered: ConnectionCallback = (error, connection) => {
+			if (!waiting) return connection?.release();
+			waiting = false;
+			clearTimeout(timer);
+			callback(error, connection);
+		};
+		bounded.add(delivered);
+		get(delivered);
+	};
 }

@@ -14,6 +14,7 @@ describe('mysqlFaultOf', () => {
 			'the connection to MySQL was lost'
 		],
 		['PROTOCOL_SEQUENCE_TIMEOUT', 'Query inactivity timeout', 'MySQL did not answer within the statement timeout'],
+		['POOL_WAIT_TIMEOUT', 'No MySQL connection came free in time', 'no MySQL connection came free in time'],
 		[
 			'ER_QUERY_TIMEOUT',
 			'Query execution was interrupted, maximum statement execution time exceeded',

@@ -1,11 +1,15 @@
+import { POOL_WAIT_TIMEOUT } from './connection';
+
 /**
  * mysql2's codes for "this database cannot serve you right now": the server's error names
- * (mysql2 names MySQL's numbers) and the driver's own PROTOCOL_* codes. Each says what an
- * operator should look at. The request itself was fine: it deserves a 503 and "try again".
+ * (mysql2 names MySQL's numbers), the driver's own PROTOCOL_* codes, and the pool's wait for a
+ * connection (connection.ts). Each says what an operator should look at. The request itself was
+ * fine: it deserves a 503 and "try again".
  */
 const FAULTS_BY_CODE: Record<string, string> = {
 	PROTOCOL_CONNECTION_LOST: 'the connection to MySQL was lost',
 	PROTOCOL_SEQUENCE_TIMEOUT: 'MySQL did not answer within the statement timeout',
+	[POOL_WAIT_TIMEOUT]: 'no MySQL connection came free in time',
 	ER_CLIENT_INTERACTION_TIMEOUT: 'the connection to MySQL was lost',
 	ER_ABORTING_CONNECTION: 'the connection to MySQL was lost',
 	ER_CON_COUNT_ERROR: 'MySQL has no connection left to give',

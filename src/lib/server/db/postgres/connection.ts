@@ -1,6 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { StorageOptions } from '../port';
+import { clientTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS, poolWaitMs } from '../timeouts';
 import * as schema from './schema';
 
 export type PostgresTarget = { dialect: 'postgres'; url: string };
@@ -16,18 +17,26 @@ export type PostgresDatabase = {
 
 export function openPostgres(
 	{ url }: PostgresTarget,
-	{ poolMax = 10, statementTimeoutMs = 30_000 }: StorageOptions = {}
+	{ poolMax = 10, statementTimeoutMs = DEFAULT_STATEMENT_TIMEOUT_MS }: StorageOptions = {}
 ): PostgresDatabase {
 	const client = new pg.Pool({
 		connectionString: url,
 		max: poolMax,
-		// A statement or a connection attempt never hangs a request for ever: it fails, and
-		// the request answers 503 (hooks.server.ts).
+		// No statement hangs a request for ever: it fails, and the request answers 503
+		// (hooks.server.ts). The server cancels a statement past the statement timeout; a server
+		// that answers nothing at all (a dead host, a stalled network) is given up on a margin
+		// later by the driver (timeouts.ts).
 		statement_timeout: statementTimeoutMs,
-		connectionTimeoutMillis: 5000
+		query_timeout: clientTimeoutMs(statementTimeoutMs),
+		// pg-pool applies this both to a new connection and to the wait for a free pooled one:
+		// with every connection stuck on a silent server, a waiting request fails just as soon.
+		connectionTimeoutMillis: poolWaitMs(statementTimeoutMs)
 	});
 	// An idle client losing its connection must not crash the process; the pool replaces it.
 	client.on('error', (error) => console.error(`latchkey: idle PostgreSQL connection failed: ${error.message}`));
+	// Nor may a client lent out (a transaction) that loses its connection between two of its
+	// statements: the statements fail as faults, and the pool drops it when it comes back.
+	client.on('connect', (connection) => connection.on('error', () => undefined));
 	return {
 		dialect: 'postgres',
 		db: drizzle(client, { schema }),

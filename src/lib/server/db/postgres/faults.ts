@@ -5,12 +5,18 @@
  */
 const UNAVAILABLE_SQLSTATES = /^(08...|53300|57014|57P0[1-3])$/;
 
-/** node-postgres's own words for a connection it lost or could not get in time (pg/lib/client.js, pg-pool). */
-const LOST_CONNECTION_MESSAGES =
-	/^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/;
+/**
+ * node-postgres's own words (pg/lib/client.js, pg-pool) for a statement the server did not
+ * answer within the query timeout, a wait for a pooled connection that ran out, and a connection
+ * it lost or could not make in time.
+ */
+const DRIVER_FAULTS: Array<[RegExp, string]> = [
+	[/^Query read timeout/, 'PostgreSQL did not answer within the statement timeout'],
+	[/^timeout exceeded when trying to connect/, 'no PostgreSQL connection came free in time'],
+	[/^(Connection terminated|Client has encountered a connection error)/, 'the connection to PostgreSQL was lost']
+];
 
 export function postgresFaultOf(code: string | undefined, message: string): string | null {
-	if (code === undefined)
-		return LOST_CONNECTION_MESSAGES.test(message) ? 'the connection to PostgreSQL was lost' : null;
+	if (code === undefined) return DRIVER_FAULTS.find(([words]) => words.test(message))?.[1] ?? null;
 	return UNAVAILABLE_SQLSTATES.test(code) ? 'PostgreSQL cannot serve requests right now' : null;
 }

@@ -6,6 +6,7 @@ import { columnsRead, rowReader, securityEventValues, type Row } from '../column
 import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, UserRecord } from '../port';
 import { redactCredentials } from '../redact';
 import type { PostgresDatabase } from './connection';
+import { postgresFaultOf } from './faults';
 import { securityEvent, session, user } from './schema';
 
 export { columnsRead } from '../columns';
@@ -85,6 +86,19 @@ const named = (name: string, text: string) => ({ name: `latchkey_${name}`, text 
 /** Thrown inside the transaction to roll the event back when another request won the row. */
 class AlreadyChanged extends Error {}
 
+/**
+ * The driver's own failures (no answer within the query timeout, the connection lost) carry no
+ * SQLSTATE and leave the connection unusable: a ROLLBACK on it would only wait out the timeout
+ * again, and the server rolls back the transaction of a connection that closes.
+ */
+function connectionUnusable(error: unknown): error is Error {
+	return (
+		error instanceof Error &&
+		(error as { code?: unknown }).code === undefined &&
+		postgresFaultOf(undefined, error.message) !== null
+	);
+}
+
 /** Runs `work` in one transaction on one pooled connection. */
 async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
 	const client = await pool.connect();
@@ -95,7 +109,8 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 		await client.query('COMMIT');
 		return result;
 	} catch (error) {
-		await client.query('ROLLBACK').catch((failed: Error) => (broken = failed));
+		if (connectionUnusable(error)) broken = error;
+		else await client.query('ROLLBACK').catch((failed: Error) => (broken = failed));
 		throw error;
 	} finally {
 		// A connection that could not even roll back is not given to another request.

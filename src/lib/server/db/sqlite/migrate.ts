@@ -12,26 +12,30 @@ const MIGRATION_LOCK_WAIT_MS = 60_000;
  */
 export async function migrateSqlite({ client }: SqliteDatabase, migrationsFolder: string): Promise<void> {
 	const migrations = readMigrationFiles({ migrationsFolder });
-	await whileLocked(() => {
-		client.exec('BEGIN IMMEDIATE');
-		try {
-			client.exec(
-				'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)'
-			);
-			const last = client
-				.prepare<[], [number]>('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1')
-				.raw(true)
-				.get();
-			const record = client.prepare('INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)');
-			for (const migration of migrations) {
-				if (last && Number(last[0]) >= migration.folderMillis) continue;
-				for (const statement of migration.sql) client.exec(statement);
-				record.run(migration.hash, migration.folderMillis);
+	await whileLocked(
+		() => {
+			client.exec('BEGIN IMMEDIATE');
+			try {
+				client.exec(
+					'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)'
+				);
+				const last = client
+					.prepare<[], [number]>('SELECT created_at FROM "__drizzle_migrations" ORDER BY created_at DESC LIMIT 1')
+					.raw(true)
+					.get();
+				const record = client.prepare('INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (?, ?)');
+				for (const migration of migrations) {
+					if (last && Number(last[0]) >= migration.folderMillis) continue;
+					for (const statement of migration.sql) client.exec(statement);
+					record.run(migration.hash, migration.folderMillis);
+				}
+				client.exec('COMMIT');
+			} catch (error) {
+				if (client.inTransaction) client.exec('ROLLBACK');
+				throw error;
 			}
-			client.exec('COMMIT');
-		} catch (error) {
-			if (client.inTransaction) client.exec('ROLLBACK');
-			throw error;
-		}
-	}, MIGRATION_LOCK_WAIT_MS);
+		},
+		MIGRATION_LOCK_WAIT_MS,
+		client
+	);
 }

@@ -18,8 +18,12 @@ import { securityEvent, session, user } from './schema';
 
 export const MIGRATIONS_DIR = 'drizzle/sqlite';
 
-/** How long a write waits, off the event loop, for another connection's write lock before it fails as a fault. */
-const DEFAULT_LOCK_WAIT_MS = 5000;
+/**
+ * How long a write waits, off the event loop, for another connection's write lock before it
+ * fails as a fault: this, or the statement timeout when that is shorter, so that a request on
+ * SQLite answers within the statement timeout as it does on a server.
+ */
+const LONGEST_LOCK_WAIT_MS = 5000;
 
 // Whole rows: the readers map them by the schema's columns (../columns.ts). Times are stored
 // as epoch milliseconds, booleans as 0/1.
@@ -76,9 +80,9 @@ class AlreadyChanged extends Error {}
  */
 export function sqliteStorage(database: SqliteDatabase, options: StorageOptions = {}): Omit<Storage, 'classifyFault'> {
 	const { client } = database;
-	const lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+	const lockWaitMs = options.lockWaitMs ?? Math.min(LONGEST_LOCK_WAIT_MS, options.statementTimeoutMs ?? Infinity);
 	const { batchLoader = true } = options.performance ?? {};
-	const write = <T>(work: () => T) => whileLocked(work, lockWaitMs);
+	const write = <T>(work: () => T) => whileLocked(work, lockWaitMs, client);
 	const prepare = <P extends unknown[], R = unknown>(sql: string) => client.prepare<P, R>(sql);
 	/**
 	 * The rows of a statement that writes (`INSERT … RETURNING`, `DELETE … RETURNING`). `all()`
