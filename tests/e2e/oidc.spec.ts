@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SMTP_APP } from './support/servers';
+import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SESSION_COOKIE, SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 interface Identity {
@@ -69,7 +69,7 @@ function sessionsOf(userId: string) {
 }
 
 async function sessionCookie(page: Page) {
-	return (await page.context().cookies()).find((cookie) => cookie.name === 'latchkey.session_token');
+	return (await page.context().cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
 }
 
 test('signs in through the OpenID Connect provider and lands on redirectTo; remember-me off', async ({ page }) => {
