@@ -23,7 +23,7 @@ export const init: ServerInit = () => prepareServer(dev);
  * - securityHeaders: nosniff, referrer policy, frame denial, HSTS over https;
  * - databaseFaults: a database that cannot be used answers 503, in the shape the request expects;
  * - clientAddress: the address SvelteKit resolved, stamped for Better Auth (400 when missing);
- * - authEndpoints: only Better Auth's OAuth callbacks are served under /api/auth;
+ * - authEndpoints: under /api/auth, only the configured providers' OAuth callbacks are served;
  * - sessionLocals: the session cookie becomes locals.user and locals.session (or null);
  * - networkWatch: a session used from a new network is reported, or ended;
  * - signInRequired: pages under (app) send signed-out visitors to sign-in;

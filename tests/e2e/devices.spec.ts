@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { ageSessionsOf, sessionCountFor, sessionIdsFor } from './support/database';
 import { expect, test } from './support/fixtures';
 import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
-import { SMTP_APP } from './support/servers';
+import { SESSION_COOKIE, SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 interface Device {
@@ -74,7 +74,7 @@ test('two devices of one user: list, revoke, sign out others, sign out everywher
 		await page.getByRole('button', { name: 'Sign out everywhere' }).click();
 		await expect(page).toHaveURL('/login?signedOutEverywhere');
 		await expect(page.getByRole('status')).toHaveText('You are signed out on every device.');
-		expect((await page.context().cookies()).some((cookie) => cookie.name === 'latchkey.session_token')).toBe(false);
+		expect((await page.context().cookies()).some((cookie) => cookie.name === SESSION_COOKIE)).toBe(false);
 		await expectSignedOut(page);
 		await expectSignedOut(b.page);
 		expect(sessionCountFor(SMTP_APP, email)).toBe(0);

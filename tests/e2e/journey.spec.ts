@@ -1,9 +1,8 @@
 import type { BrowserContext } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
+import { SESSION_COOKIE } from './support/servers';
 import { enterCode, requestCode } from './support/sign-in';
-
-const SESSION_COOKIE = 'latchkey.session_token';
 
 async function sessionCookie(context: BrowserContext) {
 	return (await context.cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
@@ -28,7 +27,7 @@ test('a protected page sends a visitor through sign-in and back, and sign-out lo
 
 	const cookie = await sessionCookie(context);
 	expect(cookie, 'session cookie after sign-in').toBeDefined();
-	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
+	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: true });
 	// Remember-me was left unticked: a browser-session cookie, gone when the browser closes.
 	expect(cookie!.expires).toBe(-1);
 

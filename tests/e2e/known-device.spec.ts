@@ -1,13 +1,12 @@
 import type { BrowserContext, Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OIDC_PROVIDER } from './support/servers';
+import { KNOWN_DEVICE_COOKIE, OIDC_PROVIDER } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 // The known-device cookie a sign-in leaves in the browser (docs/CONFIGURATION.md, "Sign-in codes and limits"):
 // set through the login form's action and through the OAuth callback alike.
 
-const KNOWN_DEVICE_COOKIE = 'latchkey.known_device';
 const YEAR_SECONDS = 365 * 24 * 3600;
 
 async function knownDeviceCookie(context: BrowserContext) {
@@ -16,7 +15,7 @@ async function knownDeviceCookie(context: BrowserContext) {
 
 function expectKnownDeviceCookie(cookie: Awaited<ReturnType<typeof knownDeviceCookie>>, email: string) {
 	expect(cookie, 'known-device cookie after sign-in').toBeDefined();
-	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: false });
+	expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/', secure: true });
 	const expiresIn = cookie!.expires - Date.now() / 1000;
 	expect(expiresIn).toBeGreaterThan(YEAR_SECONDS - 120);
 	expect(expiresIn).toBeLessThanOrEqual(YEAR_SECONDS + 5);

@@ -1,8 +1,8 @@
-import type { Page } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SMTP_APP } from './support/servers';
+import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SESSION_COOKIE, SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
 
 interface Identity {
@@ -69,7 +69,7 @@ function sessionsOf(userId: string) {
 }
 
 async function sessionCookie(page: Page) {
-	return (await page.context().cookies()).find((cookie) => cookie.name === 'latchkey.session_token');
+	return (await page.context().cookies()).find((cookie) => cookie.name === SESSION_COOKIE);
 }
 
 test('signs in through the OpenID Connect provider and lands on redirectTo; remember-me off', async ({ page }) => {
@@ -219,7 +219,56 @@ test.describe('without any provider configured', () => {
 		expect(api.status()).toBeLessThan(500);
 
 		const callback = await request.get('/api/auth/callback/oidc?code=x&state=y', { maxRedirects: 0 });
-		expect(callback.status()).toBeLessThan(500);
+		expect(callback.status()).toBe(404);
 		expect(callback.headers()['set-cookie'] ?? '').not.toContain('session_token=');
 	});
+
+	test('no /api/auth/callback/<provider> exists: each answers the same no-store 404 as any /api/auth path', async ({
+		request
+	}) => {
+		const reference = await notFoundAnswer(request, '/api/auth/get-session');
+		expect(reference).toEqual({ status: 404, cacheControl: 'no-store', body: 'Not found', location: undefined });
+		for (const path of [
+			'/api/auth/callback/github?code=x&state=y',
+			'/api/auth/callback/google?code=x&state=y',
+			'/api/auth/callback/oidc?code=x&state=y',
+			'/api/auth/callback/get-session',
+			'/api/auth/callback/oidc/extra'
+		]) {
+			expect(await notFoundAnswer(request, path), path).toEqual(reference);
+		}
+	});
+});
+
+/** What a request under /api/auth gets back, without following a redirect. */
+async function notFoundAnswer(request: APIRequestContext, path: string) {
+	const response = await request.get(path, { maxRedirects: 0 });
+	return {
+		status: response.status(),
+		cacheControl: response.headers()['cache-control'],
+		body: await response.text(),
+		location: response.headers()['location']
+	};
+}
+
+test('only the configured provider’s callback reaches Better Auth; the others do not exist', async ({ request }) => {
+	// SMTP_APP has the OpenID Connect provider and neither GitHub nor Google.
+	const configured = await request.get('/api/auth/callback/oidc?code=x&state=y', { maxRedirects: 0 });
+	expect(configured.status()).toBe(302);
+	expect(configured.headers()['location']).toMatch(new RegExp(`^${SMTP_APP.origin}/login\\?error=`));
+
+	const reference = await notFoundAnswer(request, '/api/auth/get-session');
+	expect(reference.status).toBe(404);
+	for (const path of [
+		'/api/auth/callback/github?code=x&state=y',
+		'/api/auth/callback/google?code=x&state=y',
+		'/api/auth/callback/get-session',
+		'/api/auth/callback/oidc/extra?code=x&state=y',
+		'/api/auth/callback/oidc/',
+		'/api/auth/callback/OIDC?code=x&state=y',
+		'/api/auth/callback/',
+		'/api/auth/callback'
+	]) {
+		expect(await notFoundAnswer(request, path), path).toEqual(reference);
+	}
 });

@@ -37,7 +37,8 @@ test('a request a day after the last refresh slides the session and re-issues th
 	const due = await page.request.get('/account');
 	expect(due.status()).toBe(200);
 	const setCookie = due.headers()['set-cookie'] ?? '';
-	expect(setCookie).toMatch(/^latchkey\.session_token=/);
+	expect(setCookie).toMatch(/^__Host-latchkey\.session_token=/);
+	expect(setCookie).toMatch(/; Secure/);
 	expect(setCookie).toMatch(/Max-Age=2592000/);
 	expect(setCookie).toMatch(/HttpOnly/);
 	expect(setCookie).toMatch(/SameSite=Lax/);

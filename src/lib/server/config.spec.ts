@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDatabaseUrl } from './db/target';
-import { ConfigError, loadConfig, parseOrigin, parseSwitch, type Env, type Runtime } from './config';
+import { knownDeviceCookieName } from './auth/known-device';
+import { sessionCookieName } from './auth/session-cookie';
+import {
+	ConfigError,
+	isLoopbackHost,
+	loadConfig,
+	parseOrigin,
+	parseSwitch,
+	type AppConfig,
+	type Env,
+	type Runtime
+} from './config';
 
 const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
 const PRODUCTION: Env = {
@@ -13,6 +24,14 @@ const PRODUCTION: Env = {
 	SMTP_URL: 'smtps://mailer:mail-password@smtp.example.com:465',
 	MAIL_FROM: 'Latchkey <no-reply@example.com>'
 };
+
+const MUST_USE_HTTPS =
+	'must use https:// in production; plain http:// is accepted only on this machine (localhost, 127.0.0.0/8, [::1])';
+
+/** The names of the session and known-device cookies this configuration issues. */
+function cookieNames(config: AppConfig): string[] {
+	return [sessionCookieName(config.cookies), knownDeviceCookieName(config.cookies)];
+}
 
 let dataDir: string;
 
@@ -143,8 +162,83 @@ describe('loadConfig in a production build, whatever NODE_ENV says', () => {
 
 	it('accepts a complete environment without NODE_ENV', () => {
 		const config = loadConfig(withoutNodeEnv, dataDir, 'production-build');
+		expect(config.production).toBe(true);
 		expect(config.mail.smtpUrl).toBe(PRODUCTION.SMTP_URL);
 		expect(config.secret).toBe(SECRET);
+	});
+
+	it.each([undefined, 'development', 'test'])('refuses to start without ORIGIN (NODE_ENV=%s)', (nodeEnv) => {
+		const error = configError({ ...withoutNodeEnv, NODE_ENV: nodeEnv, ORIGIN: undefined }, 'production-build');
+		expect(error.problems).toEqual([expect.stringMatching(/^ORIGIN is required in production/)]);
+	});
+
+	it.each(['http://auth.example.com', 'http://10.0.0.5:3000', 'http://192.168.1.2', 'http://[2001:db8::1]:3000'])(
+		'refuses a plain-http ORIGIN off this machine: %s',
+		(origin) => {
+			const error = configError({ ...withoutNodeEnv, ORIGIN: origin }, 'production-build');
+			expect(error.problems).toEqual([`ORIGIN "${origin}" ${MUST_USE_HTTPS}`]);
+		}
+	);
+
+	it.each([
+		['https://auth.example.com', 'https://auth.example.com'],
+		['http://localhost:4173', 'http://localhost:4173'],
+		['http://127.0.0.1:3000', 'http://127.0.0.1:3000'],
+		['http://127.8.9.10', 'http://127.8.9.10'],
+		['http://[::1]:3000', 'http://[::1]:3000']
+	])('accepts ORIGIN %s', (raw, origin) => {
+		expect(loadConfig({ ...withoutNodeEnv, ORIGIN: raw }, dataDir, 'production-build').origin).toBe(origin);
+	});
+
+	it.each(['https://auth.example.com', 'http://localhost:4173', 'http://127.0.0.1:3000', 'http://[::1]:3000'])(
+		'makes every cookie Secure and __Host- on %s, whatever NODE_ENV says',
+		(origin) => {
+			for (const nodeEnv of [undefined, 'development', 'test']) {
+				const config = loadConfig(
+					{ ...withoutNodeEnv, NODE_ENV: nodeEnv, ORIGIN: origin },
+					dataDir,
+					'production-build'
+				);
+				expect(config.cookies, `NODE_ENV=${nodeEnv}`).toEqual({ prefix: 'latchkey', domain: null, secure: true });
+				expect(cookieNames(config)).toEqual(['__Host-latchkey.session_token', '__Host-latchkey.known_device']);
+			}
+		}
+	);
+
+	it('keeps the session cookie Secure with COOKIE_DOMAIN, under __Secure- (a __Host- cookie has no Domain)', () => {
+		const config = loadConfig(
+			{ ...withoutNodeEnv, ORIGIN: 'https://auth.example.com', COOKIE_DOMAIN: 'example.com' },
+			dataDir,
+			'production-build'
+		);
+		expect(config.cookies).toEqual({ prefix: 'latchkey', domain: 'example.com', secure: true });
+		expect(cookieNames(config)).toEqual(['__Secure-latchkey.session_token', '__Host-latchkey.known_device']);
+	});
+
+	it('requires MAIL_FROM with SMTP_URL without NODE_ENV', () => {
+		const error = configError({ ...withoutNodeEnv, MAIL_FROM: undefined }, 'production-build');
+		expect(error.problems).toEqual([
+			expect.stringMatching(/^MAIL_FROM is required in production when SMTP_URL is set/)
+		]);
+	});
+
+	it('names every problem in one message: ORIGIN, SMTP_URL and BETTER_AUTH_SECRET missing', () => {
+		const error = configError({ DATABASE_URL: 'file:latchkey.db' }, 'production-build');
+		expect(error.problems.map((problem) => problem.split(' ')[0])).toEqual([
+			'ORIGIN',
+			'SMTP_URL',
+			'BETTER_AUTH_SECRET'
+		]);
+		for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+
+	it('names a plain-http ORIGIN together with the other problems', () => {
+		const error = configError(
+			{ ...withoutNodeEnv, ORIGIN: 'http://auth.example.com', MAIL_FROM: undefined, COOKIE_PREFIX: 'my app' },
+			'production-build'
+		);
+		expect(error.problems.map((problem) => problem.split(/[ =]/)[0])).toEqual(['ORIGIN', 'MAIL_FROM', 'COOKIE_PREFIX']);
 	});
 
 	it('refuses an http OIDC issuer off the machine, and accepts a loopback one', () => {
@@ -160,6 +254,25 @@ describe('loadConfig in a production build, whatever NODE_ENV says', () => {
 });
 
 describe('loadConfig in the development server, whatever NODE_ENV says', () => {
+	it('defaults ORIGIN and leaves cookies not Secure over http', () => {
+		vi.spyOn(console, 'info').mockImplementation(() => {});
+		const config = loadConfig({}, dataDir, 'dev-server');
+
+		expect(config.production).toBe(false);
+		expect(config.origin).toBe('http://localhost:5173');
+		expect(config.cookies.secure).toBe(false);
+		expect(cookieNames(config)).toEqual(['latchkey.session_token', 'latchkey.known_device']);
+	});
+
+	it('holds to ORIGIN and Secure cookies under NODE_ENV=production, as a tool does', () => {
+		vi.spyOn(console, 'info').mockImplementation(() => {});
+		expect(configError({ NODE_ENV: 'production' }, 'dev-server').problems).toEqual([
+			expect.stringMatching(/^ORIGIN is required in production/)
+		]);
+		const config = loadConfig({ NODE_ENV: 'production', ORIGIN: 'http://localhost:5173' }, dataDir, 'dev-server');
+		expect(config.cookies.secure).toBe(true);
+	});
+
 	it('falls back to the outbox and a generated secret even under NODE_ENV=production', () => {
 		vi.spyOn(console, 'info').mockImplementation(() => {});
 		const config = loadConfig({ NODE_ENV: 'production', ORIGIN: 'http://localhost:5173' }, dataDir, 'dev-server');
@@ -190,6 +303,21 @@ describe('loadConfig in a tool without a build (the CLI, the tests)', () => {
 		expect(error.problems).toHaveLength(1);
 		expect(error.problems[0]).toMatch(/^SMTP_URL is required in production/);
 		expect(loadConfig({ ...PRODUCTION, NODE_ENV: undefined, SMTP_URL: undefined }, dataDir).mail.smtpUrl).toBeNull();
+	});
+
+	it('applies the ORIGIN and cookie rules under NODE_ENV=production only', () => {
+		expect(configError({ ...PRODUCTION, ORIGIN: undefined }).problems).toEqual([
+			expect.stringMatching(/^ORIGIN is required in production/)
+		]);
+		expect(configError({ ...PRODUCTION, ORIGIN: 'http://auth.example.com' }).problems).toEqual([
+			`ORIGIN "http://auth.example.com" ${MUST_USE_HTTPS}`
+		]);
+		expect(loadConfig({ ...PRODUCTION, ORIGIN: 'http://localhost:3000' }, dataDir).cookies.secure).toBe(true);
+
+		const tool = loadConfig({ BETTER_AUTH_SECRET: SECRET, ORIGIN: 'http://auth.example.com' }, dataDir);
+		expect(tool.production).toBe(false);
+		expect(tool.cookies.secure).toBe(false);
+		expect(loadConfig({ BETTER_AUTH_SECRET: SECRET }, dataDir).origin).toBe('http://localhost:5173');
 	});
 
 	it('refuses an http OIDC issuer off the machine under NODE_ENV=production', () => {
@@ -302,6 +430,34 @@ describe('parseOrigin', () => {
 	it('refuses a fragment', () => {
 		expect(() => parseOrigin('https://auth.example.com/#top', false)).toThrow('must be an origin only');
 	});
+
+	it('accepts plain http in production only on this machine', () => {
+		expect(parseOrigin('http://LOCALHOST:4173', true)).toBe('http://localhost:4173');
+		expect(parseOrigin('http://127.1:3000', true)).toBe('http://127.0.0.1:3000');
+		expect(parseOrigin('http://[0:0:0:0:0:0:0:1]:3000', true)).toBe('http://[::1]:3000');
+		for (const origin of [
+			'http://auth.example.com',
+			'http://localhost.example.com',
+			'http://128.0.0.1',
+			'http://[::2]'
+		]) {
+			expect(() => parseOrigin(origin, true), origin).toThrow(`ORIGIN "${origin}" ${MUST_USE_HTTPS}`);
+			expect(parseOrigin(origin, false), origin).toBe(new URL(origin).origin);
+		}
+	});
+});
+
+describe('isLoopbackHost', () => {
+	it.each(['localhost', '127.0.0.1', '127.0.0.53', '127.255.255.255', '[::1]'])('%s is this machine', (host) => {
+		expect(isLoopbackHost(host)).toBe(true);
+	});
+
+	it.each(['localhost.example.com', 'example.localhost', '128.0.0.1', '10.127.0.1', '[::2]', '[::ffff:7f00:1]', ''])(
+		'%s is not',
+		(host) => {
+			expect(isLoopbackHost(host)).toBe(false);
+		}
+	);
 });
 
 describe('parseSwitch', () => {
@@ -418,9 +574,13 @@ describe('loadConfig cookie settings', () => {
 		expect(config.cookies).toEqual({ prefix: 'latchkey', domain: null, secure: true });
 	});
 
-	it('marks cookies secure in production even with an http ORIGIN', () => {
-		const config = loadConfig({ ...PRODUCTION, ORIGIN: 'http://auth.example.com' }, dataDir);
-		expect(config.cookies.secure).toBe(true);
+	it('marks cookies secure in production even with an http ORIGIN on this machine', () => {
+		for (const origin of ['http://localhost:3000', 'http://127.0.0.1:3000']) {
+			expect(loadConfig({ ...PRODUCTION, ORIGIN: origin }, dataDir).cookies.secure, origin).toBe(true);
+			expect(loadConfig({ ...PRODUCTION, ORIGIN: origin }, dataDir, 'production-build').cookies.secure, origin).toBe(
+				true
+			);
+		}
 	});
 
 	it('leaves cookies not secure for http in development', () => {

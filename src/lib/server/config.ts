@@ -16,8 +16,8 @@ export interface MailConfig {
 
 export interface AppConfig {
 	/**
-	 * NODE_ENV=production: ORIGIN (and MAIL_FROM with SMTP_URL) required, cookies always Secure.
-	 * Not what decides the development outbox and secret: that is the Runtime (see productionRules).
+	 * A production build (or NODE_ENV=production anywhere): ORIGIN required and https (plain http
+	 * only on this machine), MAIL_FROM required with SMTP_URL, every cookie Secure. See loadConfig.
 	 */
 	production: boolean;
 	/** The public origin browsers use; Better Auth's baseURL and the cookie's Secure flag follow it. */
@@ -81,9 +81,10 @@ export type Runtime = 'dev-server' | 'production-build' | 'tool';
 
 /**
  * Whether the production rules apply: SMTP_URL and BETTER_AUTH_SECRET required (no development
- * outbox, no generated secret), OIDC_ISSUER over https unless on a loopback address. A server
- * decides by its build, never by an environment variable an operator can forget; only a tool
- * without a build reads NODE_ENV.
+ * outbox, no generated secret), OIDC_ISSUER over https unless on a loopback address, and
+ * everything AppConfig.production covers (ORIGIN, MAIL_FROM, Secure cookies). A server decides
+ * by its build, never by an environment variable an operator can forget; only a tool without a
+ * build reads NODE_ENV.
  */
 export function productionRules(runtime: Runtime, env: Env): boolean {
 	return runtime === 'tool' ? isProduction(env) : runtime === 'production-build';
@@ -91,8 +92,10 @@ export function productionRules(runtime: Runtime, env: Env): boolean {
 
 export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'tool'): AppConfig {
 	const problems: string[] = [];
-	const production = isProduction(env);
 	const productionRulesApply = productionRules(runtime, env);
+	// NODE_ENV=production also holds the development server to ORIGIN, MAIL_FROM and Secure
+	// cookies; it keeps its outbox and generated secret all the same.
+	const production = productionRulesApply || isProduction(env);
 	const collect = <T>(read: () => T): T | undefined => {
 		try {
 			return read();
@@ -152,6 +155,18 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 	};
 }
 
+/**
+ * Hosts whose traffic never leaves the machine (localhost, 127.0.0.0/8, [::1]), as the URL parser
+ * writes them: the one place a production origin may be plain http, for a local run.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+	return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * The public origin. In production it is required and https: cookies are always Secure there,
+ * and browsers drop Secure cookies from a plain-http origin except on this machine.
+ */
 export function parseOrigin(raw: string | undefined, production: boolean): string {
 	if (!raw) {
 		if (production) {
@@ -170,6 +185,11 @@ export function parseOrigin(raw: string | undefined, production: boolean): strin
 	}
 	if (url.pathname !== '/' || url.search || url.hash) {
 		throw new Error(`ORIGIN "${raw}" must be an origin only (scheme, host, port), without a path`);
+	}
+	if (production && url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+		throw new Error(
+			`ORIGIN "${raw}" must use https:// in production; plain http:// is accepted only on this machine (localhost, 127.0.0.0/8, [::1])`
+		);
 	}
 	return url.origin;
 }

@@ -3,6 +3,13 @@ export const SMTP_SINK = { smtpPort: 2525, httpPort: 2526 } as const;
 
 export const TEST_SECRET = 'e2e-test-secret-0123456789abcdefghijkl';
 
+/**
+ * The cookies a production build issues without COOKIE_DOMAIN, with NODE_ENV or without:
+ * Secure and `__Host-` on every origin, http://localhost included (Chromium keeps them there).
+ */
+export const SESSION_COOKIE = '__Host-latchkey.session_token';
+export const KNOWN_DEVICE_COOKIE = '__Host-latchkey.known_device';
+
 export interface TestServer {
 	port: number;
 	origin: string;
@@ -28,7 +35,14 @@ export const PROXIED_APP = server(4176, 'proxied');
 /** The same under the high-security preset: a session used from a new network ends. */
 export const STRICT_APP = server(4177, 'strict');
 
-export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP];
+/**
+ * A production build without NODE_ENV whose ORIGIN is https: it serves plain http on `port`
+ * behind a TLS-terminating proxy on 4179 (tls-proxy.ts). startup.spec.ts starts both itself.
+ */
+export const HTTPS_APP: TestServer = { port: 4178, origin: 'https://127.0.0.1:4179', dataDir: '.tmp/e2e-https' };
+export const HTTPS_PROXY_PORT = 4179;
+
+export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, HTTPS_APP];
 
 /**
  * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.

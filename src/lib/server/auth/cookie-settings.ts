@@ -9,7 +9,10 @@ export interface CookieSettings {
 	prefix: string;
 	/** COOKIE_DOMAIN: set to share the cookie across subdomains; null for this host only. */
 	domain: string | null;
-	/** Secure attribute and a `__Host-` or `__Secure-` name prefix: on whenever the public origin is https or in production. */
+	/**
+	 * Secure attribute and a `__Host-` or `__Secure-` name prefix: on whenever the public origin
+	 * is https, and always in a production build (or under NODE_ENV=production).
+	 */
 	secure: boolean;
 }
 

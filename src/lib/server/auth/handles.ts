@@ -1,23 +1,35 @@
 import { building } from '$app/environment';
 import { redirect, type Handle, type RequestEvent } from '@sveltejs/kit';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
+import { getConfig } from '../config';
 import { safeErrorMessage } from '../errors';
 import { serviceUnavailable } from '../http/unavailable';
 import { getAuth, getNetworkWatch, getSessionValidator } from './server';
 import { loginUrl } from './guards';
+import { configuredProviderIds, type OAuthProviders } from './providers';
 import { atEndOfTurn, type CookieAction } from './session';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
 
+const AUTH_PATH = '/api/auth';
+const CALLBACK_PREFIX = `${AUTH_PATH}/callback/`;
+
 /**
- * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks are served: the pages'
- * form actions call everything else server-side. The JSON endpoints would hand session tokens
- * to the browser (sign-in, get-session and list-sessions return them) and would bypass the
- * per-email limits, the network watch and the security log.
+ * Of Better Auth's endpoints under /api/auth, only the OAuth callbacks of the configured
+ * providers are served: the pages' form actions call everything else server-side. The JSON
+ * endpoints would hand session tokens to the browser (sign-in, get-session and list-sessions
+ * return them) and would bypass the per-email limits, the network watch and the security log.
+ * A callback path is matched whole, so no other endpoint is reached through it and an
+ * unconfigured provider's callback does not exist.
  */
+export function reachesBetterAuth(pathname: string, providers: OAuthProviders): boolean {
+	if (!pathname.startsWith(CALLBACK_PREFIX)) return false;
+	return configuredProviderIds(providers).includes(pathname.slice(CALLBACK_PREFIX.length));
+}
+
 export const authEndpoints: Handle = ({ event, resolve }) => {
 	const { pathname } = event.url;
-	if (!pathname.startsWith('/api/auth/')) return resolve(event);
-	if (!pathname.startsWith('/api/auth/callback/')) {
+	if (pathname !== AUTH_PATH && !pathname.startsWith(`${AUTH_PATH}/`)) return resolve(event);
+	if (!reachesBetterAuth(pathname, getConfig().oauth)) {
 		return new Response('Not found', { status: 404, headers: { 'cache-control': 'no-store' } });
 	}
 	return svelteKitHandler({ event, resolve, auth: getAuth(), building });

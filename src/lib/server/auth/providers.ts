@@ -73,6 +73,18 @@ function oidcFrom(env: Env, production: boolean): OidcClient | null {
 	return { ...client, issuer: issuer.replace(/\/+$/, ''), name: env.OIDC_NAME?.trim() || DEFAULT_OIDC_NAME };
 }
 
+/**
+ * The providers Better Auth was given, by the id in their callback URL
+ * (`/api/auth/callback/<id>`): github, google, and OIDC_PROVIDER_ID for the OpenID Connect one.
+ */
+export function configuredProviderIds(providers: OAuthProviders): string[] {
+	const ids: string[] = [];
+	if (providers.github) ids.push('github');
+	if (providers.google) ids.push('google');
+	if (providers.oidc) ids.push(OIDC_PROVIDER_ID);
+	return ids;
+}
+
 export interface ProviderButton {
 	id: string;
 	label: string;
