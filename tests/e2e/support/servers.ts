@@ -28,7 +28,13 @@ export const PROXIED_APP = server(4176, 'proxied');
 /** The same under the high-security preset: a session used from a new network ends. */
 export const STRICT_APP = server(4177, 'strict');
 
-export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP];
+/**
+ * Behind the same "proxy", with the published per-network limits: a stranger attacking an
+ * address from networks of its own meets every limit a real one would.
+ */
+export const ATTACK_APP = server(4178, 'attack');
+
+export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, ATTACK_APP];
 
 /**
  * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.
