@@ -45,7 +45,7 @@ test('a wrong code is refused with a message; the right one signs in, never to a
 	await page.goto('/login?redirectTo=%2F%2Fevil.example%2Fphish');
 	const code = await requestCode(page, email);
 
-	await enterCode(page, code === '000000' ? '111111' : '000000');
+	await enterCode(page, code === '00000000' ? '11111111' : '00000000');
 	await expect(page.getByRole('alert')).toContainText('That code is not valid');
 	await expect(page.getByLabel('Sign-in code')).toBeVisible();
 

@@ -18,13 +18,13 @@ test('an address Better Auth refuses gets the same clear message, not a 5xx', as
 	expect(await response.text()).toContain('Enter a valid email address');
 });
 
-test('a code that is not six digits is refused before it costs an attempt', async ({ request }) => {
+test('a code that is not eight digits is refused before it costs an attempt', async ({ request }) => {
 	const response = await request.post('/login?/verifyCode', {
 		form: { email: 'someone@example.com', code: '12ab' },
 		headers: AS_BROWSER
 	});
 	expect(response.status()).toBe(400);
-	expect(await response.text()).toContain('Enter the 6-digit code from the email.');
+	expect(await response.text()).toContain('Enter the code from the email: 8 digits.');
 });
 
 test('a form posted from another site is refused', async ({ request }) => {

@@ -14,7 +14,7 @@ import {
 } from '../integration/support/brute-force';
 import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
 import { sessionRows } from '../integration/support/rows';
-import { post, type RequestOptions } from './support/browser';
+import { CookieJar, post, type RequestOptions } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
@@ -70,52 +70,84 @@ describe.each([
 		}
 	}
 
-	/** The login form over HTTP: a refusal is the page's status and the message it shows. */
-	async function postForm(action: 'sendCode' | 'verifyCode', form: Record<string, string>, options: RequestOptions) {
-		const response = await post(app, `/login?/${action}`, form, '', options);
+	/**
+	 * The login form over HTTP from `browser`, which keeps the pending-sign-in cookie a sent code
+	 * sets: a refusal is the page's status and the message it shows.
+	 */
+	async function postForm(
+		action: 'sendCode' | 'verifyCode',
+		form: Record<string, string>,
+		options: RequestOptions,
+		browser: CookieJar
+	) {
+		const response = browser.keep(await post(app, `/login?/${action}`, form, browser.header(), options));
 		const setsSession = response.headers.getSetCookie().some((line) => SESSION_COOKIE.test(line));
 		return { status: response.status, body: await response.text(), setsSession };
 	}
 
-	function httpAttacker(extraHeaders: () => Record<string, string> = () => ({})): Attacker {
+	/**
+	 * One attacking browser per victim address, moving between client addresses with its cookies:
+	 * each code it gets sent is its own, so its guesses are checked against a live code rather than
+	 * answered as a browser without one. `holdsNewest` lists the addresses whose newest mailed
+	 * code it holds: the right code it tries at the end then meets nothing but the limits.
+	 */
+	function httpAttacker(extraHeaders: () => Record<string, string> = () => ({})) {
+		const browsers = new Map<string, CookieJar>();
+		const browserFor = (email: string) => browsers.get(email) ?? browsers.set(email, new CookieJar()).get(email)!;
+		const holdsNewest = new Set<string>();
 		const outcome = (status: number, body: string, success: number, succeeded: Outcome): Outcome =>
 			status === success ? succeeded : refusalOutcome(status, body);
-		return {
+		const attacker: Attacker = {
 			async send(email, from) {
-				const { status, body } = await postForm('sendCode', { email }, { from, headers: extraHeaders() });
-				return outcome(status, body, 200, 'sent');
+				const { status, body } = await postForm(
+					'sendCode',
+					{ email },
+					{ from, headers: extraHeaders() },
+					browserFor(email)
+				);
+				const sent = outcome(status, body, 200, 'sent');
+				if (sent === 'sent') holdsNewest.add(email);
+				return sent;
 			},
 			async guess(email, from, code) {
 				const { status, body, setsSession } = await postForm(
 					'verifyCode',
 					{ email, code },
-					{ from, headers: extraHeaders() }
+					{ from, headers: extraHeaders() },
+					browserFor(email)
 				);
 				return setsSession ? 'signed-in' : outcome(status, body, 303, 'signed-in');
 			},
 			latestCode
 		};
+		return { attacker, holdsNewest };
 	}
 
 	it('three wrong codes kill the code: the right code then fails too, and no session is created', async () => {
 		const email = newEmail('three-wrong');
-		const from = loopbackAddresses(10, 1)[0]!;
+		const [from, strangerFrom] = loopbackAddresses(10, 2) as [string, string];
+		const owner = new CookieJar();
 		const before = await sessionCount();
-		expect((await postForm('sendCode', { email }, { from })).status).toBe(200);
+		expect((await postForm('sendCode', { email }, { from }, owner)).status).toBe(200);
 		const code = mail.latestCode(email);
 		const wrong = wrongCode(0, code);
 
+		// The right code from a browser that did not ask for it is no use, and leaves the code alone.
+		const stranger = await postForm('verifyCode', { email, code }, { from: strangerFrom }, new CookieJar());
+		expect(stranger.status).toBe(400);
+		expect(stranger.body).toContain('That code is not valid.');
+
 		const answers = [];
 		for (const otp of [wrong, wrong, wrong, code])
-			answers.push(await postForm('verifyCode', { email, code: otp }, { from }));
+			answers.push(await postForm('verifyCode', { email, code: otp }, { from }, owner));
 		const sessions = (await sessionCount()) - before;
 		console.log(
-			`three wrong codes then the right one over HTTP: ${answers.map((answer) => answer.status).join(', ')}; ${sessions} sessions`
+			`the right code from another browser, then three wrong codes and the right one over HTTP: ${[stranger, ...answers].map((answer) => answer.status).join(', ')}; ${sessions} sessions`
 		);
 
 		expect(answers.map((answer) => answer.status)).toEqual([400, 400, 400, 403]);
 		expect(answers[3]!.body).toContain('Too many wrong codes: this code no longer works.');
-		expect(answers.some((answer) => answer.setsSession)).toBe(false);
+		expect([stranger, ...answers].some((answer) => answer.setsSession)).toBe(false);
 		expect(sessions).toBe(0);
 	});
 
@@ -146,12 +178,14 @@ describe.each([
 			const plan = { label: `${attack}, over HTTP`, ...makePlan() };
 			const victims = loopbackAddresses(50, plan.emails.length);
 			for (const [i, email] of plan.emails.entries()) {
-				expect((await postForm('sendCode', { email }, { from: victims[i] })).status).toBe(200);
+				expect((await postForm('sendCode', { email }, { from: victims[i] }, new CookieJar())).status).toBe(200);
 			}
 			const before = await sessionCount();
 
 			const started = Date.now();
-			const attacker = httpAttacker(forge ? () => ({ 'x-forwarded-for': forgedAddress() }) : undefined);
+			const { attacker, holdsNewest } = httpAttacker(
+				forge ? () => ({ 'x-forwarded-for': forgedAddress() }) : undefined
+			);
 			const tally = await bruteForce(plan, attacker);
 			const sessions = (await sessionCount()) - before;
 			const bounds = publishedBounds(signInLimits(), plan);
@@ -160,6 +194,8 @@ describe.each([
 			);
 
 			expectStoppedWithinBounds(plan, tally, sessions, bounds);
+			// Its guesses met codes of its own, and the right code it tried last was the newest, held by itself.
+			expect([...holdsNewest].sort()).toEqual([...new Set(plan.emails)].sort());
 		},
 		// A thousand form posts, each counted rule by rule: more than the default on a busy machine.
 		BRUTE_FORCE_TIMEOUT_MS

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type Storage } from '../../src/lib/server/db';
 import { sessionRows, updateSessionRow } from '../integration/support/rows';
 import { readOnlyWhenOpened, SQLITE_FAULTS, type SqliteFault } from '../integration/support/sqlite-faults';
-import { get, post, signIn } from './support/browser';
+import { CookieJar, get, post, signIn } from './support/browser';
 import { startInstance, type Instance } from './support/instance';
 import { startMailSink, type MailSink } from './support/mail';
 
@@ -103,7 +103,9 @@ describe('SQLite faults on a production build (SQLite file, lock wait 5 s)', () 
 			const leaving = await signIn(app, mail, email('leaving'));
 			const reader = await signIn(app, mail, email('reader'));
 			const roamer = await signIn(app, mail, email('roamer'));
-			expect((await post(app, '/login?/sendCode', { email: email('code') })).status).toBe(200);
+			// The browser that asked for the code tries it: it carries the pending-sign-in cookie.
+			const codeHolder = new CookieJar();
+			expect(codeHolder.keep(await post(app, '/login?/sendCode', { email: email('code') })).status).toBe(200);
 			const code = mail.latestCode(email('code'));
 			const probes: Probe[] = [
 				{
@@ -126,7 +128,7 @@ describe('SQLite faults on a production build (SQLite file, lock wait 5 s)', () 
 				},
 				{
 					name: 'check a code (form action)',
-					request: () => post(app, '/login?/verifyCode', { email: email('code'), code }),
+					request: () => post(app, '/login?/verifyCode', { email: email('code'), code }, codeHolder.header()),
 					during: [503, FRIENDLY_SIGN_IN],
 					after: 303
 				},

@@ -34,8 +34,8 @@ export const FORM_ACTIONS: FormAction[] = [
 	{
 		path: '/login?/verifyCode',
 		signedIn: false,
-		fields: ({ email }) => ({ email, code: '123456' }),
-		refusals: ['Enter your email address first.', 'Enter the 6-digit code from the email.']
+		fields: ({ email }) => ({ email, code: '12345678' }),
+		refusals: ['Enter your email address first.', 'Enter the code from the email: 8 digits.']
 	},
 	{
 		path: '/login?/oauth',
@@ -48,8 +48,8 @@ export const FORM_ACTIONS: FormAction[] = [
 	{
 		path: '/reauth?/verifyCode',
 		signedIn: true,
-		fields: () => ({ code: '123456' }),
-		refusals: ['Enter the 6-digit code from the email.']
+		fields: () => ({ code: '12345678' }),
+		refusals: ['Enter the code from the email: 8 digits.']
 	},
 	{
 		path: '/account?/deleteAccount',

@@ -1,6 +1,10 @@
 import { expect } from '@playwright/test';
 import { SMTP_SINK } from './servers';
 
+/** How many digits every emailed code has, as the login page and the mail promise. */
+export const CODE_DIGITS = 8;
+const CODE_IN_MAIL = new RegExp(`\\b(\\d{${CODE_DIGITS}})\\b`);
+
 interface ReceivedMessage {
 	to: string[];
 	raw: string;
@@ -22,8 +26,8 @@ export async function latestCodeFor(email: string, previousCount = 0): Promise<s
 		.raw.split(/\r?\n\r?\n/)
 		.slice(1)
 		.join('\n');
-	const code = /\b(\d{6})\b/.exec(body)?.[1];
-	if (!code) throw new Error(`no 6-digit code in the message to ${email}`);
+	const code = CODE_IN_MAIL.exec(body)?.[1];
+	if (!code) throw new Error(`no ${CODE_DIGITS}-digit code in the message to ${email}`);
 	return code;
 }
 

@@ -42,7 +42,13 @@ export const STRICT_APP = server(4177, 'strict');
 export const HTTPS_APP: TestServer = { port: 4178, origin: 'https://127.0.0.1:4179', dataDir: '.tmp/e2e-https' };
 export const HTTPS_PROXY_PORT = 4179;
 
-export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, HTTPS_APP];
+/**
+ * Behind the same "proxy", with the published per-network limits: a stranger attacking an
+ * address from networks of its own meets every limit a real one would.
+ */
+export const ATTACK_APP = server(4180, 'attack');
+
+export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, HTTPS_APP, ATTACK_APP];
 
 /**
  * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.

@@ -84,11 +84,42 @@ function requestFrom(
 	});
 }
 
+/**
+ * One browser's cookies: kept from the Set-Cookie lines of the responses it is given and sent
+ * back whole, as a browser sends them (paths, expiry and SameSite do not matter to these tests).
+ * The login form's code step needs it: a code works only with the pending-sign-in cookie that
+ * its sendCode answer set.
+ */
+export class CookieJar {
+	readonly #cookies = new Map<string, string>();
+
+	/** The Cookie header this browser sends: empty when it holds none. */
+	header(): string {
+		return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+	}
+
+	/** Keeps what `response` sets and drops what it deletes; returns the response. */
+	keep(response: Response): Response {
+		for (const line of response.headers.getSetCookie()) {
+			const [pair = '', ...attributes] = line.split(';');
+			const at = pair.indexOf('=');
+			const [name, value] = [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+			const expired = attributes.some((attribute) => /^\s*max-age\s*=\s*0\s*$/i.test(attribute));
+			if (!name) continue;
+			if (!value || expired) this.#cookies.delete(name);
+			else this.#cookies.set(name, value);
+		}
+		return response;
+	}
+}
+
 /** Signs in through the login form of `instance`; returns the session cookie as `name=value`. */
 export async function signIn(instance: Instance, mail: MailSink, email: string): Promise<string> {
-	const sent = await post(instance, '/login?/sendCode', { email });
+	const browser = new CookieJar();
+	const sent = browser.keep(await post(instance, '/login?/sendCode', { email }));
 	if (sent.status !== 200) throw new Error(`sending the code answered ${sent.status}`);
-	const verified = await post(instance, '/login?/verifyCode', { email, code: mail.latestCode(email) });
+	const code = mail.latestCode(email);
+	const verified = await post(instance, '/login?/verifyCode', { email, code }, browser.header());
 	const cookie = verified.headers
 		.getSetCookie()
 		.map((line) => line.split(';')[0]!)

@@ -1,4 +1,7 @@
 import { SMTPServer } from 'smtp-server';
+import { CODE_DIGITS } from '../../../src/lib/sign-in-code';
+
+const CODE_IN_MAIL = new RegExp(`\\b(\\d{${CODE_DIGITS}})\\b`);
 
 /** A real SMTP server in the test process; instances send their codes to it. */
 export interface MailSink {
@@ -16,7 +19,7 @@ export async function startMailSink(port: number): Promise<MailSink> {
 			let raw = '';
 			stream.on('data', (chunk: Buffer) => (raw += chunk.toString()));
 			stream.on('end', () => {
-				const code = /\b(\d{6})\b/.exec(
+				const code = CODE_IN_MAIL.exec(
 					raw
 						.split(/\r?\n\r?\n/)
 						.slice(1)
