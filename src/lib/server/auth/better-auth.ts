@@ -245,7 +245,7 @@ function codeSignIn() {
 				{
 					method: 'POST',
 					body: z.object({
-						email: z.string(),
+						email: z.email(),
 						codeAccepted: z.literal(true),
 						rememberMe: z.boolean().optional(),
 						reauthenticate: z.boolean().optional()

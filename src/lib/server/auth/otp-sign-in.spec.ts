@@ -29,7 +29,9 @@ describe('normalizeEmail', () => {
 		['a bidi override', '\u202eperson@example.com'],
 		['a zero-width space', 'per\u200bson@example.com'],
 		['a backslash', 'per\\son@example.com'],
-		['brackets in the domain', 'person@[127.0.0.1].com']
+		['brackets in the domain', 'person@[127.0.0.1].com'],
+		['a one-letter top-level domain', 'person@example.c'],
+		['a ! in the local part', 'a!b@example.com']
 	])('rejects an address with %s', (_label, raw) => {
 		expect(normalizeEmail(raw)).toBeNull();
 	});

@@ -1,5 +1,6 @@
 import type { RequestEvent } from '@sveltejs/kit';
 import { isAPIError } from 'better-auth/api';
+import * as z from 'zod';
 import { signInCodeMessage, type Mailer } from '../mail';
 import {
 	consumeInOrder,
@@ -45,6 +46,8 @@ const NOT_IN_ADDRESS = String.raw`\s@\p{C}<>()[\]\\,;:"`;
 const ADDRESS_PART = `[^${NOT_IN_ADDRESS}]+`;
 const EMAIL_PATTERN = new RegExp(`^${ADDRESS_PART}@${ADDRESS_PART}\\.${ADDRESS_PART}$`, 'u');
 const MAX_EMAIL_LENGTH = 254;
+/** The form Better Auth requires of an address it creates a user for (its own email sign-in's check). */
+const MAILABLE = z.email();
 
 const SIGN_IN_UNAVAILABLE: SignInRefusal = {
 	status: 503,
@@ -83,7 +86,9 @@ const REFUSALS: Record<Exclude<CodeVerdict, 'accepted'>, SignInRefusal> = {
 /** Lower-cased, trimmed address, or null when it cannot be an email address. */
 export function normalizeEmail(raw: string): string | null {
 	const email = raw.trim().toLowerCase();
-	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) ? email : null;
+	return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email) && MAILABLE.safeParse(email).success
+		? email
+		: null;
 }
 
 /** The part of a form action's event the sign-in steps use: its client address, headers and cookies. */
