@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
 	plugins: [sveltekit()],
 	test: {
+		// A test that asserts nothing passes whatever the code does: each must assert something.
+		expect: { requireAssertions: true },
 		// The soak suite has a config of its own: tests/soak/vitest.config.ts (npm run test:soak).
 		projects: [
 			{

@@ -14,6 +14,8 @@ export default defineConfig({
 	test: {
 		name: 'soak',
 		environment: 'node',
+		// A test that asserts nothing passes whatever the code does: each must assert something.
+		expect: { requireAssertions: true },
 		include: ['tests/soak/**/*.test.ts'],
 		fileParallelism: false,
 		globalSetup: ['tests/soak/support/global-setup.ts'],

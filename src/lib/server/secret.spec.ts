@@ -83,17 +83,12 @@ describe('resolveAuthSecret without a configured secret', () => {
 		expect(info).not.toHaveBeenCalled();
 	});
 
-	it('never returns an empty or short secret from a blank auth-secret file', () => {
+	it('refuses to start from a blank auth-secret file, naming it, rather than return a blank key', () => {
 		vi.spyOn(console, 'info').mockImplementation(() => {});
 		writeFileSync(join(dataDir, 'auth-secret'), '\n');
 
-		let secret: string | undefined;
-		try {
-			secret = resolveAuthSecret(undefined, false, dataDir);
-		} catch {
-			// Refusing to start is an acceptable answer; returning a blank key is not.
-			return;
-		}
-		expect(secret.length).toBeGreaterThanOrEqual(32);
+		expect(() => resolveAuthSecret(undefined, false, dataDir)).toThrow(
+			`${join(dataDir, 'auth-secret')} holds no usable secret (under 32 characters); delete it to generate a new one`
+		);
 	});
 });
