@@ -21,7 +21,7 @@ const MIGRATION_LOCK = 7_361_425;
  * describes and parses every column of every row it receives (a type parser each, a Date per
  * timestamp), and one text column costs this process less CPU per lookup
  * (docs/decisions/0004-postgres-json-row.md). The
- * columns are every column of session, then of user (schema.spec.ts holds it to the schema).
+ * columns are every column of session, then of user (storage.spec.ts holds it to the schema).
  */
 export const SESSIONS_BY_TOKENS = `
 	SELECT json_build_array(
