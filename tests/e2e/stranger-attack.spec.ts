@@ -2,7 +2,7 @@ import type { APIResponse, Browser, BrowserContext, Page } from '@playwright/tes
 import { ageSessionsOf, sessionCountFor, sessionIdsFor } from './support/database';
 import { expect, test } from './support/fixtures';
 import { CODE_DIGITS, countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
-import { ATTACK_APP } from './support/servers';
+import { ATTACK_APP, KNOWN_DEVICE_COOKIE, SESSION_COOKIE } from './support/servers';
 import { enterCode, expectCodeStep, signInAs } from './support/sign-in';
 
 /*
@@ -69,7 +69,10 @@ interface Answer {
 async function answerOf(response: APIResponse): Promise<Answer> {
 	const setsSession = response
 		.headersArray()
-		.some(({ name, value }) => name.toLowerCase() === 'set-cookie' && /^latchkey\.session_token=[^;]/.test(value));
+		.some(
+			({ name, value }) =>
+				name.toLowerCase() === 'set-cookie' && value.startsWith(`${SESSION_COOKIE}=`) && !/^[^=]+=;/.test(value)
+		);
 	return { status: response.status(), body: await response.text(), setsSession };
 }
 
@@ -253,7 +256,7 @@ async function expectStrangerHeldOff(
 	for (const { context, network } of attack.strangers) {
 		const cookies = await context.cookies();
 		expect(
-			cookies.some((cookie) => cookie.name === 'latchkey.session_token'),
+			cookies.some((cookie) => cookie.name === SESSION_COOKIE),
 			`session cookie at ${network}`
 		).toBe(false);
 	}
@@ -297,8 +300,6 @@ async function ownerSignsIn(page: Page, email: string, turns: MailTurns): Promis
 	await expect(signedIn.or(refused)).toBeVisible();
 	return (await signedIn.isVisible()) ? 'signed in' : ((await refused.textContent()) ?? '').trim();
 }
-
-const KNOWN_DEVICE_COOKIE = 'latchkey.known_device';
 
 async function knownDeviceTag(context: BrowserContext): Promise<string | undefined> {
 	return (await context.cookies()).find((cookie) => cookie.name === KNOWN_DEVICE_COOKIE)?.value;
