@@ -3,7 +3,6 @@ import prettier from 'eslint-config-prettier';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import ts from 'typescript-eslint';
-import svelteConfig from './svelte.config.js';
 
 export default ts.config(
 	{ ignores: ['build/', '.svelte-kit/', 'data/', '.tmp/', 'test-results/', 'playwright-report/'] },
@@ -22,7 +21,7 @@ export default ts.config(
 	{
 		files: ['**/*.svelte', '**/*.svelte.ts', '**/*.svelte.js'],
 		languageOptions: {
-			parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: ts.parser, svelteConfig }
+			parserOptions: { projectService: true, extraFileExtensions: ['.svelte'], parser: ts.parser }
 		}
 	}
 );

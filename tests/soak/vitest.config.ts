@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+import { kit } from '../../vite.config';
 import { LeakScanLast } from './support/sequencer';
 
 /**
@@ -10,7 +11,7 @@ import { LeakScanLast } from './support/sequencer';
  */
 export default defineConfig({
 	root: fileURLToPath(new URL('../..', import.meta.url)),
-	plugins: [sveltekit()],
+	plugins: [sveltekit(kit)],
 	test: {
 		name: 'soak',
 		environment: 'node',
