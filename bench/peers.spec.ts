@@ -5,7 +5,7 @@ import { peerHooks, PeerSourceError } from './peers';
 const checkedOut = readFileSync(new URL('../src/hooks.server.ts', import.meta.url), 'utf8');
 
 const minimal = (sessionHandle: string, sequence = 'sequence(first, sessionLocals, last)') => `
-import type { Handle } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 const first: Handle = ({ event, resolve }) => resolve(event);
 ${sessionHandle}
 const last: Handle = ({ event, resolve }) => resolve(event);

@@ -1,4 +1,4 @@
-import type { Session, User } from '$lib/server/auth/better-auth';
+import type { Session, User } from '#lib/server/auth/better-auth.ts';
 
 declare global {
 	namespace App {

@@ -1,19 +1,18 @@
-import { dev } from '$app/environment';
-import type { HandleServerError, ServerInit } from '@sveltejs/kit';
-import { sequence } from '@sveltejs/kit/hooks';
+import { dev } from '$app/env';
+import { sequence, type HandleServerError, type ServerInit } from '@sveltejs/kit/hooks';
 import {
 	authEndpoints,
 	networkWatch,
 	noStoreWhenSignedIn,
 	sessionLocals,
 	signInRequired
-} from '$lib/server/auth/handles';
-import { safeErrorMessage } from '$lib/server/errors';
-import { UNREADABLE_FORM_MESSAGE } from '$lib/server/forms';
-import { clientAddress } from '$lib/server/http/client-address';
-import { securityHeaders } from '$lib/server/http/security-headers';
-import { databaseError, databaseFaults } from '$lib/server/http/unavailable';
-import { prepareServer } from '$lib/server/startup';
+} from '#lib/server/auth/handles.ts';
+import { safeErrorMessage } from '#lib/server/errors.ts';
+import { UNREADABLE_FORM_MESSAGE } from '#lib/server/forms.ts';
+import { clientAddress } from '#lib/server/http/client-address.ts';
+import { securityHeaders } from '#lib/server/http/security-headers.ts';
+import { databaseError, databaseFaults } from '#lib/server/http/unavailable.ts';
+import { prepareServer } from '#lib/server/startup.ts';
 
 /** The build, never an environment variable, says whether this is the development server. */
 export const init: ServerInit = () => prepareServer(dev);
@@ -40,14 +39,22 @@ export const handle = sequence(
 	noStoreWhenSignedIn
 );
 
-export const handleError: HandleServerError = ({ error, event, status, message }) => {
+/**
+ * SvelteKit 3 passes every error here, the ones thrown with error() too (kind 'app'): those keep
+ * the status and message they were thrown with, as before. What is returned replaces only the
+ * properties it names.
+ */
+export const handleError: HandleServerError = (caught) => {
+	if (caught.kind === 'app') return;
+	const { error, event } = caught;
 	const unavailable = databaseError(error, event);
 	if (unavailable) return unavailable;
+	const status = caught.kind === 'unknown' ? 500 : caught.error.status;
 	// The message only: a stack or a query error's parameters could carry a session token.
 	if (status >= 500) {
 		console.error(`latchkey: unexpected error: ${safeErrorMessage(error)}`);
 		return { message: 'Something went wrong on our side. Please try again.' };
 	}
 	// SvelteKit refuses a form action posted as JSON (or any non-form type) before the action runs.
-	return { message: status === 415 ? UNREADABLE_FORM_MESSAGE : message };
+	if (status === 415) return { message: UNREADABLE_FORM_MESSAGE };
 };

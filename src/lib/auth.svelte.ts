@@ -49,7 +49,7 @@ export function useAuth(): AuthState {
 
 /** Posts the sign-out form action, as the sign-out form does, and follows where it redirects. */
 async function signOut(): Promise<void> {
-	const response = await fetch(resolve('/logout'), {
+	const response = await fetch(resolve('logout'), {
 		method: 'POST',
 		headers: { 'x-sveltekit-action': 'true' },
 		body: new FormData()

@@ -1,4 +1,4 @@
-import type { SubmitFunction } from '@sveltejs/kit';
+import type { SubmitFunction } from '$app/forms';
 
 /**
  * Whether a form enhanced with `use:enhance={submission.track}` is waiting for the server, so

@@ -1,4 +1,4 @@
-import { optionalAuth } from '$lib/server/auth/guards';
+import { optionalAuth } from '#lib/server/auth/guards.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = () => {

@@ -73,7 +73,7 @@ export function isProduction(env: Env): boolean {
 
 /**
  * Which process reads the configuration:
- * - 'dev-server': `vite dev`, known from the build ($app/environment's `dev`);
+ * - 'dev-server': `vite dev`, known from the build ($app/env's `dev`);
  * - 'production-build': the built server (`npm start`), whatever NODE_ENV says;
  * - 'tool': a process without a build (the operator CLI, the tests), which goes by NODE_ENV.
  */
@@ -246,7 +246,7 @@ let current: AppConfig | undefined;
 let serverRuntime: Runtime = 'production-build';
 
 /**
- * The SvelteKit server passes its build's `dev` flag (hooks.server.ts, from $app/environment,
+ * The SvelteKit server passes its build's `dev` flag (hooks.server.ts, from $app/env,
  * which the CLI under tsx cannot import) before anything reads the configuration.
  */
 export function setServerBuild(dev: boolean): void {

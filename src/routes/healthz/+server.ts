@@ -1,7 +1,7 @@
 import { json } from '@sveltejs/kit';
-import { getConfig } from '$lib/server/config';
-import { getDatabase, pingDatabase } from '$lib/server/db';
-import { getRedis } from '$lib/server/redis';
+import { getConfig } from '#lib/server/config.ts';
+import { getDatabase, pingDatabase } from '#lib/server/db/index.ts';
+import { getRedis } from '#lib/server/redis.ts';
 import type { RequestHandler } from './$types';
 
 const CHECK_TIMEOUT_MS = 2000;

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Cookies, RequestEvent } from '@sveltejs/kit';
-import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import { parseCookie, parseSetCookie, stringifySetCookie, type SerializeOptions } from 'cookie';
 import type { Redis } from 'ioredis';
 import { vi } from 'vitest';
 import { loadConfig, type AppConfig, type Env } from '../../../src/lib/server/config';
@@ -198,10 +198,13 @@ export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): Tes
 		}
 	});
 	const setCookies: string[] = [];
-	const sent = () => parseCookies(header);
+	const sent = () => parseCookie(header);
+	// As SvelteKit's own cookies do: the encode option goes to the serializer, not the attributes.
+	const serializeCookie = (name: string, value: string, { encode, ...options }: SerializeOptions = {}) =>
+		stringifySetCookie({ ...options, name, value }, { encode });
 	const cookies: Cookies = {
 		get: (name) => sent()[name],
-		getAll: () => Object.entries(sent()).map(([name, value]) => ({ name, value })),
+		getAll: () => Object.entries(sent()).map(([name, value]) => ({ name, value: value ?? '' })),
 		set(name, value, options) {
 			setCookies.push(serializeCookie(name, value, options));
 			if (name.endsWith('.pending_sign_in')) pending.set(name, value);
@@ -210,7 +213,8 @@ export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): Tes
 			setCookies.push(serializeCookie(name, '', { ...options, maxAge: 0 }));
 			pending.delete(name);
 		},
-		serialize: (name, value, options) => serializeCookie(name, value, options)
+		serialize: (name, value, options) => serializeCookie(name, value, options),
+		parse: parseSetCookie
 	};
 	return { request, getClientAddress: () => visitor.address, cookies, setCookies };
 }

@@ -71,7 +71,8 @@ function chattr(flag: '+i' | '-i', files: string[]): void {
 	} catch (error) {
 		throw new Error(
 			`chattr ${flag} failed: the read-only fault needs root (CAP_LINUX_IMMUTABLE) and a filesystem with file ` +
-				`attributes (ext4, xfs, btrfs) under the temp directory: ${String((error as { stderr?: Buffer }).stderr ?? error)}`
+				`attributes (ext4, xfs, btrfs) under the temp directory: ${String((error as { stderr?: Buffer }).stderr ?? error)}`,
+			{ cause: error }
 		);
 	}
 }

@@ -133,7 +133,7 @@ export function createAuth({
 			sessionPolicyCookie(clock),
 			knownDeviceCookie(config.cookies, config.secret),
 			// Must stay last: it copies every Set-Cookie the other endpoints and plugins produced.
-			sveltekitCookies(currentRequestEvent as () => RequestEvent)
+			sveltekitCookies((() => withUrlEncodedCookies(currentRequestEvent())) as () => RequestEvent)
 		]
 	});
 }
@@ -338,3 +338,19 @@ export type Auth = ReturnType<typeof createAuth>;
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];
 export type Session = SessionData['session'];
+
+/**
+ * The request event as sveltekitCookies sees it: its cookies are written URL-encoded (`=` as
+ * %3D), as Better Auth issues them and as SvelteKit 2 wrote them. sveltekitCookies hands
+ * SvelteKit the decoded value, and SvelteKit 3's cookie library would otherwise leave `=` and
+ * `/` as they are, so the session cookie would not be the bytes Better Auth signed and sent.
+ */
+function withUrlEncodedCookies(event: RequestEvent | undefined): RequestEvent | undefined {
+	if (!event) return event;
+	const { cookies } = event;
+	const encoding: RequestEvent['cookies'] = Object.assign(Object.create(cookies) as RequestEvent['cookies'], {
+		set: (name: string, value: string, options: Parameters<RequestEvent['cookies']['set']>[2]) =>
+			cookies.set(name, value, { encode: encodeURIComponent, ...options })
+	});
+	return new Proxy(event, { get: (target, key) => (key === 'cookies' ? encoding : Reflect.get(target, key)) });
+}

@@ -1,5 +1,6 @@
-import { building } from '$app/environment';
-import { redirect, type Handle, type RequestEvent } from '@sveltejs/kit';
+import { building } from '$app/env';
+import { redirect, type RequestEvent } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { getConfig } from '../config';
 import { safeErrorMessage } from '../errors';

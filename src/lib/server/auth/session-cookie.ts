@@ -118,7 +118,12 @@ export function setSessionCookie(
 	maxAgeSeconds: number | undefined,
 	settings: CookieSettings = getConfig().cookies
 ): void {
-	event.cookies.set(sessionCookieName(settings), value, sessionCookieAttributes(settings, maxAgeSeconds));
+	// URL-encoded as Better Auth writes it (`=` as %3D): SvelteKit 3's cookie library would leave
+	// `=` and `/` as they are, and the refreshed cookie would not be the one Better Auth issued.
+	event.cookies.set(sessionCookieName(settings), value, {
+		...sessionCookieAttributes(settings, maxAgeSeconds),
+		encode: encodeURIComponent
+	});
 }
 
 /**

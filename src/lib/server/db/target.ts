@@ -18,6 +18,8 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseTarget {
 			target = engine.parseUrl(value);
 		} catch (error) {
 			if (!(error instanceof RefusedUrl)) throw error;
+			// No cause: the refusal may quote the URL with its password; this message redacts it.
+			// eslint-disable-next-line preserve-caught-error
 			throw new Error(`DATABASE_URL "${redactCredentials(value)}" ${error.message}; ${ACCEPTED_FORMS}`);
 		}
 		if (target) return target;

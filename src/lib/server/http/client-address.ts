@@ -1,4 +1,5 @@
-import type { Handle, RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { safeErrorMessage } from '../errors';
 
 /** Internal header carrying the client address SvelteKit resolved; overwritten on every request. */

@@ -1,7 +1,7 @@
-import type { Handle } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { getConfig } from '../config';
 
-/** Headers every response carries; the Content-Security-Policy comes from svelte.config.js. */
+/** Headers every response carries; the Content-Security-Policy comes from the SvelteKit configuration in vite.config.ts. */
 export const securityHeaders: Handle = async ({ event, resolve }) => {
 	const response = await resolve(event);
 	response.headers.set('x-content-type-options', 'nosniff');

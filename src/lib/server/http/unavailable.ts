@@ -1,4 +1,5 @@
-import type { Handle, RequestEvent } from '@sveltejs/kit';
+import type { RequestEvent } from '@sveltejs/kit';
+import type { Handle } from '@sveltejs/kit/hooks';
 import { databaseFault } from '../errors';
 
 /**
@@ -76,7 +77,7 @@ export const databaseFaults: Handle = async ({ event, resolve }) => {
  * databaseFaults above, and the message the visitor sees is the unavailable one. Null for
  * any other error.
  */
-export function databaseError(error: unknown, event: Pick<RequestEvent, 'locals'>): App.Error | null {
+export function databaseError(error: unknown, event: Pick<RequestEvent, 'locals'>): { message: string } | null {
 	const fault = databaseFault(error);
 	if (!fault) return null;
 	logUnavailable(fault);

@@ -1,11 +1,11 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getAuth, getSignInService } from '$lib/server/auth/server';
-import { oauthErrorMessage, startOAuthSignIn } from '$lib/server/auth/oauth-sign-in';
-import { providerButtons } from '$lib/server/auth/providers';
-import { normalizeEmail, sendSignInCode, verifySignInCode } from '$lib/server/auth/otp-sign-in';
-import { safeRedirectPath } from '$lib/server/auth/redirect-path';
-import { getConfig } from '$lib/server/config';
-import { readForm } from '$lib/server/forms';
+import { getAuth, getSignInService } from '#lib/server/auth/server.ts';
+import { oauthErrorMessage, startOAuthSignIn } from '#lib/server/auth/oauth-sign-in.ts';
+import { providerButtons } from '#lib/server/auth/providers.ts';
+import { normalizeEmail, sendSignInCode, verifySignInCode } from '#lib/server/auth/otp-sign-in.ts';
+import { safeRedirectPath } from '#lib/server/auth/redirect-path.ts';
+import { getConfig } from '#lib/server/config.ts';
+import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
@@ -54,7 +54,9 @@ export const actions: Actions = {
 			redirectTo: safeRedirectPath(event.url.searchParams.get('redirectTo'))
 		});
 		if ('message' in started) return fail(started.status, { oauth: { message: started.message } });
-		redirect(303, started.url);
+		// The provider's authorization URL, built by Better Auth for a configured provider: never the
+		// visitor's input. SvelteKit 3 refuses an external redirect unless it is allowed here.
+		redirect(303, started.url, { external: true });
 	},
 
 	verifyCode: async (event) => {

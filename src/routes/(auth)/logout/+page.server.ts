@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
-import { revokeCurrentSession } from '$lib/server/auth/account';
-import { optionalAuth } from '$lib/server/auth/guards';
-import { readForm } from '$lib/server/forms';
+import { revokeCurrentSession } from '#lib/server/auth/account.ts';
+import { optionalAuth } from '#lib/server/auth/guards.ts';
+import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals }) => {

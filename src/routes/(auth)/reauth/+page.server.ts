@@ -1,9 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { getSignInService } from '$lib/server/auth/server';
-import { requireAuth } from '$lib/server/auth/guards';
-import { sendReauthenticationCode, verifyReauthenticationCode } from '$lib/server/auth/otp-sign-in';
-import { safeRedirectPath } from '$lib/server/auth/redirect-path';
-import { readForm } from '$lib/server/forms';
+import { getSignInService } from '#lib/server/auth/server.ts';
+import { requireAuth } from '#lib/server/auth/guards.ts';
+import { sendReauthenticationCode, verifyReauthenticationCode } from '#lib/server/auth/otp-sign-in.ts';
+import { safeRedirectPath } from '#lib/server/auth/redirect-path.ts';
+import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 /**

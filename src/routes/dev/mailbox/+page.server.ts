@@ -1,7 +1,7 @@
-import { dev } from '$app/environment';
+import { dev } from '$app/env';
 import { error } from '@sveltejs/kit';
-import { getConfig } from '$lib/server/config';
-import { devOutbox } from '$lib/server/mail';
+import { getConfig } from '#lib/server/config.ts';
+import { devOutbox } from '#lib/server/mail/index.ts';
 import type { PageServerLoad } from './$types';
 
 /** Only in the development server: a production build has no outbox, whatever its environment. */

@@ -1,7 +1,7 @@
-import { requireAuth } from '$lib/server/auth/guards';
-import { getDatabase } from '$lib/server/db';
-import { describeDevice } from '$lib/server/user-agent';
-import { listSecurityEvents } from '$lib/server/security-log';
+import { requireAuth } from '#lib/server/auth/guards.ts';
+import { getDatabase } from '#lib/server/db/index.ts';
+import { describeDevice } from '#lib/server/user-agent.ts';
+import { listSecurityEvents } from '#lib/server/security-log.ts';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async (event) => {

@@ -5,10 +5,10 @@ import {
 	revokeCurrentSession,
 	revokeOtherSessions,
 	revokeOwnSession
-} from '$lib/server/auth/account';
-import { requireAuth, requireFreshAuth } from '$lib/server/auth/guards';
-import { clearSessionCookie } from '$lib/server/auth/session-cookie';
-import { readForm } from '$lib/server/forms';
+} from '#lib/server/auth/account.ts';
+import { requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
+import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
