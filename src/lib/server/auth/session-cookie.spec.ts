@@ -385,7 +385,8 @@ describe('setSessionCookie and clearSessionCookie', () => {
 			sameSite: 'lax',
 			secure: true,
 			domain: 'example.com',
-			maxAge: 3600
+			maxAge: 3600,
+			encode: encodeURIComponent
 		});
 		expect(fake.delete).not.toHaveBeenCalled();
 	});
@@ -398,7 +399,13 @@ describe('setSessionCookie and clearSessionCookie', () => {
 		const [name, value, attributes] = fake.set.mock.calls[0]!;
 		expect(name).toBe(NAME);
 		expect(value).toBe('v');
-		expect(attributes).toEqual({ path: '/', httpOnly: true, sameSite: 'lax', secure: false });
+		expect(attributes).toEqual({
+			path: '/',
+			httpOnly: true,
+			sameSite: 'lax',
+			secure: false,
+			encode: encodeURIComponent
+		});
 		expect(Object.keys(attributes as object)).not.toContain('maxAge');
 		expect(fake.delete).not.toHaveBeenCalled();
 	});
@@ -429,7 +436,8 @@ describe('setSessionCookie and clearSessionCookie', () => {
 			httpOnly: true,
 			sameSite: 'lax',
 			secure: true,
-			maxAge: 60
+			maxAge: 60,
+			encode: encodeURIComponent
 		});
 		expect(fake.delete).toHaveBeenCalledWith(HOST_NAME, { path: '/', httpOnly: true, sameSite: 'lax', secure: true });
 		for (const [, ...rest] of [...fake.set.mock.calls, ...fake.delete.mock.calls]) {
