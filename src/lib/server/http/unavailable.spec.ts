@@ -68,7 +68,7 @@ describe('serviceUnavailable', () => {
 	it("is an error ActionResult for an enhanced action, as use:enhance's deserialize reads it", async () => {
 		const answer = serviceUnavailable(ENHANCED);
 		expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-		expect(await answer.json()).toEqual({ type: 'error', error: { message: UNAVAILABLE_MESSAGE } });
+		expect(await answer.json()).toEqual({ type: 'error', error: { message: UNAVAILABLE_MESSAGE, status: 503 } });
 	});
 });
 

@@ -26,7 +26,7 @@ export function answerShape(event: Pick<RequestEvent, 'isDataRequest' | 'request
 /**
  * The 503 in the request's shape. SvelteKit's client reads a failed `__data.json` as the error
  * itself (`{"message":…}`, App.Error) and an enhanced action's answer as an ActionResult
- * (`{"type":"error","error":{"message":…}}`).
+ * (`{"type":"error","error":{"message":…,"status":503}}`).
  */
 export function serviceUnavailable(event: Pick<RequestEvent, 'isDataRequest' | 'request'>): Response {
 	const headers = { 'retry-after': RETRY_AFTER_SECONDS, 'cache-control': 'no-store' };
@@ -34,7 +34,11 @@ export function serviceUnavailable(event: Pick<RequestEvent, 'isDataRequest' | '
 		case 'data':
 			return Response.json({ message: UNAVAILABLE_MESSAGE }, { status: 503, headers });
 		case 'action':
-			return Response.json({ type: 'error', error: { message: UNAVAILABLE_MESSAGE } }, { status: 503, headers });
+			// SvelteKit 3's error page takes its status from the error itself (App.Error.status).
+			return Response.json(
+				{ type: 'error', error: { message: UNAVAILABLE_MESSAGE, status: 503 } },
+				{ status: 503, headers }
+			);
 		case 'page':
 			return new Response(UNAVAILABLE_PAGE, {
 				status: 503,
