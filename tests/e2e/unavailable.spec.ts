@@ -47,7 +47,7 @@ test('each kind of request gets the 503 in its own shape', async ({ page }) => {
 		expect(enhanced.status()).toBe(503);
 		expect(enhanced.headers()['content-type']).toMatch(/^application\/json/);
 		expectRetryLater(enhanced.headers());
-		expect(await enhanced.json()).toEqual({ type: 'error', error: { message: MESSAGE } });
+		expect(await enhanced.json()).toEqual({ type: 'error', error: { message: MESSAGE, status: 503 } });
 
 		const plain = await page.request.post('/account/sessions?/signOutOthers', {
 			headers: { origin: SMTP_APP.origin, accept: 'text/html' },

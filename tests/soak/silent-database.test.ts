@@ -90,7 +90,7 @@ const ENHANCED_ACTION: Probe = {
 		answer.status === 503 &&
 		isJson(answer) &&
 		JSON.stringify(JSON.parse(answer.body)) ===
-			JSON.stringify({ type: 'error', error: { message: UNAVAILABLE_MESSAGE } }),
+			JSON.stringify({ type: 'error', error: { message: UNAVAILABLE_MESSAGE, status: 503 } }),
 	served: (answer) => answer.status === 200 && isJson(answer) && JSON.parse(answer.body).type === 'success'
 };
 
