@@ -7,7 +7,6 @@ import { signSessionToken } from '../src/lib/server/auth/session-cookie';
 import { loadConfig } from '../src/lib/server/config';
 import { storageOf, type Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
-import { DevOutbox } from '../src/lib/server/mail/outbox';
 import { createSessionLog } from '../src/lib/server/session-log';
 import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
@@ -20,7 +19,6 @@ const BENCH_USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) LatchkeyBench/1';
 export interface BenchStack {
 	auth: Auth;
 	validator: SessionValidator;
-	outbox: DevOutbox;
 }
 
 /** Better Auth and the session validator wired as in the app (and the integration tests), on `database`. */
@@ -30,7 +28,6 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 		BETTER_AUTH_SECRET: BENCH_SECRET,
 		DATABASE_URL: target.dialect === 'sqlite' ? `file:${target.file}` : target.url
 	});
-	const outbox = new DevOutbox();
 	// Dropped: only the sign-in writes a line (no check is due a refresh), and it would clutter the table.
 	const log = createSessionLog(config.secret, () => undefined);
 	const storage = storageOf(database);
@@ -43,7 +40,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 		secret: config.secret,
 		cookies: config.cookies
 	});
-	return { auth, validator, outbox };
+	return { auth, validator };
 }
 
 export interface SignedIn {
