@@ -4,40 +4,42 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStorage, type SecurityEventRow, type Storage } from '../../src/lib/server/db';
 import { createScratchDatabase, type ScratchDatabase } from './support/databases';
 
-/** How long another connection (the CLI, a backup) holds the write lock. */
-const HELD_MS = 1000;
-/** The longest the event loop may go without running a timer meanwhile. */
-const RESPONSIVE_MS = 200;
-
-/** The longest gap between ticks of a 10 ms interval while `work` runs. */
-async function longestTickGap<T>(work: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; gapMs: number }> {
-	let last = performance.now();
-	let gapMs = 0;
-	const ticker = setInterval(() => {
-		const now = performance.now();
-		gapMs = Math.max(gapMs, now - last);
-		last = now;
-	}, 10);
-	try {
-		const [result] = await Promise.allSettled([work()]);
-		return { result: result!, gapMs };
-	} finally {
-		clearInterval(ticker);
-	}
-}
-
-/** Another connection holding the write lock for `ms`, as `sessions revoke` or a backup would. */
-function holdWriteLock(file: string, ms: number): Promise<void> {
+/** Another connection holding the write lock, as `sessions revoke` or a backup would, until released. */
+function holdWriteLock(file: string): { release(): void } {
 	const holder = new Sqlite(file);
 	holder.exec('BEGIN IMMEDIATE');
 	holder.prepare("INSERT INTO rate_limit_window (key, count, resets_at) VALUES ('held', 1, 0)").run();
-	return new Promise((resolve) =>
-		setTimeout(() => {
+	return {
+		release() {
+			if (!holder.open) return;
 			holder.exec('ROLLBACK');
 			holder.close();
-			resolve();
-		}, ms)
+		}
+	};
+}
+
+/**
+ * Counts the turns a chain of timers gets while `pending` is unsettled. A write that blocked the
+ * event loop for its whole wait would settle before any of them ran: the count says whether the
+ * loop was free, whatever the machine's speed.
+ */
+async function timerTurnsWhile(pending: Promise<unknown>, onTurn: (turns: number) => void = () => {}): Promise<number> {
+	let settled = false;
+	const done = pending.then(
+		() => (settled = true),
+		() => (settled = true)
 	);
+	let turns = 0;
+	await new Promise<void>((resolve) => {
+		const turn = () => {
+			if (settled) return resolve();
+			onTurn(++turns);
+			setTimeout(turn, 1);
+		};
+		setTimeout(turn, 1);
+	});
+	await done;
+	return turns;
 }
 
 describe('SQLite while another connection holds the write lock', () => {
@@ -73,32 +75,43 @@ describe('SQLite while another connection holds the write lock', () => {
 	it('a write waits for the lock without freezing the event loop, and succeeds once it is released', async () => {
 		const storage = openStorage(scratch.target);
 		opened.push(storage);
-		const released = holdWriteLock(file, HELD_MS);
-		const started = performance.now();
-
-		const { result, gapMs } = await longestTickGap(() => storage.rateLimits.hit('waited', 60_000, Date.now()));
-		await released;
-
-		console.log(
-			`write under a ${HELD_MS} ms lock: ${result.status} after ${Math.round(performance.now() - started)} ms; longest tick gap ${Math.round(gapMs)} ms`
+		const lock = holdWriteLock(file);
+		let settledBeforeRelease: boolean | undefined;
+		const write = storage.rateLimits.hit('waited', 60_000, Date.now());
+		const outcome = write.then(
+			(value) => ({ status: 'fulfilled', value }),
+			(reason: unknown) => ({ status: 'rejected', reason })
 		);
-		expect(result).toEqual({ status: 'fulfilled', value: expect.objectContaining({ count: 1 }) });
-		expect(performance.now() - started).toBeGreaterThanOrEqual(HELD_MS - 50);
-		expect(gapMs).toBeLessThan(RESPONSIVE_MS);
+		let settled = false;
+		void outcome.then(() => (settled = true));
+
+		// Released from a timer: it runs only while the write waits off the event loop; a write
+		// that blocked the loop until its wait ran out would fail first.
+		await timerTurnsWhile(outcome, (turns) => {
+			if (turns !== 5) return;
+			settledBeforeRelease = settled;
+			lock.release();
+		});
+		lock.release();
+
+		expect(settledBeforeRelease).toBe(false);
+		expect(await outcome).toEqual({ status: 'fulfilled', value: expect.objectContaining({ count: 1 }) });
 	});
 
 	it('a write that cannot get the lock in time fails as a database fault (a 503), the event loop free throughout', async () => {
 		const storage = openStorage(scratch.target, { lockWaitMs: 300 });
 		opened.push(storage);
-		const released = holdWriteLock(file, HELD_MS);
+		const lock = holdWriteLock(file);
 
-		const { result, gapMs } = await longestTickGap(() => storage.securityEvents.record(event()));
-		await released;
+		const write = storage.securityEvents.record(event());
+		const [turns, [result]] = await Promise.all([timerTurnsWhile(write), Promise.allSettled([write])]);
+		lock.release();
 
-		expect(result.status).toBe('rejected');
+		expect(result!.status).toBe('rejected');
 		const reason = (result as PromiseRejectedResult).reason;
 		expect(storage.classifyFault(reason)).toMatch(/^the SQLite database is locked by another connection \(SQLITE_BUSY/);
-		expect(gapMs).toBeLessThan(RESPONSIVE_MS);
+		// Every pause between tries lets the timers run; a wait spent blocking the loop lets none.
+		expect(turns).toBeGreaterThanOrEqual(3);
 		await expect(storage.securityEvents.record(event())).resolves.toBeUndefined();
 	});
 });
