@@ -12,7 +12,6 @@ import { account, securityEvent, session, user } from '../../src/lib/server/db/m
 import {
 	inTransaction,
 	mysqlPurge,
-	mysqlRateLimits,
 	mysqlSecurityEvents,
 	mysqlSessionRows,
 	pingMysql
@@ -23,6 +22,8 @@ import type { SecurityEventRow } from '../../src/lib/server/db/port';
  * The MySQL engine's pieces on a real server (MariaDB here): schema, migrations and their
  * lock, every literal statement, fault classification, and Better Auth's Drizzle adapter with
  * the `mysql` provider on this schema. Each run makes databases of its own and drops them.
+ * What every engine must do behind the port, races on rate-limit windows and the purge lease
+ * included, is storage-conformance.test.ts's.
  */
 const ADMIN_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/';
 const MIGRATIONS = (JSON.parse(readFileSync('drizzle/mysql/meta/_journal.json', 'utf8')) as { entries: unknown[] })
@@ -363,17 +364,6 @@ describe('the MySQL statements', () => {
 		expect(stored!.detail).toBe('{"i":4}');
 	});
 
-	it('count attempts in a window that starts over once it has passed, atomically', async () => {
-		const limits = mysqlRateLimits(database);
-		const key = `test:${randomUUID()}`;
-		const now = 1_800_000_000_000;
-		expect(await limits.hit(key, 60_000, now)).toEqual({ count: 1, resetsAt: now + 60_000 });
-		expect(await limits.hit(key, 60_000, now + 1)).toEqual({ count: 2, resetsAt: now + 60_000 });
-		expect(await limits.hit(key, 60_000, now + 60_000)).toEqual({ count: 1, resetsAt: now + 120_000 });
-		const raced = await Promise.all([1, 2, 3, 4, 5].map(() => limits.hit(key, 60_000, now + 60_001)));
-		expect(raced.map((hit) => hit.count).sort()).toEqual([2, 3, 4, 5, 6]);
-	});
-
 	it('purge expired sessions in batches, then codes and finished windows', async () => {
 		const userId = await newUser();
 		const now = Date.now() + 10 * 365 * 24 * HOUR;
@@ -401,25 +391,6 @@ describe('the MySQL statements', () => {
 		]);
 		expect(await purge.expiredOther(now)).toBeGreaterThanOrEqual(3);
 		expect(await purge.expiredOther(now)).toBe(0);
-	});
-
-	it('lend the purge lease to one holder at a time, until it expires', async () => {
-		const purge = mysqlPurge(database);
-		const name = `lease-${randomUUID()}`;
-		const now = 1_800_000_000_000;
-		expect(await purge.acquireLease(name, 'a', 1000, now)).toBe(true);
-		expect(await purge.acquireLease(name, 'b', 1000, now + 1)).toBe(false);
-		expect(await purge.acquireLease(name, 'a', 1000, now + 500)).toBe(true);
-		expect(await purge.acquireLease(name, 'b', 1000, now + 1200)).toBe(false);
-		expect(await purge.acquireLease(name, 'b', 1000, now + 1501)).toBe(true);
-		await purge.releaseLease(name, 'a');
-		expect(await purge.acquireLease(name, 'a', 1000, now + 1600)).toBe(false);
-		await purge.releaseLease(name, 'b');
-		expect(await purge.acquireLease(name, 'a', 1000, now + 1600)).toBe(true);
-		const raced = await Promise.all(
-			['c', 'd', 'e'].map((holder) => purge.acquireLease(`${name}-race`, holder, 1000, now))
-		);
-		expect(raced.filter(Boolean)).toHaveLength(1);
 	});
 
 	it('run a transaction again when InnoDB ended it in a deadlock, and only then', async () => {

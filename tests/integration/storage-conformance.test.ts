@@ -1,61 +1,240 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
-import type { RowDataPacket } from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionOf, openStorage, type SecurityEventRow, type Storage } from '../../src/lib/server/db';
+import mysql, { type RowDataPacket } from 'mysql2/promise';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+	connectionOf,
+	openStorage,
+	type SecurityEventRow,
+	type Storage,
+	type StorageOptions
+} from '../../src/lib/server/db';
 import { createScratchDatabase, type ScratchDatabase } from './support/databases';
-import { runStatement, sessionRows, tableNames } from './support/rows';
+import { runStatement, selectRows, sessionRows, tableNames } from './support/rows';
+import { readOnlyFile } from './support/sqlite-faults';
 
 /**
  * What every engine's adapter (src/lib/server/db/<engine>/) must do behind the storage port.
  * Adding an engine: one entry in ENGINES — a fresh database of its own per run, dropped after,
- * and a way to make it fail as a database can (a lock, a server out of reach) — then make
- * every test pass.
+ * and the faults a database of its kind really has (a lock, a timeout, a lost connection),
+ * each with the name its faults.ts gives it — then make every test pass.
  */
 interface EngineCase {
 	name: string;
 	/** A fresh, empty database. */
 	scratch(): Promise<ScratchDatabase>;
-	/** A storage on `scratch` whose next write fails as the database failing (not the request); undo with `lift`. */
-	broken(scratch: ScratchDatabase): Promise<{ storage: Storage; lift(): Promise<void> }>;
 	/** How many migrations the database records as applied, in the migrator's own table. */
 	appliedMigrations(storage: Storage): Promise<number>;
+	/** Faults provoked on this engine, each named by its faults.ts. */
+	faults: FaultCase[];
 }
+
+interface FaultCase {
+	name: string;
+	/** How the engine's faults.ts names what the storage threw. */
+	named: RegExp;
+	/** Opens a storage on `scratch` and makes one of its calls fail with the fault. */
+	provoke(scratch: ScratchDatabase): Promise<ProvokedFault>;
+}
+
+interface ProvokedFault {
+	/** The storage the fault struck: once lifted, it serves again. */
+	storage: Storage;
+	/** What its call threw. */
+	error: unknown;
+	/** Ends the fault. */
+	lift(): Promise<void>;
+}
+
+/** Epoch milliseconds that are not a whole second, so a lost fraction shows: the `now` of the tests that pass one. */
+const T0 = Date.UTC(2026, 0, 15, 12, 30, 45, 123);
+const WINDOW_MS = 60_000;
+
+/** What `call` rejects with; fails the test when it resolves. */
+function rejectionOf(call: Promise<unknown>): Promise<unknown> {
+	return call.then(
+		() => {
+			throw new Error('the call succeeded where the fault was to make it fail');
+		},
+		(error: unknown) => error
+	);
+}
+
+/** Holds a lock that a write to the rate-limit window `key` waits on; returns what releases it. */
+type HoldLock = (scratch: ScratchDatabase, key: string) => Promise<() => Promise<void>>;
+
+/** Another SQLite connection holds the write lock (a CLI run, a backup). */
+const holdSqliteWriteLock: HoldLock = async (scratch) => {
+	const holder = new Sqlite(sqliteFile(scratch));
+	holder.exec('BEGIN IMMEDIATE');
+	return async () => {
+		holder.exec('ROLLBACK');
+		holder.close();
+	};
+};
+
+/** Another PostgreSQL client holds the window's row lock in an open transaction. */
+const holdPostgresRowLock: HoldLock = async (scratch, key) => {
+	const holder = new pg.Client({ connectionString: serverUrl(scratch) });
+	await holder.connect();
+	await holder.query('BEGIN');
+	await holder.query('SELECT * FROM rate_limit_window WHERE key = $1 FOR UPDATE', [key]);
+	return async () => {
+		await holder.query('ROLLBACK');
+		await holder.end();
+	};
+};
+
+/** Another MySQL connection holds the window's row lock in an open transaction. */
+const holdMysqlRowLock: HoldLock = async (scratch, key) => {
+	const holder = await mysql.createConnection({ uri: serverUrl(scratch) });
+	await holder.beginTransaction();
+	await holder.query('SELECT * FROM rate_limit_window WHERE `key` = ? FOR UPDATE', [key]);
+	return async () => {
+		await holder.rollback();
+		await holder.end();
+	};
+};
+
+/**
+ * A storage opened with `options` counts a hit against a window, then `hold` locks it and the
+ * storage's next hit waits on the lock; `end` (when given) waits for that and breaks the wait.
+ */
+async function hitBehindLock(
+	scratch: ScratchDatabase,
+	options: StorageOptions,
+	hold: HoldLock,
+	end?: (scratch: ScratchDatabase) => Promise<void>
+): Promise<ProvokedFault> {
+	const storage = openStorage(scratch.target, options);
+	const key = `fault:${randomUUID()}`;
+	await storage.rateLimits.hit(key, WINDOW_MS, T0);
+	const release = await hold(scratch, key);
+	try {
+		const waiting = rejectionOf(storage.rateLimits.hit(key, WINDOW_MS, T0));
+		await end?.(scratch);
+		return { storage, error: await waiting, lift: release };
+	} catch (error) {
+		await release();
+		await storage.close();
+		throw error;
+	}
+}
+
+/** A storage opened with `options` runs `statement` on its own connection, and it fails. */
+async function failingStatement(
+	scratch: ScratchDatabase,
+	options: StorageOptions,
+	statement: string
+): Promise<ProvokedFault> {
+	const storage = openStorage(scratch.target, options);
+	try {
+		return { storage, error: await rejectionOf(selectRows(storage, statement, [])), lift: async () => undefined };
+	} catch (error) {
+		await storage.close();
+		throw error;
+	}
+}
+
+/** How long a statement may take to start waiting on a lock: polled, not slept. */
+const WAITER_WAIT = { timeout: 5000, interval: 10 };
+
+/** Ends the PostgreSQL connection that waits on a lock, as a server shutting down or an operator does. */
+async function terminatePostgresWaiter(scratch: ScratchDatabase): Promise<void> {
+	const admin = new pg.Client({ connectionString: serverUrl(scratch) });
+	await admin.connect();
+	try {
+		const pid = await vi.waitFor(async () => {
+			const { rows } = await admin.query<{ pid: number }>(
+				"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+			);
+			if (rows.length !== 1) throw new Error(`${rows.length} statements wait on a lock, one was expected`);
+			return rows[0]!.pid;
+		}, WAITER_WAIT);
+		await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+	} finally {
+		await admin.end();
+	}
+}
+
+/** Kills the MySQL connection whose hit waits on the window's lock, as an operator or a server going down does. */
+async function killMysqlWaiter(scratch: ScratchDatabase): Promise<void> {
+	const admin = await mysql.createConnection({ uri: serverUrl(scratch) });
+	try {
+		const id = await vi.waitFor(async () => {
+			const [rows] = await admin.query<RowDataPacket[]>(
+				`SELECT ID AS id FROM information_schema.PROCESSLIST
+				WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '%INSERT INTO rate_limit_window%'`
+			);
+			if (rows.length !== 1) throw new Error(`${rows.length} hits wait on the lock, one was expected`);
+			return Number(rows[0]!.id);
+		}, WAITER_WAIT);
+		await admin.query(`KILL CONNECTION ${id}`);
+	} finally {
+		await admin.end();
+	}
+}
+
+function sqliteFile(scratch: ScratchDatabase): string {
+	if (scratch.target.dialect !== 'sqlite') throw new Error('a SQLite target was expected');
+	return scratch.target.file;
+}
+
+function serverUrl(scratch: ScratchDatabase): string {
+	if (scratch.target.dialect === 'sqlite') throw new Error('a server target was expected');
+	return scratch.target.url;
+}
+
+const SQLITE_LOCKED = /^the SQLite database is locked by another connection \(SQLITE_BUSY: database is locked\)$/;
+const POSTGRES_TIMEOUT =
+	/^PostgreSQL cannot serve requests right now \(57014: canceling statement due to statement timeout\)$/;
+const MYSQL_TIMEOUT = /^a MySQL statement ran past the statement timeout \(.*\(max_statement_time exceeded\)\)$/;
 
 const ENGINES: EngineCase[] = [
 	{
 		name: 'sqlite',
 		scratch: () => createScratchDatabase('sqlite'),
-		async broken(scratch) {
-			if (scratch.target.dialect !== 'sqlite') throw new Error('a SQLite target was expected');
-			// Another connection holds the write lock past the storage's wait for it.
-			const holder = new Sqlite(scratch.target.file);
-			holder.exec('BEGIN EXCLUSIVE');
-			const storage = openStorage(scratch.target, { lockWaitMs: 100 });
-			return {
-				storage,
-				lift: async () => {
-					holder.exec('ROLLBACK');
-					holder.close();
-					await storage.close();
-				}
-			};
-		},
 		async appliedMigrations(storage) {
 			const database = connectionOf(storage);
 			if (database.dialect !== 'sqlite') throw new Error('a SQLite storage was expected');
 			return (database.client.prepare('SELECT count(*) AS n FROM "__drizzle_migrations"').get() as { n: number }).n;
-		}
+		},
+		faults: [
+			{
+				name: 'a write past its lock wait while another connection holds the write lock',
+				named: SQLITE_LOCKED,
+				provoke: (scratch) => hitBehindLock(scratch, { lockWaitMs: 50 }, holdSqliteWriteLock)
+			},
+			{
+				// SQLite has no statement timeout: it bounds the lock wait instead.
+				name: 'a write past the statement timeout while another connection holds the write lock',
+				named: SQLITE_LOCKED,
+				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 50 }, holdSqliteWriteLock)
+			},
+			{
+				name: 'a write to a database file that has become read-only',
+				named: /^the SQLite database file could not be read or written \(SQLITE_IOERR/,
+				async provoke(scratch) {
+					const storage = openStorage(scratch.target);
+					await storage.rateLimits.hit(`fault:${randomUUID()}`, WINDOW_MS, T0);
+					const lift = readOnlyFile.apply(sqliteFile(scratch));
+					try {
+						const error = await rejectionOf(storage.rateLimits.hit(`fault:${randomUUID()}`, WINDOW_MS, T0));
+						return { storage, error, lift: async () => lift() };
+					} catch (error) {
+						lift();
+						await storage.close();
+						throw error;
+					}
+				}
+			}
+		]
 	},
 	{
 		name: 'postgres',
 		scratch: () => createScratchDatabase('postgres'),
-		async broken() {
-			// Nothing listens on port 1: the server cannot be reached.
-			const storage = openStorage('postgres://postgres@127.0.0.1:1/latchkey');
-			return { storage, lift: () => storage.close() };
-		},
 		async appliedMigrations(storage) {
 			const database = connectionOf(storage);
 			if (database.dialect !== 'postgres') throw new Error('a PostgreSQL storage was expected');
@@ -63,39 +242,78 @@ const ENGINES: EngineCase[] = [
 				'SELECT count(*) AS n FROM drizzle."__drizzle_migrations"'
 			);
 			return Number(result.rows[0]!.n);
-		}
+		},
+		faults: [
+			{
+				name: 'a write waiting on a row lock past the statement timeout',
+				named: POSTGRES_TIMEOUT,
+				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 100 }, holdPostgresRowLock)
+			},
+			{
+				name: 'a statement running past the statement timeout',
+				named: POSTGRES_TIMEOUT,
+				provoke: (scratch) => failingStatement(scratch, { statementTimeoutMs: 100 }, 'SELECT pg_sleep(10)')
+			},
+			{
+				name: 'a write whose connection the server terminates',
+				named:
+					/^PostgreSQL cannot serve requests right now \(57P01: terminating connection due to administrator command\)$/,
+				provoke: (scratch) =>
+					hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdPostgresRowLock, terminatePostgresWaiter)
+			}
+		]
 	},
 	{
 		name: 'mysql',
 		scratch: () => createScratchDatabase('mysql'),
-		async broken() {
-			// Nothing listens on port 1: the server cannot be reached.
-			const storage = openStorage('mysql://root@127.0.0.1:1/latchkey');
-			return { storage, lift: () => storage.close() };
-		},
 		async appliedMigrations(storage) {
 			const database = connectionOf(storage);
 			if (database.dialect !== 'mysql') throw new Error('a MySQL storage was expected');
 			const [rows] = await database.client.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM __drizzle_migrations');
 			return Number(rows[0]!.n);
-		}
+		},
+		faults: [
+			{
+				// MariaDB cancels the waiting write at max_statement_time; MySQL, which has no such
+				// limit for writes, at innodb_lock_wait_timeout.
+				name: 'a write waiting on a row lock past the statement timeout',
+				named: /^a MySQL statement (ran past the statement timeout|waited too long for a row lock) \(/,
+				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 200 }, holdMysqlRowLock)
+			},
+			{
+				name: 'a statement running past the statement timeout',
+				named: MYSQL_TIMEOUT,
+				provoke: (scratch) =>
+					failingStatement(scratch, { statementTimeoutMs: 200 }, 'SELECT 1 FROM DUAL WHERE SLEEP(10) = 0')
+			},
+			{
+				name: 'a write whose connection the server kills',
+				named: /^the connection to MySQL was lost \(/,
+				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdMysqlRowLock, killMysqlWaiter)
+			}
+		]
 	}
 ];
 
 const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 describe.each(ENGINES)('the storage port on $name', (engine) => {
 	let scratch: ScratchDatabase;
 	let storage: Storage;
+	/** A second instance on the same database: on SQLite a second connection to the file. */
+	let other: Storage;
 	let people = 0;
 
 	beforeAll(async () => {
 		scratch = await engine.scratch();
 		storage = openStorage(scratch.target);
 		await storage.migrate();
+		other = openStorage(scratch.target);
 	});
 
 	afterAll(async () => {
+		await other?.close();
 		await storage?.close();
 		await scratch?.drop();
 	});
@@ -166,6 +384,16 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 
 	const idsOf = (sessions: Array<{ id: string }>) => sessions.map((session) => session.id).sort();
 
+	const code = (holder: string, value: string, expiresAt = new Date(Date.now() + 300_000)) => ({
+		id: randomUUID(),
+		holder,
+		value,
+		expiresAt
+	});
+
+	/** 1, 2, …, n. */
+	const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
 	describe('sessions', () => {
 		it('finds a session and its user by token, typed as the schema says; an unknown token finds nothing', async () => {
 			const userId = await newUser();
@@ -231,6 +459,27 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 
 			expect(idsOf(active)).toEqual(idsOf([live, lifelong]));
 			expect(active.every((session) => session.userId === userId && session.expiresAt instanceof Date)).toBe(true);
+		});
+
+		it('lists a session as active up to and including the instant of its expiresAt, as the validator accepts it', async () => {
+			const userId = await newUser();
+			const { id } = await newSession(userId, { expiresAt: new Date(T0), absoluteExpiresAt: null });
+
+			expect(idsOf(await storage.sessions.listActiveByUser(userId, new Date(T0 - 1)))).toEqual([id]);
+			expect(idsOf(await storage.sessions.listActiveByUser(userId, new Date(T0)))).toEqual([id]);
+			expect(await storage.sessions.listActiveByUser(userId, new Date(T0 + 1))).toEqual([]);
+		});
+
+		it('lists a session as active only before the instant of its absolute lifetime, as the validator refuses it then', async () => {
+			const userId = await newUser();
+			const { id } = await newSession(userId, {
+				expiresAt: new Date(T0 + HOUR_MS),
+				absoluteExpiresAt: new Date(T0)
+			});
+
+			expect(idsOf(await storage.sessions.listActiveByUser(userId, new Date(T0 - 1)))).toEqual([id]);
+			expect(await storage.sessions.listActiveByUser(userId, new Date(T0))).toEqual([]);
+			expect(await storage.sessions.listActiveByUser(userId, new Date(T0 + 1))).toEqual([]);
 		});
 
 		it('finds a session by id, and counts active sessions by policy', async () => {
@@ -306,9 +555,8 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 		expect(second.rows).toEqual([events[0]]);
 	});
 
-	it('counts rate-limit windows in the database, shared by two instances, starting over once a window ends', async () => {
-		const other = openStorage(scratch.target);
-		try {
+	describe('rate-limit windows', () => {
+		it('counts a window in the database, shared by two instances, starting over once it ends', async () => {
 			const key = `conformance:${randomUUID()}`;
 			const now = Date.now();
 			const hits = [
@@ -318,19 +566,33 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			];
 			expect(hits).toEqual([1, 2, 3].map((count) => ({ count, resetsAt: now + 60_000 })));
 			expect(await other.rateLimits.hit(key, 60_000, now + 60_000)).toEqual({ count: 1, resetsAt: now + 120_000 });
-		} finally {
-			await other.close();
-		}
+		});
+
+		it('counts concurrent hits on one key from two instances once each: 1 to N, no count twice', async () => {
+			const key = `conformance:${randomUUID()}`;
+			const hits = await Promise.all(upTo(20).map((i) => (i % 2 ? storage : other).rateLimits.hit(key, WINDOW_MS, T0)));
+
+			expect(hits.map((hit) => hit.count).sort((a, b) => a - b)).toEqual(upTo(20));
+			expect(hits.every((hit) => hit.resetsAt === T0 + WINDOW_MS)).toBe(true);
+		});
+
+		it('counts concurrent hits once each on top of a window that has just started over', async () => {
+			const key = `conformance:${randomUUID()}`;
+			expect(await storage.rateLimits.hit(key, WINDOW_MS, T0)).toEqual({ count: 1, resetsAt: T0 + WINDOW_MS });
+			expect(await other.rateLimits.hit(key, WINDOW_MS, T0 + 1)).toEqual({ count: 2, resetsAt: T0 + WINDOW_MS });
+			expect(await storage.rateLimits.hit(key, WINDOW_MS, T0 + WINDOW_MS)).toEqual({
+				count: 1,
+				resetsAt: T0 + 2 * WINDOW_MS
+			});
+			const raced = await Promise.all(
+				upTo(5).map((i) => (i % 2 ? other : storage).rateLimits.hit(key, WINDOW_MS, T0 + WINDOW_MS + 1))
+			);
+			expect(raced.map((hit) => hit.count).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6]);
+			expect(raced.every((hit) => hit.resetsAt === T0 + 2 * WINDOW_MS)).toBe(true);
+		});
 	});
 
 	describe('codes', () => {
-		const code = (holder: string, value: string, expiresAt = new Date(Date.now() + 300_000)) => ({
-			id: randomUUID(),
-			holder,
-			value,
-			expiresAt
-		});
-
 		it("keeps one code per holder: a new one replaces the holder's own and no one else's", async () => {
 			const [laptop, phone] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
 			const now = new Date();
@@ -398,21 +660,103 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect((await sessionRows(storage)).filter((row) => row.expiresAt.getTime() < at)).toEqual([]);
 		});
 
+		it('keeps a session whose expiresAt is this very instant or later, and deletes one just past it', async () => {
+			const userId = await newUser();
+			const [past, now, later] = await Promise.all(
+				[T0 - 1, T0, T0 + 1].map((at) => newSession(userId, { expiresAt: new Date(at) }))
+			);
+
+			expect(await storage.purge.expiredSessions(T0, 100)).toBe(1);
+			expect(await storage.purge.expiredSessions(T0, 100)).toBe(0);
+			const left = (await sessionRows(storage)).filter((row) => row.userId === userId);
+			expect(idsOf(left)).toEqual(idsOf([now!, later!]));
+			expect(left.some((row) => row.id === past!.id)).toBe(false);
+		});
+
+		it("deletes expired codes, ended windows and Better Auth's day-old limits, and keeps every live one", async () => {
+			// Rows earlier tests left before T0 go first, so that the count below is this test's own.
+			await storage.purge.expiredOther(T0);
+			const [goneCode, keptCode] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
+			await storage.codes.replace(code(goneCode, 'gone', new Date(T0 - 1)), new Date(T0 - 300_000));
+			await storage.codes.replace(code(keptCode, 'kept', new Date(T0 + 1)), new Date(T0 - 300_000));
+			const [goneWindow, keptWindow] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
+			await storage.rateLimits.hit(goneWindow, WINDOW_MS, T0 - WINDOW_MS - 1);
+			await storage.rateLimits.hit(keptWindow, WINDOW_MS, T0 - WINDOW_MS + 1);
+			// Better Auth's own limiter (rate_limit), whose rows count a request at last_request (epoch ms).
+			const [goneLimit, keptLimit] = [`conformance:${randomUUID()}`, `conformance:${randomUUID()}`];
+			for (const [key, lastRequest] of [
+				[goneLimit, T0 - DAY_MS - 1],
+				[keptLimit, T0 - HOUR_MS]
+			] as const)
+				await runStatement(storage, 'INSERT INTO rate_limit (id, "key", "count", last_request) VALUES (?, ?, ?, ?)', [
+					randomUUID(),
+					key,
+					1,
+					lastRequest
+				]);
+
+			expect(await storage.purge.expiredOther(T0)).toBe(3);
+			expect(await storage.purge.expiredOther(T0)).toBe(0);
+
+			expect(await storage.codes.find(goneCode)).toBeNull();
+			expect((await storage.codes.find(keptCode))?.value).toBe('kept');
+			const keysIn = async (table: string, keys: string[]) =>
+				(await selectRows<{ key: string }>(storage, `SELECT "key" FROM ${table} WHERE "key" IN (?, ?)`, keys))
+					.map((row) => row.key)
+					.sort();
+			expect(await keysIn('rate_limit_window', [goneWindow, keptWindow])).toEqual([keptWindow]);
+			expect(await keysIn('rate_limit', [goneLimit, keptLimit])).toEqual([keptLimit]);
+		});
+
 		it('gives a lease to one holder at a time until it is released or expires', async () => {
-			const other = openStorage(scratch.target);
-			try {
-				const name = `conformance-${randomUUID()}`;
-				const now = Date.now();
-				expect(await storage.purge.acquireLease(name, 'first', 1000, now)).toBe(true);
-				expect(await other.purge.acquireLease(name, 'second', 1000, now + 1)).toBe(false);
-				expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2)).toBe(true);
-				expect(await other.purge.acquireLease(name, 'second', 1000, now + 2000)).toBe(true);
-				expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2001)).toBe(false);
-				await other.purge.releaseLease(name, 'second');
-				expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2002)).toBe(true);
-			} finally {
-				await other.close();
-			}
+			const name = `conformance-${randomUUID()}`;
+			const now = Date.now();
+			expect(await storage.purge.acquireLease(name, 'first', 1000, now)).toBe(true);
+			expect(await other.purge.acquireLease(name, 'second', 1000, now + 1)).toBe(false);
+			expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2)).toBe(true);
+			expect(await other.purge.acquireLease(name, 'second', 1000, now + 2000)).toBe(true);
+			expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2001)).toBe(false);
+			await other.purge.releaseLease(name, 'second');
+			expect(await storage.purge.acquireLease(name, 'first', 1000, now + 2002)).toBe(true);
+		});
+
+		it('lets only its holder release a lease: another holder releasing it leaves it held', async () => {
+			const name = `conformance-${randomUUID()}`;
+			expect(await storage.purge.acquireLease(name, 'A', 1000, T0)).toBe(true);
+
+			await other.purge.releaseLease(name, 'B');
+
+			expect(await other.purge.acquireLease(name, 'B', 1000, T0 + 1)).toBe(false);
+			expect(await storage.purge.acquireLease(name, 'A', 1000, T0 + 2)).toBe(true);
+		});
+
+		it('renews a lease for its holder, and lends it to another only once it has expired', async () => {
+			const name = `conformance-${randomUUID()}`;
+			expect(await storage.purge.acquireLease(name, 'a', 1000, T0)).toBe(true);
+			expect(await other.purge.acquireLease(name, 'b', 1000, T0 + 1)).toBe(false);
+			expect(await storage.purge.acquireLease(name, 'a', 1000, T0 + 500)).toBe(true);
+			expect(await other.purge.acquireLease(name, 'b', 1000, T0 + 1200)).toBe(false);
+			expect(await other.purge.acquireLease(name, 'b', 1000, T0 + 1501)).toBe(true);
+			await storage.purge.releaseLease(name, 'a');
+			expect(await storage.purge.acquireLease(name, 'a', 1000, T0 + 1600)).toBe(false);
+			await other.purge.releaseLease(name, 'b');
+			expect(await storage.purge.acquireLease(name, 'a', 1000, T0 + 1600)).toBe(true);
+		});
+
+		it('gives a lease to exactly one of many holders racing for it: when free, while held, and once expired', async () => {
+			const name = `conformance-${randomUUID()}`;
+			const holders = upTo(8).map((i) => ({ holder: `holder-${i}`, instance: i % 2 ? storage : other }));
+			const winners = async (now: number) => {
+				const taken = await Promise.all(
+					holders.map(({ holder, instance }) => instance.purge.acquireLease(name, holder, 1000, now))
+				);
+				return holders.filter((_, i) => taken[i]).map(({ holder }) => holder);
+			};
+
+			const first = await winners(T0);
+			expect(first).toHaveLength(1);
+			expect(await winners(T0 + 500)).toEqual(first);
+			expect(await winners(T0 + 5000)).toHaveLength(1);
 		});
 	});
 
@@ -432,19 +776,41 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 		}
 	});
 
-	it('classifies a real fault as the database being unusable, and a ping still works after', async () => {
-		const broken = await engine.broken(scratch);
-		let failure: unknown;
-		try {
-			await broken.storage.securityEvents.record(event(await newUser(), null));
-		} catch (error) {
-			failure = error;
-		} finally {
-			await broken.lift();
-		}
-		expect(failure).toBeInstanceOf(Error);
-		expect(storage.classifyFault(failure)).toEqual(expect.any(String));
-		expect(storage.classifyFault(new Error('not a database fault'))).toBeNull();
-		await expect(storage.ping()).resolves.toBeUndefined();
+	describe('faults', () => {
+		// A loop, not it.each: it.each shortens the interpolated name.
+		for (const fault of engine.faults)
+			it(`names ${fault.name} as the fault its engine gives it, and the same storage serves again once it is lifted`, async () => {
+				const provoked = await fault.provoke(scratch);
+				try {
+					try {
+						expect(provoked.error).toBeInstanceOf(Error);
+						expect(provoked.storage.classifyFault(provoked.error)).toMatch(fault.named);
+					} finally {
+						await provoked.lift();
+					}
+					const key = `conformance:${randomUUID()}`;
+					expect(await provoked.storage.rateLimits.hit(key, WINDOW_MS, T0)).toEqual({
+						count: 1,
+						resetsAt: T0 + WINDOW_MS
+					});
+					await expect(provoked.storage.ping()).resolves.toBeUndefined();
+				} finally {
+					await provoked.storage.close();
+				}
+			});
+
+		it('leaves errors that are not the database being unusable to be a 500: a duplicate key, a syntax error', async () => {
+			const once = event(await newUser(), null);
+			await storage.securityEvents.record(once);
+
+			const duplicate = await rejectionOf(storage.securityEvents.record(once));
+			const syntax = await rejectionOf(runStatement(storage, 'SELEC 1', []));
+
+			expect(duplicate).toBeInstanceOf(Error);
+			expect(storage.classifyFault(duplicate)).toBeNull();
+			expect(syntax).toBeInstanceOf(Error);
+			expect(storage.classifyFault(syntax)).toBeNull();
+			expect(storage.classifyFault(new Error('not a database fault'))).toBeNull();
+		});
 	});
 });

@@ -136,16 +136,29 @@ function mysqlRefusal(name: string, table: string, on: string): string {
  * stores timestamps as epoch milliseconds and booleans as 0/1; the servers take them as they are.
  */
 export async function runStatement(storage: Storage | Database, sql: string, values: unknown[]): Promise<void> {
+	await selectRows(storage, sql, values);
+}
+
+/** The rows one `?`-placeholder query returns on any dialect (none for a statement that returns none). */
+export async function selectRows<T = Record<string, unknown>>(
+	storage: Storage | Database,
+	sql: string,
+	values: unknown[]
+): Promise<T[]> {
 	const database = connection(storage);
 	if (database.dialect === 'sqlite') {
 		const bound = values.map((value) =>
 			value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value
 		);
-		database.client.prepare(sql).run(...bound);
-	} else if (database.dialect === 'mysql') {
-		// Identifiers are written "quoted" as on the other engines; MySQL quotes them `so`.
-		await database.client.query(sql.replace(/"(\w+)"/g, '`$1`'), values);
-	} else {
-		await database.client.query(numberedPlaceholders(sql), values);
+		const statement = database.client.prepare(sql);
+		if (statement.reader) return statement.all(...bound) as T[];
+		statement.run(...bound);
+		return [];
 	}
+	if (database.dialect === 'mysql') {
+		// Identifiers are written "quoted" as on the other engines; MySQL quotes them `so`.
+		const [rows] = await database.client.query(sql.replace(/"(\w+)"/g, '`$1`'), values);
+		return Array.isArray(rows) ? (rows as T[]) : [];
+	}
+	return (await database.client.query(numberedPlaceholders(sql), values)).rows as T[];
 }
