@@ -35,7 +35,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const store = storage.sessions;
 	const validator = createSessionValidator({
 		store,
-		revokeSession: sessionRevoker({ auth, database: storage, log }),
+		revokeSession: sessionRevoker({ database: storage, cache: null, log }),
 		log,
 		secret: config.secret,
 		cookies: config.cookies

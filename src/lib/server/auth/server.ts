@@ -4,24 +4,24 @@ import { getDatabase } from '../db';
 import { getMailer } from '../mail';
 import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate-limit';
 import { getRedis } from '../redis';
-import { createSessionLog, type SessionLog } from '../session-log';
+import type { SessionLog } from '../session-log';
 import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
 import { createSessionValidator, type SessionValidator } from './session';
 import type { SessionStore } from './session-store';
-import { sessionRevoker, type SessionServices } from './sessions';
+import { getSessionServices, sessionRevoker } from './sessions';
 
 /**
  * This process's singletons, each built on first use: Better Auth, the session validator, the
- * network watch, the session log, the sign-in service and what listing and ending sessions need.
+ * network watch, the session log and the sign-in service. What listing and ending sessions need
+ * is sessions.ts's own (getSessionServices), shared by all of them.
  */
 
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
 let networkWatch: NetworkWatch | undefined;
-let sessionLog: SessionLog | undefined;
 let sessionStore: SessionStore | undefined;
 
 function getSessionStore(): SessionStore {
@@ -30,7 +30,7 @@ function getSessionStore(): SessionStore {
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
 export function getSessionLog(): SessionLog {
-	return (sessionLog ??= createSessionLog(getConfig().secret));
+	return getSessionServices().log;
 }
 
 /** This process's Better Auth instance, built on first use so `vite build` never opens the database. */
@@ -85,11 +85,6 @@ let rateLimiter: RateLimiter | undefined;
 function getRateLimiter(): RateLimiter {
 	const redis = getRedis();
 	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
-}
-
-/** What listing and ending sessions need (sessions.ts): Better Auth, the database, the session log. */
-export function getSessionServices(): SessionServices {
-	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
 }
 
 function requestEventIfAny() {

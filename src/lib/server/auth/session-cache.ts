@@ -1,4 +1,6 @@
+import { redisStorage } from '@better-auth/redis-storage';
 import type { BetterAuthOptions } from 'better-auth';
+import type { Redis } from 'ioredis';
 import type { EndedSession } from '../db/port';
 import { safeErrorMessage } from '../errors';
 
@@ -11,6 +13,21 @@ import { safeErrorMessage } from '../errors';
 
 /** Better Auth's secondary storage (redisStorage with REDIS_URL), as its context holds it. */
 export type SessionCache = NonNullable<BetterAuthOptions['secondaryStorage']>;
+
+const byClient = new WeakMap<Redis, SessionCache>();
+
+/**
+ * Better Auth's secondary storage on this Redis client (REDIS_URL): one per client, so the
+ * Better Auth instance that writes the copies and the revocations that clear them share it.
+ */
+export function sessionCacheOf(redis: Redis): SessionCache {
+	let cache = byClient.get(redis);
+	if (!cache) {
+		cache = redisStorage({ client: redis, keyPrefix: 'latchkey:auth:' });
+		byClient.set(redis, cache);
+	}
+	return cache;
+}
 
 /** How long a revocation waits for the cache before answering anyway (the clear goes on). */
 const CACHE_WAIT_MS = 1000;

@@ -18,6 +18,7 @@ export interface Storage {
 	 */
 	readonly runsOnEventLoop: boolean;
 	readonly sessions: SessionRows;
+	readonly users: UserRows;
 	readonly securityEvents: SecurityEventRows;
 	readonly rateLimits: RateLimitWindows;
 	readonly codes: CodeRows;
@@ -78,7 +79,7 @@ export interface StoredSession {
 	user: UserRecord;
 }
 
-/** A session row that was deleted (or found, for the CLI): enough to clear its cached copy and log it. */
+/** A session row that was deleted: enough to clear its cached copy and log it. */
 export interface EndedSession {
 	id: string;
 	token: string;
@@ -104,20 +105,32 @@ export interface SessionRows {
 	 * when another request changed the session's networks since `change.seen` was read.
 	 */
 	recordNetwork(event: SecurityEventRow, change: NetworksChange): Promise<boolean>;
-	/** A user's sessions that are neither past their expiresAt nor their absolute lifetime at `now`. */
+	/**
+	 * A user's active sessions at `now`, as the validator counts them: `expiresAt` not before
+	 * `now`, and `absoluteExpiresAt` (when set) after it.
+	 */
 	listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]>;
-	findById(sessionId: string): Promise<EndedSession | null>;
 	/** Sessions not expired at `now`, counted by the policy they were created with (in no particular order). */
 	countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>>;
 	/** Each returns the rows this call deleted: a session already gone is not among them. */
 	endByTokens(tokens: string[]): Promise<EndedSession[]>;
 	endById(sessionId: string): Promise<EndedSession | null>;
+	/**
+	 * The session `sessionId` when it is the user's and active at `now` (as listActiveByUser
+	 * counts it), deleted in one statement and returned whole; null for any other id.
+	 */
+	endOwn(userId: string, sessionId: string, now: Date): Promise<SessionRecord | null>;
 	/** Every session of the user, including one created while this runs. */
 	endByUser(userId: string): Promise<EndedSession[]>;
 	/** Every session of the user but `keptSessionId`. */
 	endOthers(userId: string, keptSessionId: string): Promise<EndedSession[]>;
 	/** Deletes the user with their sessions (returned) and, by the foreign keys, their accounts: one transaction. */
 	deleteUser(userId: string): Promise<EndedSession[]>;
+}
+
+export interface UserRows {
+	/** The user whose email is exactly `email` (Better Auth stores addresses in lower case); null when none. */
+	findByEmail(email: string): Promise<Pick<UserRecord, 'id' | 'email'> | null>;
 }
 
 /** A security-log row as stored: `detail` is JSON text. */
