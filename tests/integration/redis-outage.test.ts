@@ -10,7 +10,7 @@ import {
 	type Actor
 } from '../../src/lib/server/auth/sessions';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
-import { CACHE_RETRY_MS } from '../../src/lib/server/auth/session-cache';
+import { CACHE_RETRY_MS } from '../../src/lib/server/auth/cached-copies';
 import { createRedis, redisReady } from '../../src/lib/server/redis';
 import { newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';

@@ -9,16 +9,16 @@ import * as z from 'zod';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
-import type { Storage } from '../db/port';
+import type { SessionRecord, Storage, UserRecord } from '../db/port';
 import { boundUserAgent } from '../user-agent';
 import { safeErrorMessage } from '../errors';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
 import { knownDeviceCookie } from './known-device';
-import { sessionCookieName, verifiedSessionToken } from './session-cookie';
+import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
-import { sessionCacheOf } from './session-cache';
+import { secondaryStorageOf } from './cached-copies';
 import { revokeSession, type SessionServices } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
@@ -46,7 +46,7 @@ const sessionPolicyFields = {
 
 /**
  * Better Auth owns sign-in, session creation, cookie issuance and sign-out. Per-request
- * validation and refresh belong to the session validator (session.ts), so Better Auth's own
+ * validation and refresh belong to the session validator (validator.ts), so Better Auth's own
  * refresh is off and its instance-wide durations only matter as defaults.
  */
 export function createAuth({
@@ -58,7 +58,7 @@ export function createAuth({
 	clock = Date.now
 }: AuthDependencies) {
 	const { appPolicy } = config.sessions;
-	const cache = redis ? sessionCacheOf(redis) : null;
+	const cache = redis ? secondaryStorageOf(redis) : null;
 	// Where this instance's sign-ins end the session they replace: the same storage, Redis and log.
 	const services: SessionServices = { database, cache, log };
 	return betterAuth({
@@ -334,6 +334,11 @@ export type Auth = ReturnType<typeof createAuth>;
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];
 export type Session = SessionData['session'];
+
+/** `Row` as the `Typed` it must be: stops compiling when the port's rows and Better Auth's types part. */
+type Typed<Type, Row extends Type> = Row;
+/** The port's session and user rows (db/port.ts) are Better Auth's Session and User. */
+export type StoredTypes = [Typed<Session, SessionRecord>, Typed<User, UserRecord>];
 
 /**
  * The request event as sveltekitCookies sees it: its cookies are written URL-encoded (`=` as

@@ -1,17 +1,17 @@
 import { getConfig } from '../config';
-import { getDatabase } from '../db';
+import { getStorage } from '../db';
 import type { EndedSession, SessionRecord, Storage } from '../db/port';
 import { getRedis } from '../redis';
 import { recordSecurityEvent, type NewSecurityEvent } from '../security-log';
 import { createSessionLog, type SessionLog, type SessionLogEvent } from '../session-log';
 import { describeDevice } from '../user-agent';
-import { clearCachedCopies, sessionCacheOf, type SessionCache } from './session-cache';
+import { clearCachedCopies, secondaryStorageOf, type SecondaryStorage } from './cached-copies';
 
 /**
  * A user's sessions: listing them and ending them, with one verb, revoke, through the storage
  * port. Every ending deletes the database rows first — that is what the session validator
  * reads, so a session is refused from that moment — and then clears Better Auth's Redis copy
- * (with REDIS_URL) best-effort (session-cache.ts), so a Redis outage never stops one
+ * (with REDIS_URL) best-effort (cached-copies.ts), so a Redis outage never stops one
  * (docs/decisions/0011-revocation-database-first.md). Each writes the session log lines and
  * records the security event of its ending itself: one that ends a single session only when
  * this call deleted it (concurrent requests find it ended), the ones that end several sessions
@@ -29,7 +29,7 @@ import { clearCachedCopies, sessionCacheOf, type SessionCache } from './session-
  */
 export interface SessionServices {
 	database: Storage;
-	cache: SessionCache | null;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 }
 
@@ -40,8 +40,8 @@ export function getSessionServices(): SessionServices {
 	if (!services) {
 		const redis = getRedis();
 		services = {
-			database: getDatabase(),
-			cache: redis ? sessionCacheOf(redis) : null,
+			database: getStorage(),
+			cache: redis ? secondaryStorageOf(redis) : null,
 			log: createSessionLog(getConfig().secret)
 		};
 	}

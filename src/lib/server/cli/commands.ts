@@ -1,4 +1,4 @@
-import type { SessionCache } from '../auth/session-cache';
+import type { SecondaryStorage } from '../auth/cached-copies';
 import { revokeSessionById, revokeUserSessions } from '../auth/sessions';
 import type { SessionRecord, Storage } from '../db/port';
 import { purgeExpiredSessions } from '../purge';
@@ -21,7 +21,7 @@ import { countActiveSessionsByPolicy } from './queries';
 /** The storage, Better Auth's Redis copies and the session log: what auth/sessions.ts ends sessions with. */
 export interface CommandDependencies {
 	database: Storage;
-	cache: SessionCache | null;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 	output: Output;
 	/** PURGE_BATCH_SIZE: what purge-expired deletes per statement when --batch is not given. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { sessionCacheOf, type SessionCache } from '../auth/session-cache';
+import { secondaryStorageOf, type SecondaryStorage } from '../auth/cached-copies';
 import type { AppConfig } from '../config';
 import { openStorage, type Storage } from '../db';
 import { safeErrorMessage } from '../errors';
@@ -13,7 +13,7 @@ import { createSessionLog, type SessionLog } from '../session-log';
  */
 export interface CliStack {
 	database: Storage;
-	cache: SessionCache | null;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 	/** Closes the pool and Redis, so the process ends by itself once output is written. */
 	close(): Promise<void>;
@@ -40,7 +40,7 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 	}
 	if (redis) await waitForRedis(redis, writeLogLine);
 	const log = createSessionLog(config.secret, writeLogLine);
-	return { database, cache: redis ? sessionCacheOf(redis) : null, log, close };
+	return { database, cache: redis ? secondaryStorageOf(redis) : null, log, close };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { requestActor, requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
 import { deleteAccount } from '#lib/server/auth/sessions.ts';
-import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 

@@ -1,6 +1,6 @@
 import { redirect } from '@sveltejs/kit';
 import { optionalAuth, requestActor } from '#lib/server/auth/guards.ts';
-import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { revokeCurrentSession } from '#lib/server/auth/sessions.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';

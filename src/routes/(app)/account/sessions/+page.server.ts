@@ -7,7 +7,7 @@ import {
 	revokeOwnSession
 } from '#lib/server/auth/sessions.ts';
 import { requestActor, requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
-import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
