@@ -21,6 +21,7 @@ import { getSessionServices, sessionRevoker } from './sessions';
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
 let networkWatch: NetworkWatch | undefined;
+
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
 export function getSessionLog(): SessionLog {
 	return getSessionServices().log;
