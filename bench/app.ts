@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../src/lib/server/auth/policy';
-import { sessionCookieName, signSessionToken } from '../src/lib/server/auth/session-cookie';
+import { sessionCookieName, signSessionToken } from '../src/lib/server/auth/cookies';
 import { loadConfig } from '../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../src/lib/server/db';
 import { startInstance, type Instance } from '../tests/soak/support/instance';

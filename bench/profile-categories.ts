@@ -25,7 +25,7 @@ export type Category = (typeof CATEGORIES)[number];
 
 const [COOKIE, LOOKUP, RULES, RENDERING, GC, REST] = CATEGORIES;
 
-/** src/lib/server/auth/session-cookie.ts */
+/** src/lib/server/auth/cookies.ts */
 const COOKIE_FUNCTIONS = new Set([
 	'verifiedSessionToken',
 	'isSignedWith',
@@ -46,7 +46,7 @@ const LOOKUP_FUNCTIONS = new Set([
 const DRIVER_PACKAGE =
 	/node_modules\/(better-sqlite3|pg|pg-[\w-]+|postgres-[\w-]+|mysql2|denque|sqlstring|named-placeholders|generate-function|lru\.min|lru-cache|long|iconv-lite|seq-queue)\//;
 /**
- * The session's rules and the hooks around them (session.ts, handles.ts, network-watch.ts), by
+ * The session's rules and the hooks around them (validator.ts, handles.ts, network-watch.ts), by
  * their own time only: the hooks' callers' frames also hold the page's rendering below them.
  */
 const RULE_FUNCTIONS = new Set([

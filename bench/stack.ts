@@ -1,9 +1,9 @@
 import { createAuth, type Auth } from '../src/lib/server/auth/better-auth';
 import { sessionRevoker } from '../src/lib/server/auth/sessions';
 import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
-import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/session';
+import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/validator';
 import { PRESETS } from '../src/lib/server/auth/policy';
-import { signSessionToken } from '../src/lib/server/auth/session-cookie';
+import { signSessionToken } from '../src/lib/server/auth/cookies';
 import { loadConfig } from '../src/lib/server/config';
 import { storageOf, type Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
@@ -35,7 +35,7 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const store = storage.sessions;
 	const validator = createSessionValidator({
 		store,
-		revokeSession: sessionRevoker({ auth, database: storage, log }),
+		revokeSession: sessionRevoker({ database: storage, cache: null, log }),
 		log,
 		secret: config.secret,
 		cookies: config.cookies

@@ -27,7 +27,7 @@ import { sessionRows, updateSessionRow } from './support/rows';
 
 /**
  * `npm run sessions` as an operator runs it: the real script in a child process, against a
- * database seeded through real sign-ins. Each run starts tsx and Better Auth (seconds), so
+ * database seeded through real sign-ins. Each run starts tsx and opens the database (seconds), so
  * independent runs go in parallel and each run's output is checked for several things.
  */
 

@@ -60,7 +60,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('lists the active sessions of one user, newest activity first, with the current one marked', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		const devices = await listSessions(suite.app.services, phone.actor);
+		const devices = await listSessions(phone.actor, suite.app.services);
 		expect(devices.map((device) => device.id).sort()).toEqual(
 			[laptop.actor.sessionId, phone.actor.sessionId, tablet.actor.sessionId].sort()
 		);
@@ -79,11 +79,11 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('revokes one of the user’s own sessions, and nobody else’s whatever id is posted', async () => {
 		const { laptop, phone, stranger } = await household();
-		expect(await revokeOwnSession(suite.app.services, laptop.actor, stranger.actor.sessionId)).toBeNull();
-		expect(await revokeOwnSession(suite.app.services, laptop.actor, 'no-such-session')).toBeNull();
+		expect(await revokeOwnSession(laptop.actor, stranger.actor.sessionId, suite.app.services)).toBeNull();
+		expect(await revokeOwnSession(laptop.actor, 'no-such-session', suite.app.services)).toBeNull();
 		expect(await signedIn(stranger)).toBe(true);
 
-		const revoked = await revokeOwnSession(suite.app.services, laptop.actor, phone.actor.sessionId);
+		const revoked = await revokeOwnSession(laptop.actor, phone.actor.sessionId, suite.app.services);
 		expect(revoked?.description).toBe('Safari on iPhone');
 		expect(await signedIn(phone)).toBe(false);
 		expect(await signedIn(laptop)).toBe(true);
@@ -93,17 +93,16 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('signs this device out, and never reports it while the session still works (its delete failing)', async () => {
 		const { laptop, phone } = await household();
-		const headers = new Headers({ cookie: laptop.cookie });
 
 		const refused = await withSessionDeletesRefused(suite.app.database, () =>
-			revokeCurrentSession(suite.app.services, laptop.actor, headers).then(
+			revokeCurrentSession(laptop.actor, suite.app.services).then(
 				() => 'reported signed out',
 				() => 'threw'
 			)
 		);
 		const stillSignedIn = await signedIn(laptop);
 		const eventsWhileRefused = await eventTypes(laptop.actor.userId);
-		await revokeCurrentSession(suite.app.services, laptop.actor, headers);
+		await revokeCurrentSession(laptop.actor, suite.app.services);
 		console.log(
 			`sign-out whose delete fails (${dialect}): ${refused}, session still works: ${stillSignedIn}, ` +
 				`SIGN_OUT recorded: ${eventsWhileRefused.includes('SIGN_OUT')}; retried: signed in ${await signedIn(laptop)}`
@@ -119,7 +118,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('signs out the other devices and keeps this one', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		expect(await revokeOtherSessions(suite.app.services, laptop.actor)).toBe(2);
+		expect(await revokeOtherSessions(laptop.actor, suite.app.services)).toBe(2);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([true, false, false]);
 		expect(await signedIn(stranger)).toBe(true);
 		const [latest] = (await listSecurityEvents(suite.app.database, laptop.actor.userId, 1)).events;
@@ -131,7 +130,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 		const strangerRowsBefore = (await sessionRows(suite.app.database)).filter(
 			(row) => row.userId === stranger.actor.userId
 		).length;
-		expect(await revokeAllSessions(suite.app.services, phone.actor)).toBe(3);
+		expect(await revokeAllSessions(phone.actor, suite.app.services)).toBe(3);
 		expect([await signedIn(laptop), await signedIn(phone), await signedIn(tablet)]).toEqual([false, false, false]);
 		const rows = await sessionRows(suite.app.database);
 		expect(rows.filter((row) => row.userId === phone.actor.userId)).toHaveLength(0);
@@ -141,7 +140,7 @@ describe.each(DIALECTS)('devices and revocation on %s', (dialect) => {
 
 	it('deletes an account with all its sessions and keeps the event without the email', async () => {
 		const { laptop, phone, tablet, stranger } = await household();
-		await deleteAccount(suite.app.services, laptop.actor);
+		await deleteAccount(laptop.actor, suite.app.services);
 		const stillIn = [laptop, phone, tablet, stranger].map(signedIn);
 		expect(await Promise.all(stillIn)).toEqual([false, false, false, true]);
 		expect((await sessionRows(suite.app.database)).some((row) => row.userId === laptop.actor.userId)).toBe(false);

@@ -405,12 +405,15 @@ describe.each(DIALECTS)('no lock-outs by strangers, through the sign-in service,
 				if (!newCookie) throw new Error(`re-authentication: ${outcome(verified.outcome)}, ${sent}`);
 				ownerCookie = newCookie.split(';')[0]!;
 				const fresh = await app.validator.validateSessionCookie(ownerCookie);
-				const ended = await revokeOtherSessions(app.services, {
-					userId: fresh.user!.id,
-					sessionId: fresh.session!.id,
-					ipAddress: owner.address,
-					userAgent: owner.userAgent
-				});
+				const ended = await revokeOtherSessions(
+					{
+						userId: fresh.user!.id,
+						sessionId: fresh.session!.id,
+						ipAddress: owner.address,
+						userAgent: owner.userAgent
+					},
+					app.services
+				);
 				const thiefAfter = (await app.validator.validateSessionCookie(thief.cookie)).session
 					? 'signed in'
 					: 'signed out';

@@ -49,12 +49,10 @@ describe.each(DIALECTS)('concurrency on %s', (dialect) => {
 				if (checkStartedAfterCommit) servedAfterCommit.push(session !== null);
 			}
 		})();
-		await revokeAllSessions(suite.app.services, {
-			userId: me.user!.id,
-			sessionId: me.session!.id,
-			ipAddress: null,
-			userAgent: null
-		});
+		await revokeAllSessions(
+			{ userId: me.user!.id, sessionId: me.session!.id, ipAddress: null, userAgent: null },
+			suite.app.services
+		);
 		committed = true;
 		while (servedAfterCommit.length < 20) await new Promise((resolve) => setTimeout(resolve, 5));
 		stop = true;

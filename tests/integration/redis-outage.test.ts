@@ -10,7 +10,7 @@ import {
 	type Actor
 } from '../../src/lib/server/auth/sessions';
 import { createNetworkWatch } from '../../src/lib/server/auth/network-watch';
-import { CACHE_RETRY_MS } from '../../src/lib/server/auth/session-cache';
+import { CACHE_RETRY_MS } from '../../src/lib/server/auth/cached-copies';
 import { createRedis, redisReady } from '../../src/lib/server/redis';
 import { newVisitor, sessionCookieFrom, signIn, startTestApp, type TestApp } from './support/app';
 import { createScratchDatabase, DIALECTS, type ScratchDatabase } from './support/databases';
@@ -96,16 +96,16 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			expect(await listedInCache(device)).toBe(true);
 		}
 
-		await revokeOwnSession(app.services, laptop!.actor, phone!.actor.sessionId);
+		await revokeOwnSession(laptop!.actor, phone!.actor.sessionId, app.services);
 		expect([await cachedCopy(phone!), await listedInCache(phone!), await listedInCache(laptop!)]).toEqual([
 			false,
 			false,
 			true
 		]);
-		await revokeOtherSessions(app.services, laptop!.actor);
-		await revokeAllSessions(app.services, laptop!.actor);
-		await deleteAccount(app.services, deleted!.actor);
-		await revokeCurrentSession(app.services, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
+		await revokeOtherSessions(laptop!.actor, app.services);
+		await revokeAllSessions(laptop!.actor, app.services);
+		await deleteAccount(deleted!.actor, app.services);
+		await revokeCurrentSession(leaving!.actor, app.services);
 		// Signing in again from a browser that has a session replaces it (the fixation defence).
 		const replacement = sessionCookieFrom(await signIn(app, replaced!.email, { cookie: replaced!.cookie }));
 
@@ -132,11 +132,11 @@ describe.each(DIALECTS)('ending sessions with Redis on %s', (dialect) => {
 			await ownRedis.stop();
 			await vi.waitFor(() => expect(redis.status).not.toBe('ready'));
 
-			expect(await revokeOwnSession(app.services, laptop!.actor, phone!.actor.sessionId)).not.toBeNull();
-			expect(await revokeOtherSessions(app.services, laptop!.actor)).toBe(2);
-			await revokeCurrentSession(app.services, leaving!.actor, new Headers({ cookie: leaving!.cookie }));
-			expect(await revokeAllSessions(app.services, everywhere!.actor)).toBe(2);
-			await deleteAccount(app.services, deleted!.actor);
+			expect(await revokeOwnSession(laptop!.actor, phone!.actor.sessionId, app.services)).not.toBeNull();
+			expect(await revokeOtherSessions(laptop!.actor, app.services)).toBe(2);
+			await revokeCurrentSession(leaving!.actor, app.services);
+			expect(await revokeAllSessions(everywhere!.actor, app.services)).toBe(2);
+			await deleteAccount(deleted!.actor, app.services);
 			// The validator ends a session past its absolute lifetime; the network watch one used elsewhere.
 			await updateSessionRow(app.database, aged!.actor.sessionId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
 			const watchNetworks = createNetworkWatch({

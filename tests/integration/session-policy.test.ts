@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listActiveSessions } from '../../src/lib/server/auth/sessions';
 import { PRESETS, type PresetName } from '../../src/lib/server/auth/policy';
 import {
 	countingValidator,
@@ -160,9 +159,11 @@ describe.each(DIALECTS)('session policy on %s', (dialect) => {
 
 			// The device list drops it at its end, before any request has ended it.
 			clock.ms = absoluteEnd - 1000;
-			expect((await listActiveSessions(app.auth, userId, clock.ms)).map((session) => session.id)).toEqual([sessionId]);
+			expect(
+				(await app.database.sessions.listActiveByUser(userId, new Date(clock.ms))).map((session) => session.id)
+			).toEqual([sessionId]);
 			clock.ms = absoluteEnd;
-			expect(await listActiveSessions(app.auth, userId, clock.ms)).toEqual([]);
+			expect(await app.database.sessions.listActiveByUser(userId, new Date(clock.ms))).toEqual([]);
 
 			const logged = app.logLines.length;
 			const ended = await validator.validateSessionCookie(cookie);

@@ -482,15 +482,13 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.sessions.listActiveByUser(userId, new Date(T0 + 1))).toEqual([]);
 		});
 
-		it('finds a session by id, and counts active sessions by policy', async () => {
+		it('counts active sessions by policy', async () => {
 			const userId = await newUser();
-			const { id, token } = await newSession(userId, { policy: 'conformance-a' });
+			await newSession(userId, { policy: 'conformance-a' });
 			await newSession(userId, { policy: 'conformance-a' });
 			await newSession(userId, { policy: 'conformance-b' });
 			await newSession(userId, { policy: 'conformance-b', expiresAt: new Date(Date.now() - 1000) });
 
-			expect(await storage.sessions.findById(id)).toEqual({ id, token, userId });
-			expect(await storage.sessions.findById('no-such-id')).toBeNull();
 			const counts = (await storage.sessions.countActiveByPolicy(new Date())).filter(({ policy }) =>
 				policy.startsWith('conformance-')
 			);
@@ -517,6 +515,52 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			const session = await newSession(userId);
 			expect(await storage.sessions.endById(session.id)).toEqual({ ...session, userId });
 			expect(await storage.sessions.endById(session.id)).toBeNull();
+		});
+
+		it("ends a user's own active session by id, whole and once; never another user's, nor an ended one", async () => {
+			const userId = await newUser();
+			const strangerId = await newUser();
+			const own = await newSession(userId, { policy: 'conformance-own' });
+			const stranger = await newSession(strangerId);
+			const expired = await newSession(userId, { expiresAt: new Date(Date.now() - 1000) });
+			const pastLifetime = await newSession(userId, { absoluteExpiresAt: new Date(Date.now() - 1000) });
+			const now = new Date();
+
+			expect(await storage.sessions.endOwn(userId, stranger.id, now)).toBeNull();
+			expect(await storage.sessions.endOwn(userId, expired.id, now)).toBeNull();
+			expect(await storage.sessions.endOwn(userId, pastLifetime.id, now)).toBeNull();
+			expect(await storage.sessions.endOwn(userId, 'no-such-id', now)).toBeNull();
+			const ended = await storage.sessions.endOwn(userId, own.id, now);
+			expect(ended).toMatchObject({
+				...own,
+				userId,
+				policy: 'conformance-own',
+				ipAddress: '203.0.113.7',
+				userAgent: 'Conformance/1.0',
+				persistent: true
+			});
+			expect(ended?.expiresAt).toBeInstanceOf(Date);
+			expect(ended?.absoluteExpiresAt).toBeInstanceOf(Date);
+			expect(await storage.sessions.endOwn(userId, own.id, now)).toBeNull();
+			expect(await storage.sessions.findByToken(own.token)).toBeNull();
+			expect(await storage.sessions.findByToken(stranger.token)).not.toBeNull();
+			expect(await storage.sessions.findByToken(expired.token)).not.toBeNull();
+		});
+
+		it('lets one of many concurrent ends of the same own session return it', async () => {
+			const userId = await newUser();
+			const { id } = await newSession(userId);
+			const ended = await Promise.all(Array.from({ length: 6 }, () => storage.sessions.endOwn(userId, id, new Date())));
+			expect(ended.filter((row) => row !== null).map((row) => row!.id)).toEqual([id]);
+		});
+
+		it('finds a user by their exact email', async () => {
+			const userId = await newUser();
+			expect(await storage.users.findByEmail(`${userId}@example.com`)).toEqual({
+				id: userId,
+				email: `${userId}@example.com`
+			});
+			expect(await storage.users.findByEmail(`nobody-${userId}@example.com`)).toBeNull();
 		});
 
 		it("ends every session of a user, or all but one, and never another user's", async () => {

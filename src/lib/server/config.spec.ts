@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseDatabaseUrl } from './db/target';
 import { knownDeviceCookieName } from './auth/known-device';
-import { sessionCookieName } from './auth/session-cookie';
+import { sessionCookieName } from './auth/cookies';
 import {
 	ConfigError,
+	DEFAULT_COOKIE_PREFIX,
 	isLoopbackHost,
 	loadConfig,
+	parseCookieDomain,
+	parseCookiePrefix,
 	parseOrigin,
 	parseSwitch,
 	type AppConfig,
@@ -641,5 +644,70 @@ describe('loadConfig cookie settings', () => {
 		expect(error.problems).toHaveLength(2);
 		expect(error.problems[0]).toContain('COOKIE_PREFIX="my app"');
 		expect(error.problems[1]).toContain('COOKIE_DOMAIN="other.com"');
+	});
+});
+
+describe('parseCookiePrefix', () => {
+	it('defaults to latchkey', () => {
+		expect(DEFAULT_COOKIE_PREFIX).toBe('latchkey');
+		expect(parseCookiePrefix(undefined)).toBe('latchkey');
+		expect(parseCookiePrefix('')).toBe('latchkey');
+		expect(parseCookiePrefix('  ')).toBe('latchkey');
+	});
+
+	it.each([
+		['myapp', 'myapp'],
+		[' myapp ', 'myapp'],
+		['My-App_2', 'My-App_2'],
+		['_x', '_x'],
+		['a'.repeat(64), 'a'.repeat(64)]
+	])('accepts %j', (raw, prefix) => {
+		expect(parseCookiePrefix(raw)).toBe(prefix);
+	});
+
+	it.each(['my app', 'a;b', 'a=b', 'a.b', '__Secure-x', '__Host-x', '__x', 'a'.repeat(65), 'é', 'caf\u00e9'])(
+		'refuses %j, naming COOKIE_PREFIX',
+		(raw) => {
+			expect(() => parseCookiePrefix(raw)).toThrow(
+				`COOKIE_PREFIX="${raw}" must be 1-64 letters, digits, - or _ (and not start with __)`
+			);
+		}
+	);
+});
+
+describe('parseCookieDomain', () => {
+	const ORIGIN = 'https://auth.example.com';
+
+	it('is null when unset', () => {
+		expect(parseCookieDomain(undefined, ORIGIN)).toBeNull();
+		expect(parseCookieDomain('', ORIGIN)).toBeNull();
+		expect(parseCookieDomain('  ', ORIGIN)).toBeNull();
+	});
+
+	it.each([
+		['example.com', 'example.com'],
+		['.example.com', 'example.com'],
+		[' Example.COM ', 'example.com'],
+		['auth.example.com', 'auth.example.com']
+	])('accepts %j for https://auth.example.com', (raw, domain) => {
+		expect(parseCookieDomain(raw, ORIGIN)).toBe(domain);
+	});
+
+	it('accepts the host of an origin with a port', () => {
+		expect(parseCookieDomain('example.com', 'http://app.example.com:8080')).toBe('example.com');
+	});
+
+	it.each([
+		'other.com',
+		'ample.com',
+		'exa mple.com',
+		'sub.auth.example.com',
+		'example.com.',
+		'example.com;x',
+		'..example.com'
+	])('refuses %j, naming COOKIE_DOMAIN and the host', (raw) => {
+		expect(() => parseCookieDomain(raw, ORIGIN)).toThrow(
+			`COOKIE_DOMAIN="${raw}" must be the host of ORIGIN (auth.example.com) or a parent domain of it`
+		);
 	});
 });

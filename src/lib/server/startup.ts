@@ -1,5 +1,5 @@
 import { ConfigError, getConfig, setServerBuild } from './config';
-import { describeTarget, getDatabase, redactCredentials } from './db';
+import { describeTarget, getStorage, redactCredentials } from './db';
 import { safeErrorMessage } from './errors';
 import { schedulePurge } from './purge';
 import { getRedis, redisReady } from './redis';
@@ -13,11 +13,11 @@ export async function prepareServer(dev: boolean): Promise<void> {
 	try {
 		setServerBuild(dev);
 		const config = getConfig();
-		if (config.autoMigrate) await getDatabase().migrate();
+		if (config.autoMigrate) await getStorage().migrate();
 		const redis = getRedis();
 		if (redis) await redisReady(redis, 10_000);
 		const stopPurge = config.purge.intervalSeconds
-			? schedulePurge(getDatabase(), {
+			? schedulePurge(getStorage(), {
 					intervalSeconds: config.purge.intervalSeconds,
 					batchSize: config.purge.batchSize
 				})
@@ -39,7 +39,7 @@ export async function prepareServer(dev: boolean): Promise<void> {
 function closeOnShutdown(stopPurge: () => void): void {
 	process.once('sveltekit:shutdown', async () => {
 		stopPurge();
-		await getDatabase().close();
+		await getStorage().close();
 		await getRedis()?.quit();
 	});
 }

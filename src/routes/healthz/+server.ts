@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import { getConfig } from '#lib/server/config.ts';
-import { getDatabase, pingDatabase } from '#lib/server/db/index.ts';
+import { getStorage, pingDatabase } from '#lib/server/db/index.ts';
 import { getRedis } from '#lib/server/redis.ts';
 import type { RequestHandler } from './$types';
 
@@ -8,7 +8,7 @@ const CHECK_TIMEOUT_MS = 2000;
 
 /** For load balancers and orchestrators: 200 when every dependency answers, else 503. Never cached. */
 export const GET: RequestHandler = async () => {
-	const checks: Record<string, Promise<void>> = { db: pingDatabase(getDatabase()) };
+	const checks: Record<string, Promise<void>> = { db: pingDatabase(getStorage()) };
 	const redis = getConfig().redisUrl ? getRedis() : null;
 	if (redis) checks.redis = redis.ping().then(() => undefined);
 	const results = Object.fromEntries(

@@ -15,7 +15,8 @@ import {
 	type SignInService
 } from '../../../src/lib/server/auth/otp-sign-in';
 import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
-import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/session';
+import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/validator';
+import { secondaryStorageOf } from '../../../src/lib/server/auth/cached-copies';
 import { sessionRevoker, type SessionServices } from '../../../src/lib/server/auth/sessions';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 import { databaseRateLimiter, MemoryRateLimiter } from '../../../src/lib/server/rate-limit';
@@ -97,7 +98,7 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		clock,
 		redis: options.redis ?? null
 	});
-	const services = { auth, database, log };
+	const services: SessionServices = { database, cache: options.redis ? secondaryStorageOf(options.redis) : null, log };
 	const validator = createSessionValidator({
 		store: database.sessions,
 		revokeSession: sessionRevoker(services),

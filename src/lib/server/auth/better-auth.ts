@@ -7,20 +7,19 @@ import { revokeUnprovenAccountAccess } from 'better-auth/db';
 import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import * as z from 'zod';
 import { sveltekitCookies } from 'better-auth/svelte-kit';
-import { redisStorage } from '@better-auth/redis-storage';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
-import type { Storage } from '../db/port';
+import type { SessionRecord, Storage, UserRecord } from '../db/port';
 import { boundUserAgent } from '../user-agent';
 import { safeErrorMessage } from '../errors';
 import { recordSecurityEvent } from '../security-log';
 import type { SessionLog } from '../session-log';
 import { CLIENT_ADDRESS_HEADER } from '../http/client-address';
 import { knownDeviceCookie } from './known-device';
-import { sessionCookieName, verifiedSessionToken } from './session-cookie';
+import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
-import type { SessionCache } from './session-cache';
-import { revokeSession } from './sessions';
+import { secondaryStorageOf } from './cached-copies';
+import { revokeSession, type SessionServices } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export interface AuthDependencies {
@@ -47,7 +46,7 @@ const sessionPolicyFields = {
 
 /**
  * Better Auth owns sign-in, session creation, cookie issuance and sign-out. Per-request
- * validation and refresh belong to the session validator (session.ts), so Better Auth's own
+ * validation and refresh belong to the session validator (validator.ts), so Better Auth's own
  * refresh is off and its instance-wide durations only matter as defaults.
  */
 export function createAuth({
@@ -59,6 +58,9 @@ export function createAuth({
 	clock = Date.now
 }: AuthDependencies) {
 	const { appPolicy } = config.sessions;
+	const cache = redis ? secondaryStorageOf(redis) : null;
+	// Where this instance's sign-ins end the session they replace: the same storage, Redis and log.
+	const services: SessionServices = { database, cache, log };
 	return betterAuth({
 		appName: 'Latchkey',
 		baseURL: config.origin,
@@ -68,7 +70,7 @@ export function createAuth({
 			provider: database.betterAuth.provider,
 			schema: database.betterAuth.schema
 		}),
-		...(redis ? { secondaryStorage: redisStorage({ client: redis, keyPrefix: 'latchkey:auth:' }) } : {}),
+		...(cache ? { secondaryStorage: cache } : {}),
 		session: {
 			// The database stays the source of truth that the validator reads; Redis is a copy.
 			storeSessionInDatabase: true,
@@ -98,7 +100,8 @@ export function createAuth({
 							userAgent: created.userAgent,
 							detail: { method: signInMethod(context) }
 						});
-						if (context) await revokeReplacedSession(context, created.token, config, { database, log });
+						const replaced = context && replacedSessionToken(context, created.token, config);
+						if (replaced) await revokeSession(services, replaced, { log: null });
 					}
 				}
 			}
@@ -196,25 +199,18 @@ function safeLogDetail(detail: unknown): unknown {
 interface SignInContext {
 	headers?: Headers;
 	request?: Request;
-	context: { secondaryStorage?: SessionCache };
 }
 
 /**
  * Every sign-in (code, OAuth callback, re-authentication) replaces the session the browser
  * came with: that token stops working, so a planted or stolen older cookie is worth nothing.
  * The new session's SIGN_IN or REAUTHENTICATED event stands for the ending: no line of its own.
+ * Returns the token of the session the request's (verified) cookie names, if it is another one.
  */
-async function revokeReplacedSession(
-	context: SignInContext,
-	newToken: string,
-	config: AppConfig,
-	{ database, log }: { database: Storage; log: SessionLog }
-) {
+function replacedSessionToken(context: SignInContext, newToken: string, config: AppConfig): string | null {
 	const cookieHeader = context.headers?.get('cookie') ?? context.request?.headers.get('cookie') ?? null;
 	const previous = verifiedSessionToken(cookieHeader, sessionCookieName(config.cookies), config.secret);
-	if (previous && previous !== newToken) {
-		await revokeSession({ database, cache: context.context.secondaryStorage, log }, previous, { log: null });
-	}
+	return previous && previous !== newToken ? previous : null;
 }
 
 /** The re-authentication step (routes/(auth)/reauth) signs in again with this flag. */
@@ -338,6 +334,11 @@ export type Auth = ReturnType<typeof createAuth>;
 export type SessionData = Auth['$Infer']['Session'];
 export type User = SessionData['user'];
 export type Session = SessionData['session'];
+
+/** `Row` as the `Typed` it must be: stops compiling when the port's rows and Better Auth's types part. */
+type Typed<Type, Row extends Type> = Row;
+/** The port's session and user rows (db/port.ts) are Better Auth's Session and User. */
+export type StoredTypes = [Typed<Session, SessionRecord>, Typed<User, UserRecord>];
 
 /**
  * The request event as sveltekitCookies sees it: its cookies are written URL-encoded (`=` as

@@ -8,8 +8,8 @@ import { serviceUnavailable } from '../http/unavailable';
 import { getAuth, getNetworkWatch, getSessionValidator } from './server';
 import { loginUrl } from './guards';
 import { configuredProviderIds, type OAuthProviders } from './providers';
-import { atEndOfTurn, type CookieAction } from './session';
-import { clearSessionCookie, setSessionCookie } from './session-cookie';
+import { atEndOfTurn, type CookieAction } from './validator';
+import { clearSessionCookie, setSessionCookie } from './cookies';
 
 const AUTH_PATH = '/api/auth';
 const CALLBACK_PREFIX = `${AUTH_PATH}/callback/`;
@@ -36,7 +36,7 @@ export const authEndpoints: Handle = ({ event, resolve }) => {
 	return svelteKitHandler({ event, resolve, auth: getAuth(), building });
 };
 
-/** Where every request's session is validated (and slid forward when due): see session.ts. */
+/** Where every request's session is validated (and slid forward when due): see validator.ts. */
 export const sessionLocals: Handle = async ({ event, resolve }) => {
 	let validated;
 	try {

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { BetterAuthPlugin } from 'better-auth';
 import { createAuthMiddleware } from 'better-auth/api';
-import { firstCookieValue, type CookieSettings } from './session-cookie';
+import type { CookieSettings } from '../config';
+import { cookieName, firstCookieValue } from './cookies';
 
 /**
  * The "known device" cookie (OWASP, "slow down online guessing with device cookies"): a browser
@@ -27,7 +28,7 @@ const SEPARATOR = '.';
  * subdomain can set or shadow it.
  */
 export function knownDeviceCookieName(settings: Pick<CookieSettings, 'prefix' | 'secure'>): string {
-	return `${settings.secure ? '__Host-' : ''}${settings.prefix}.known_device`;
+	return cookieName({ prefix: settings.prefix, secure: settings.secure }, 'known_device');
 }
 
 export function knownDevicesFor(settings: CookieSettings, secret: string): KnownDevices {

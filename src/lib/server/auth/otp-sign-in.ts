@@ -28,7 +28,8 @@ import {
 	type CodeHolder,
 	type CodeVerdict
 } from './codes';
-import type { CookieSettings } from './cookie-settings';
+import type { CookieSettings } from '../config';
+import { cookieName } from './cookies';
 import { isKnownDevice, type KnownDevices } from './known-device';
 
 /** Why a sign-in step did not go through, worded for the person at the keyboard. */
@@ -119,7 +120,10 @@ export interface PendingSignInCookie {
 }
 
 export function pendingSignInCookie(settings: Pick<CookieSettings, 'prefix' | 'secure'>): PendingSignInCookie {
-	return { name: `${settings.secure ? '__Host-' : ''}${settings.prefix}.pending_sign_in`, secure: settings.secure };
+	return {
+		name: cookieName({ prefix: settings.prefix, secure: settings.secure }, 'pending_sign_in'),
+		secure: settings.secure
+	};
 }
 
 function pendingCookieAttributes(cookie: PendingSignInCookie) {

@@ -1,54 +1,48 @@
 import { getRequestEvent } from '$app/server';
 import { getConfig } from '../config';
-import { getDatabase } from '../db';
+import { getStorage } from '../db';
 import { getMailer } from '../mail';
 import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate-limit';
 import { getRedis } from '../redis';
-import { createSessionLog, type SessionLog } from '../session-log';
+import type { SessionLog } from '../session-log';
 import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
-import { createSessionValidator, type SessionValidator } from './session';
-import type { SessionStore } from './session-store';
-import { sessionRevoker, type SessionServices } from './sessions';
+import { createSessionValidator, type SessionValidator } from './validator';
+import { getSessionServices, sessionRevoker } from './sessions';
 
 /**
  * This process's singletons, each built on first use: Better Auth, the session validator, the
- * network watch, the session log, the sign-in service and what listing and ending sessions need.
+ * network watch, the session log and the sign-in service. What listing and ending sessions need
+ * is sessions.ts's own (getSessionServices), shared by all of them.
  */
 
 let auth: Auth | undefined;
 let validator: SessionValidator | undefined;
 let networkWatch: NetworkWatch | undefined;
-let sessionLog: SessionLog | undefined;
-let sessionStore: SessionStore | undefined;
-
-function getSessionStore(): SessionStore {
-	return (sessionStore ??= getDatabase().sessions);
-}
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
 export function getSessionLog(): SessionLog {
-	return (sessionLog ??= createSessionLog(getConfig().secret));
+	return getSessionServices().log;
 }
 
 /** This process's Better Auth instance, built on first use so `vite build` never opens the database. */
 export function getAuth(): Auth {
 	return (auth ??= createAuth({
 		config: getConfig(),
-		database: getDatabase(),
+		database: getStorage(),
 		currentRequestEvent: requestEventIfAny,
 		log: getSessionLog(),
 		redis: getRedis()
 	}));
 }
 
-/** This process's session validator (see session.ts), reading the database Better Auth writes. */
+/** This process's session validator (see validator.ts), reading the database Better Auth writes. */
 export function getSessionValidator(): SessionValidator {
 	const { secret, cookies } = getConfig();
 	return (validator ??= createSessionValidator({
-		store: getSessionStore(),
+		store: getStorage().sessions,
 		revokeSession: sessionRevoker(getSessionServices()),
 		log: getSessionLog(),
 		secret,
@@ -60,7 +54,7 @@ export function getSessionValidator(): SessionValidator {
 export function getNetworkWatch(): NetworkWatch {
 	return (networkWatch ??= createNetworkWatch({
 		revokeSession: sessionRevoker(getSessionServices()),
-		database: getDatabase(),
+		database: getStorage(),
 		revokeOnChange: getConfig().ipChangeRevokes
 	}));
 }
@@ -70,7 +64,7 @@ export function getSignInService(): SignInService {
 	const { signInLimits, cookies, secret } = getConfig();
 	return {
 		auth: getAuth(),
-		codes: { rows: getDatabase().codes, secret, now: Date.now },
+		codes: { rows: getStorage().codes, secret, now: Date.now },
 		mailer: getMailer(),
 		limits: signInLimits,
 		limiter: getRateLimiter(),
@@ -84,12 +78,7 @@ let rateLimiter: RateLimiter | undefined;
 /** Sign-in limits hold across instances: counted in Redis when configured, else in the database. */
 function getRateLimiter(): RateLimiter {
 	const redis = getRedis();
-	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getDatabase()));
-}
-
-/** What listing and ending sessions need (sessions.ts): Better Auth, the database, the session log. */
-export function getSessionServices(): SessionServices {
-	return { auth: getAuth(), database: getDatabase(), log: getSessionLog() };
+	return (rateLimiter ??= redis ? redisRateLimiter(redis) : databaseRateLimiter(getStorage()));
 }
 
 function requestEventIfAny() {

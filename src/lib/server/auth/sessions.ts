@@ -1,47 +1,51 @@
+import { getConfig } from '../config';
+import { getStorage } from '../db';
 import type { EndedSession, SessionRecord, Storage } from '../db/port';
+import { getRedis } from '../redis';
 import { recordSecurityEvent, type NewSecurityEvent } from '../security-log';
-import type { SessionLog, SessionLogEvent } from '../session-log';
+import { createSessionLog, type SessionLog, type SessionLogEvent } from '../session-log';
 import { describeDevice } from '../user-agent';
-import { clearCachedCopies, type SessionCache } from './session-cache';
+import { clearCachedCopies, secondaryStorageOf, type SecondaryStorage } from './cached-copies';
 
 /**
- * A user's sessions: listing them and ending them, with one verb, revoke. Every ending goes
- * through revokeSession or revokeUserSessions, which delete the database rows first — that is
- * what the session validator reads, so a session is refused from that moment — and then clear
- * Better Auth's Redis copy (with REDIS_URL) best-effort (session-cache.ts), so a Redis outage
- * never stops one (docs/decisions/0011-revocation-database-first.md). Each writes the session
- * log lines and records the security event of its ending itself: revokeSession only when this
- * call ended the session (concurrent requests find it ended), the ones that end several sessions
+ * A user's sessions: listing them and ending them, with one verb, revoke, through the storage
+ * port. Every ending deletes the database rows first — that is what the session validator
+ * reads, so a session is refused from that moment — and then clears Better Auth's Redis copy
+ * (with REDIS_URL) best-effort (cached-copies.ts), so a Redis outage never stops one
+ * (docs/decisions/0011-revocation-database-first.md). Each writes the session log lines and
+ * records the security event of its ending itself: one that ends a single session only when
+ * this call deleted it (concurrent requests find it ended), the ones that end several sessions
  * for those that were active when they were listed.
  *
- * Pages and actions deal in session ids only; tokens stay inside this module (rows are ended by
- * token, and Better Auth's `listSessions` endpoint would hand them to the browser).
+ * Pages and actions deal in session ids only; tokens stay inside this module and the storage.
+ * Their functions take the actor (requestActor in guards.ts) and this process's services by
+ * default; tests and the command-line tool pass their own.
  */
 
 /**
- * What this module uses of the Better Auth instance (better-auth.ts). Named here rather than
- * imported, since the instance's sign-in hook ends the session it replaces through this module.
+ * What listing and ending sessions need: the database (the truth the validator reads), Better
+ * Auth's Redis copies when REDIS_URL is set, the session log. No Better Auth instance: the
+ * command-line tool ends sessions with these alone.
  */
-export interface SessionAuth {
-	$context: Promise<{
-		secondaryStorage?: SessionCache | undefined;
-		internalAdapter: { listSessions(userId: string): Promise<unknown[]> };
-	}>;
-	api: { signOut(request: { headers: Headers }): Promise<unknown> };
-}
-
-/** What listing and ending sessions need from this process: Better Auth, the database, the session log. */
 export interface SessionServices {
-	auth: SessionAuth;
 	database: Storage;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 }
 
-/** Where a revocation ends sessions: the database (the truth), Better Auth's cache when configured, the log. */
-export interface SessionStorage {
-	database: Storage;
-	cache: SessionCache | null | undefined;
-	log: SessionLog;
+let services: SessionServices | undefined;
+
+/** This process's services, built on first use (the configuration's database, Redis and secret). */
+export function getSessionServices(): SessionServices {
+	if (!services) {
+		const redis = getRedis();
+		services = {
+			database: getStorage(),
+			cache: redis ? secondaryStorageOf(redis) : null,
+			log: createSessionLog(getConfig().secret)
+		};
+	}
+	return services;
 }
 
 /** Who is acting, for the security log. */
@@ -80,20 +84,29 @@ export interface UserSessionsEnding {
 /** revokeSession bound to this process's storage: what the validator and the network watch are given. */
 export type RevokeSession = (token: string, ending: SessionEnding) => Promise<boolean>;
 
-export async function sessionStorageOf({ auth, database, log }: SessionServices): Promise<SessionStorage> {
-	return { database, cache: (await auth.$context).secondaryStorage, log };
-}
-
 export function sessionRevoker(services: SessionServices): RevokeSession {
-	return async (token, ending) => revokeSession(await sessionStorageOf(services), token, ending);
+	return (token, ending) => revokeSession(services, token, ending);
 }
 
 /** Ends one session and records its ending; true when this call ended it (false: it had already ended). */
-export async function revokeSession(storage: SessionStorage, token: string, ending: SessionEnding): Promise<boolean> {
-	const [ended] = await endSessions(storage, [token]);
-	if (!ended) return false;
-	await recordEnding(storage, [ended], ending);
-	return true;
+export async function revokeSession(services: SessionServices, token: string, ending: SessionEnding): Promise<boolean> {
+	const ended = await services.database.sessions.endByTokens([token]);
+	await finishEnding(services, ended, ending);
+	return ended.length > 0;
+}
+
+/**
+ * Ends one session by its id, whoever owns it (the command-line tool), and records its ending;
+ * returns the ended row, or null when there was no such session.
+ */
+export async function revokeSessionById(
+	services: SessionServices,
+	sessionId: string,
+	ending: (ended: EndedSession) => SessionEnding
+): Promise<EndedSession | null> {
+	const ended = await services.database.sessions.endById(sessionId);
+	if (ended) await finishEnding(services, [ended], ending(ended));
+	return ended;
 }
 
 /**
@@ -107,51 +120,36 @@ export async function revokeUserSessions(
 	ending: UserSessionsEnding,
 	now = Date.now()
 ): Promise<number> {
-	const active = await listActiveSessions(services.auth, userId, now);
-	const storage = await sessionStorageOf(services);
-	const ended = await storage.database.sessions.endByUser(userId);
-	await clearCachedCopies(storage.cache, ended);
-	await recordEnding(storage, active, {
+	const active = await services.database.sessions.listActiveByUser(userId, new Date(now));
+	const ended = await services.database.sessions.endByUser(userId);
+	await clearCachedCopies(services.cache, ended);
+	await recordEnding(services, active, {
 		log: { event: 'revoked', reason: ending.reason },
 		securityEvent: ending.securityEvent(active.length)
 	});
 	return active.length;
 }
 
-/** Ends every session of the actor but the current one; returns how many. */
-export async function revokeOtherSessions(services: SessionServices, actor: Actor): Promise<number> {
-	const others = (await listActiveSessions(services.auth, actor.userId)).filter(
-		(session) => session.id !== actor.sessionId
-	);
-	const storage = await sessionStorageOf(services);
-	await endSessions(
-		storage,
-		others.map((session) => session.token)
-	);
-	await recordEnding(storage, others, {
-		log: { event: 'revoked', reason: 'others' },
-		securityEvent: { ...actor, type: 'SIGNED_OUT_OTHERS', detail: { sessions: others.length } }
-	});
-	return others.length;
-}
-
-/** The actor's active sessions, most recently active first, the current one marked. */
-export async function listSessions(services: SessionServices, actor: Actor, now = Date.now()): Promise<Device[]> {
-	const sessions = await listActiveSessions(services.auth, actor.userId, now);
+/**
+ * The actor's active sessions, most recently active first, the current one marked.
+ * `services` defaults to this process's; tests pass their own.
+ */
+export async function listSessions(actor: Actor, services = getSessionServices(), now = Date.now()): Promise<Device[]> {
+	const sessions = await services.database.sessions.listActiveByUser(actor.userId, new Date(now));
 	return sessions
 		.map((session) => toDevice(session, actor))
 		.sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime());
 }
 
-/** Ends one of the actor's own sessions; another user's id is simply not found. */
+/** Ends one of the actor's own active sessions; another user's id is simply not found (null). */
 export async function revokeOwnSession(
-	services: SessionServices,
 	actor: Actor,
-	sessionId: string
+	sessionId: string,
+	services = getSessionServices()
 ): Promise<Device | null> {
-	const target = (await listActiveSessions(services.auth, actor.userId)).find((session) => session.id === sessionId);
+	const target = await services.database.sessions.endOwn(actor.userId, sessionId, new Date());
 	if (!target) return null;
-	await revokeSession(await sessionStorageOf(services), target.token, {
+	await finishEnding(services, [target], {
 		log: { event: 'revoked', reason: 'revoked' },
 		securityEvent: {
 			...actor,
@@ -163,26 +161,38 @@ export async function revokeOwnSession(
 }
 
 /**
- * Ends the current session (sign-out) and records it. The row is deleted first, where a failure
- * throws: Better Auth's sign-out logs a failed delete and clears the cookie all the same, which
- * would tell the user they are signed out while the session goes on working. Its sign-out then
- * only clears the cookie (with Redis down it logs that it could not read the copy, and still does).
+ * Ends the current session (sign-out) and records it. A failure to delete the row throws, so
+ * the caller never tells the user they are signed out while the session goes on working; the
+ * caller clears the cookie once this has returned.
  */
-export async function revokeCurrentSession(services: SessionServices, actor: Actor, headers: Headers): Promise<void> {
-	const current = (await listActiveSessions(services.auth, actor.userId)).find(
-		(session) => session.id === actor.sessionId
+export async function revokeCurrentSession(actor: Actor, services = getSessionServices()): Promise<void> {
+	const current = await services.database.sessions.endOwn(actor.userId, actor.sessionId, new Date());
+	if (!current) return;
+	await finishEnding(services, [current], {
+		log: { event: 'revoked', reason: 'sign-out' },
+		securityEvent: { ...actor, type: 'SIGN_OUT', detail: {} }
+	});
+}
+
+/**
+ * Ends every session of the actor but the current one, including one created while this runs;
+ * the log lines and the count cover the other sessions that were active. Returns that count.
+ */
+export async function revokeOtherSessions(actor: Actor, services = getSessionServices()): Promise<number> {
+	const others = (await services.database.sessions.listActiveByUser(actor.userId, new Date())).filter(
+		(session) => session.id !== actor.sessionId
 	);
-	if (current) {
-		await revokeSession(await sessionStorageOf(services), current.token, {
-			log: { event: 'revoked', reason: 'sign-out' },
-			securityEvent: { ...actor, type: 'SIGN_OUT', detail: {} }
-		});
-	}
-	await services.auth.api.signOut({ headers });
+	const ended = await services.database.sessions.endOthers(actor.userId, actor.sessionId);
+	await clearCachedCopies(services.cache, ended);
+	await recordEnding(services, others, {
+		log: { event: 'revoked', reason: 'others' },
+		securityEvent: { ...actor, type: 'SIGNED_OUT_OTHERS', detail: { sessions: others.length } }
+	});
+	return others.length;
 }
 
 /** Ends every session of the actor, this one included (sign out everywhere); returns how many. */
-export function revokeAllSessions(services: SessionServices, actor: Actor): Promise<number> {
+export function revokeAllSessions(actor: Actor, services = getSessionServices()): Promise<number> {
 	return revokeUserSessions(services, actor.userId, {
 		reason: 'everywhere',
 		securityEvent: (sessions) => ({ ...actor, type: 'SIGNED_OUT_EVERYWHERE', detail: { sessions } })
@@ -194,55 +204,36 @@ export function revokeAllSessions(services: SessionServices, actor: Actor): Prom
  * CASCADE); the sessions are deleted explicitly, in the same transaction, to know which cached
  * copies to clear. The security log keeps the event, recorded first, without an email.
  */
-export async function deleteAccount(services: SessionServices, actor: Actor): Promise<void> {
-	const active = await listActiveSessions(services.auth, actor.userId);
+export async function deleteAccount(actor: Actor, services = getSessionServices()): Promise<void> {
+	const active = await services.database.sessions.listActiveByUser(actor.userId, new Date());
 	await recordSecurityEvent(services.database, {
 		...actor,
 		type: 'ACCOUNT_DELETED',
 		detail: { sessions: active.length }
 	});
-	const storage = await sessionStorageOf(services);
-	const ended = await storage.database.sessions.deleteUser(actor.userId);
-	await clearCachedCopies(storage.cache, ended);
-	await recordEnding(storage, active, { log: { event: 'revoked', reason: 'account-deleted' } });
+	const ended = await services.database.sessions.deleteUser(actor.userId);
+	await clearCachedCopies(services.cache, ended);
+	await recordEnding(services, active, { log: { event: 'revoked', reason: 'account-deleted' } });
 }
 
-/**
- * A user's sessions that have neither expired nor passed their absolute lifetime. Better Auth
- * returns expired rows too when it has no Redis, and only live ones when it has: filtering here
- * makes both deployments (and the CLI) see the same list.
- */
-export async function listActiveSessions(
-	auth: SessionAuth,
-	userId: string,
-	now = Date.now()
-): Promise<SessionRecord[]> {
-	const sessions = (await (await auth.$context).internalAdapter.listSessions(userId)) as SessionRecord[];
-	return sessions.filter(
-		(session) =>
-			session.expiresAt.getTime() >= now && !(session.absoluteExpiresAt && session.absoluteExpiresAt.getTime() <= now)
-	);
-}
-
-/** Deletes the rows with these tokens, then clears their cached copies; returns the rows this call deleted. */
-async function endSessions(storage: SessionStorage, tokens: string[]): Promise<EndedSession[]> {
-	if (tokens.length === 0) return [];
-	const ended = await storage.database.sessions.endByTokens(tokens);
-	await clearCachedCopies(storage.cache, ended);
-	return ended;
+/** After the rows are deleted: their cached copies cleared, then their ending recorded. */
+async function finishEnding(services: SessionServices, ended: EndedSession[], ending: SessionEnding): Promise<void> {
+	if (ended.length === 0) return;
+	await clearCachedCopies(services.cache, ended);
+	await recordEnding(services, ended, ending);
 }
 
 /** One session log line per ended session, then the ending's security event. */
 async function recordEnding(
-	storage: SessionStorage,
+	services: SessionServices,
 	ended: Array<Pick<EndedSession, 'id' | 'userId'>>,
 	{ log, securityEvent }: SessionEnding
 ): Promise<void> {
 	if (log) {
 		for (const session of ended)
-			storage.log.session(log.event, session.id, { user: session.userId, reason: log.reason });
+			services.log.session(log.event, session.id, { user: session.userId, reason: log.reason });
 	}
-	if (securityEvent) await recordSecurityEvent(storage.database, securityEvent);
+	if (securityEvent) await recordSecurityEvent(services.database, securityEvent);
 }
 
 function toDevice(session: SessionRecord, actor: Actor): Device {

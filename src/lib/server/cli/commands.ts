@@ -1,5 +1,5 @@
-import type { Auth } from '../auth/better-auth';
-import { listActiveSessions, revokeSession, revokeUserSessions, sessionStorageOf } from '../auth/sessions';
+import type { SecondaryStorage } from '../auth/cached-copies';
+import { revokeSessionById, revokeUserSessions } from '../auth/sessions';
 import type { SessionRecord, Storage } from '../db/port';
 import { purgeExpiredSessions } from '../purge';
 import type { NewSecurityEvent, SecurityEventType } from '../security-log';
@@ -16,11 +16,12 @@ import {
 	type SessionSummary
 } from './format';
 import { EXIT, type ExitCode, type Output } from './output';
-import { countActiveSessionsByPolicy, findSessionById } from './queries';
+import { countActiveSessionsByPolicy } from './queries';
 
+/** The storage, Better Auth's Redis copies and the session log: what auth/sessions.ts ends sessions with. */
 export interface CommandDependencies {
 	database: Storage;
-	auth: Auth;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 	output: Output;
 	/** PURGE_BATCH_SIZE: what purge-expired deletes per statement when --batch is not given. */
@@ -50,7 +51,7 @@ export async function runCommand(command: DatabaseCommand, deps: CommandDependen
 export async function listSessions(deps: CommandDependencies, email: string, json: boolean): Promise<ExitCode> {
 	const user = await findUserByEmail(deps, email);
 	if (!user) return notFound(deps, `no user with email ${email}`);
-	const sessions = (await listActiveSessions(deps.auth, user.id, now(deps)))
+	const sessions = (await deps.database.sessions.listActiveByUser(user.id, new Date(now(deps))))
 		.map(toSummary)
 		.sort((a, b) => b.lastActiveAt.getTime() - a.lastActiveAt.getTime());
 	deps.output.stdout(json ? formatSessionJson(sessions) : formatSessionTable(user.email, sessions));
@@ -58,7 +59,7 @@ export async function listSessions(deps: CommandDependencies, email: string, jso
 }
 
 export function revokeTarget(deps: CommandDependencies, target: RevokeTarget): Promise<ExitCode> {
-	return 'email' in target ? revokeSessionsOfUser(deps, target.email) : revokeSessionById(deps, target.sessionId);
+	return 'email' in target ? revokeSessionsOfUser(deps, target.email) : revokeOneSession(deps, target.sessionId);
 }
 
 /** Ends every session of a user (see revokeUserSessions in auth/sessions.ts for what is counted). */
@@ -79,14 +80,13 @@ export async function revokeSessionsOfUser(deps: CommandDependencies, email: str
 }
 
 /** Ends one session, whoever owns it: the operator names it by the id `list` shows. */
-export async function revokeSessionById(deps: CommandDependencies, sessionId: string): Promise<ExitCode> {
-	const session = await findSessionById(deps.database, sessionId);
-	if (!session) return notFound(deps, `no session with id ${sessionId}`);
-	await revokeSession(await sessionStorageOf(deps), session.token, {
+export async function revokeOneSession(deps: CommandDependencies, sessionId: string): Promise<ExitCode> {
+	const ended = await revokeSessionById(deps, sessionId, (session) => ({
 		log: { event: 'revoked', reason: 'cli' },
 		securityEvent: cliEvent({ userId: session.userId, sessionId: session.id, type: 'SESSION_REVOKED', sessions: 1 })
-	});
-	deps.output.stdout(`Ended 1 session (${session.id}).`);
+	}));
+	if (!ended) return notFound(deps, `no session with id ${sessionId}`);
+	deps.output.stdout(`Ended 1 session (${ended.id}).`);
 	return EXIT.ok;
 }
 
@@ -102,13 +102,9 @@ export async function showStats(deps: CommandDependencies, json: boolean): Promi
 	return EXIT.ok;
 }
 
-async function internalAdapter({ auth }: CommandDependencies) {
-	return (await auth.$context).internalAdapter;
-}
-
-/** Better Auth's own lookup, so the email is matched exactly as sign-in matches it (case-insensitively). */
-async function findUserByEmail(deps: CommandDependencies, email: string) {
-	return (await (await internalAdapter(deps)).findUserByEmail(email))?.user ?? null;
+/** Matched as Better Auth's sign-in matches it: it stores addresses in lower case. */
+function findUserByEmail(deps: CommandDependencies, email: string) {
+	return deps.database.users.findByEmail(email.toLowerCase());
 }
 
 function toSummary(session: SessionRecord): SessionSummary {

@@ -4,7 +4,7 @@ import { EXIT, processOutput, type ExitCode, type Output } from './output';
 
 /**
  * `npm run sessions -- <command>`: parses first, so help and argument errors never read the
- * configuration or open the database. Better Auth, the drivers and the configuration are
+ * configuration or open the database. The drivers, Redis and the configuration are
  * imported only for a command that needs them: help answers in well under a second.
  */
 export async function runCli(argv: readonly string[], env: Env, output: Output = processOutput): Promise<ExitCode> {

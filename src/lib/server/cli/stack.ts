@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { createAuth, type Auth } from '../auth/better-auth';
+import { secondaryStorageOf, type SecondaryStorage } from '../auth/cached-copies';
 import type { AppConfig } from '../config';
 import { openStorage, type Storage } from '../db';
 import { safeErrorMessage } from '../errors';
@@ -7,12 +7,13 @@ import { createRedis, redisReady } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
 
 /**
- * The app's database, Redis and Better Auth instance, built from the configuration alone:
- * `auth/server.ts` needs SvelteKit's request store, which a command-line process has none of.
+ * What the commands need, built from the configuration alone: the storage port, Better Auth's
+ * Redis copies when REDIS_URL is set (a revocation clears them, as the app's does) and the
+ * session log. A command-line process has no SvelteKit request store and needs no Better Auth.
  */
 export interface CliStack {
 	database: Storage;
-	auth: Auth;
+	cache: SecondaryStorage | null;
 	log: SessionLog;
 	/** Closes the pool and Redis, so the process ends by itself once output is written. */
 	close(): Promise<void>;
@@ -39,8 +40,7 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 	}
 	if (redis) await waitForRedis(redis, writeLogLine);
 	const log = createSessionLog(config.secret, writeLogLine);
-	const auth = createAuth({ config, database, currentRequestEvent: () => undefined, log, redis });
-	return { database, auth, log, close };
+	return { database, cache: redis ? secondaryStorageOf(redis) : null, log, close };
 }
 
 /**

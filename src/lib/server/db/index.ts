@@ -1,5 +1,5 @@
 import { getConfig } from '../config';
-import type { Engine } from './engine';
+import type { Engine } from './port';
 import { type Database, type DatabaseTarget } from './engines';
 import { classifyFault } from './faults';
 import type { Storage, StorageOptions } from './port';
@@ -55,7 +55,7 @@ export function pingDatabase(storage: Storage): Promise<void> {
 let current: Storage | undefined;
 
 /** This process's storage, opened on first use: `vite build` imports this module and must not open it. */
-export function getDatabase(): Storage {
+export function getStorage(): Storage {
 	const { database, pool } = getConfig();
 	return (current ??= openStorage(database, { poolMax: pool.max, statementTimeoutMs: pool.statementTimeoutMs }));
 }

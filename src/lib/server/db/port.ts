@@ -3,7 +3,7 @@ import type { drizzleAdapter } from 'better-auth/adapters/drizzle';
 /**
  * The storage port: everything above `db/` reads and writes through this interface, and each
  * engine (`db/<engine>/`) implements it with its own SQL. Times are Dates, booleans booleans,
- * whatever the engine stores.
+ * whatever the engine stores. At the end, the contract each engine's folder fulfils (`Engine`).
  */
 export interface Storage {
 	/** The engine's name in the registry (db/engines.ts). */
@@ -18,6 +18,7 @@ export interface Storage {
 	 */
 	readonly runsOnEventLoop: boolean;
 	readonly sessions: SessionRows;
+	readonly users: UserRows;
 	readonly securityEvents: SecurityEventRows;
 	readonly rateLimits: RateLimitWindows;
 	readonly codes: CodeRows;
@@ -78,7 +79,7 @@ export interface StoredSession {
 	user: UserRecord;
 }
 
-/** A session row that was deleted (or found, for the CLI): enough to clear its cached copy and log it. */
+/** A session row that was deleted: enough to clear its cached copy and log it. */
 export interface EndedSession {
 	id: string;
 	token: string;
@@ -104,20 +105,32 @@ export interface SessionRows {
 	 * when another request changed the session's networks since `change.seen` was read.
 	 */
 	recordNetwork(event: SecurityEventRow, change: NetworksChange): Promise<boolean>;
-	/** A user's sessions that are neither past their expiresAt nor their absolute lifetime at `now`. */
+	/**
+	 * A user's active sessions at `now`, as the validator counts them: `expiresAt` not before
+	 * `now`, and `absoluteExpiresAt` (when set) after it.
+	 */
 	listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]>;
-	findById(sessionId: string): Promise<EndedSession | null>;
 	/** Sessions not expired at `now`, counted by the policy they were created with (in no particular order). */
 	countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>>;
 	/** Each returns the rows this call deleted: a session already gone is not among them. */
 	endByTokens(tokens: string[]): Promise<EndedSession[]>;
 	endById(sessionId: string): Promise<EndedSession | null>;
+	/**
+	 * The session `sessionId` when it is the user's and active at `now` (as listActiveByUser
+	 * counts it), deleted in one statement and returned whole; null for any other id.
+	 */
+	endOwn(userId: string, sessionId: string, now: Date): Promise<SessionRecord | null>;
 	/** Every session of the user, including one created while this runs. */
 	endByUser(userId: string): Promise<EndedSession[]>;
 	/** Every session of the user but `keptSessionId`. */
 	endOthers(userId: string, keptSessionId: string): Promise<EndedSession[]>;
 	/** Deletes the user with their sessions (returned) and, by the foreign keys, their accounts: one transaction. */
 	deleteUser(userId: string): Promise<EndedSession[]>;
+}
+
+export interface UserRows {
+	/** The user whose email is exactly `email` (Better Auth stores addresses in lower case); null when none. */
+	findByEmail(email: string): Promise<Pick<UserRecord, 'id' | 'email'> | null>;
 }
 
 /** A security-log row as stored: `detail` is JSON text. */
@@ -200,3 +213,34 @@ export interface StorageOptions {
 	lockWaitMs?: number;
 	performance?: PerformanceOptions;
 }
+
+/**
+ * What an engine's folder (`db/<engine>/index.ts`) gives the registry (engines.ts, which imports every engine's folder, so this contract lives here): how to
+ * recognise its DATABASE_URL, open it, build the storage port on it and name its faults.
+ */
+export interface Engine<
+	Target extends { dialect: string },
+	Handle extends { dialect: string; close(): Promise<void> }
+> {
+	name: Target['dialect'];
+	/** Its DATABASE_URL form, as an error message offers it: "<example> for <engine>". */
+	urlForm: string;
+	/** The target a DATABASE_URL value names, null when it is not this engine's; throws RefusedUrl for a malformed one. */
+	parseUrl(value: string): Target | null;
+	/** The target when DATABASE_URL is not set, for the default engine. */
+	defaultTarget?: () => Target;
+	/** The engine and where its data lives, without credentials, for log lines. */
+	describe(target: Target): string;
+	/** A connection (or pool) to the target, with its Drizzle database. */
+	open(target: Target, options: StorageOptions): Handle;
+	/** The storage port on an open connection; closing the storage closes the connection. */
+	storage(handle: Handle, options: StorageOptions): Omit<Storage, 'classifyFault'>;
+	/**
+	 * The fault this one error (not its causes: the caller walks those) says the database has,
+	 * from the driver's code (undefined when it has none) or its message; null when none.
+	 */
+	faultOf(code: string | undefined, message: string): string | null;
+}
+
+/** A DATABASE_URL in an engine's form that cannot be used; the message says why (e.g. "names no file"). */
+export class RefusedUrl extends Error {}

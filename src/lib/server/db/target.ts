@@ -1,4 +1,4 @@
-import { RefusedUrl } from './engine';
+import { RefusedUrl } from './port';
 import { ENGINES, type DatabaseTarget } from './engines';
 import { redactCredentials } from './redact';
 

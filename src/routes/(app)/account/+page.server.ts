@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { deleteAccount } from '#lib/server/auth/account.ts';
-import { requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
-import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+import { requestActor, requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
+import { deleteAccount } from '#lib/server/auth/sessions.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -28,7 +28,7 @@ export const actions: Actions = {
 		if ((await readForm(event.request))('confirm') !== 'yes') {
 			return fail(400, { deleteAccount: { message: 'Tick the box to confirm that you want to delete your account.' } });
 		}
-		await deleteAccount(signedIn);
+		await deleteAccount(requestActor(signedIn));
 		clearSessionCookie(event);
 		redirect(303, '/login?accountDeleted');
 	}

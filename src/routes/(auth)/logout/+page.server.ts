@@ -1,6 +1,7 @@
 import { redirect } from '@sveltejs/kit';
-import { revokeCurrentSession } from '#lib/server/auth/account.ts';
-import { optionalAuth } from '#lib/server/auth/guards.ts';
+import { optionalAuth, requestActor } from '#lib/server/auth/guards.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
+import { revokeCurrentSession } from '#lib/server/auth/sessions.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -12,7 +13,10 @@ export const actions: Actions = {
 	default: async (event) => {
 		const signedIn = optionalAuth();
 		await readForm(event.request);
-		if (signedIn.session) await revokeCurrentSession(signedIn);
+		if (signedIn.session) {
+			await revokeCurrentSession(requestActor(signedIn));
+			clearSessionCookie(event);
+		}
 		redirect(303, '/login?signedOut');
 	}
 };

@@ -1,6 +1,6 @@
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
-import { RefusedUrl } from '../engine';
+import { RefusedUrl } from '../port';
 import { redactCredentials } from '../redact';
 import { clientTimeoutMs, DEFAULT_STATEMENT_TIMEOUT_MS, poolWaitMs } from '../timeouts';
 import * as schema from './schema';

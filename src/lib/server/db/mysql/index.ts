@@ -1,4 +1,4 @@
-import type { Engine } from '../engine';
+import type { Engine } from '../port';
 import { describeMysql, openMysql, parseMysqlUrl, type MysqlDatabase, type MysqlTarget } from './connection';
 import { mysqlFaultOf } from './faults';
 import { mysqlStorage } from './storage';

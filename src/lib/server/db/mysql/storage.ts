@@ -41,13 +41,17 @@ export const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? 
 export const ACTIVE_BY_USER = `
 	SELECT ${SESSION_COLUMNS} FROM session
 	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
-export const BY_ID = 'SELECT id, token, user_id FROM session WHERE id = ?';
 export const COUNT_BY_POLICY = 'SELECT policy, COUNT(*) AS sessions FROM session WHERE expires_at >= ? GROUP BY policy';
 /** The locking reads before a delete: a concurrent call waits for these rows, then finds them gone. */
 export const LOCK_BY_TOKENS = 'SELECT id, token, user_id FROM session WHERE token IN (?) FOR UPDATE';
 export const LOCK_BY_ID = 'SELECT id, token, user_id FROM session WHERE id = ? FOR UPDATE';
 export const LOCK_BY_USER = 'SELECT id, token, user_id FROM session WHERE user_id = ? FOR UPDATE';
 export const LOCK_OTHERS = 'SELECT id, token, user_id FROM session WHERE user_id = ? AND id <> ? FOR UPDATE';
+export const LOCK_OWN = `
+	SELECT ${SESSION_COLUMNS} FROM session
+	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
+	FOR UPDATE`;
+export const USER_BY_EMAIL = 'SELECT id, email FROM `user` WHERE email = ?';
 export const DELETE_BY_IDS = 'DELETE FROM session WHERE id IN (?)';
 export const DELETE_USER = 'DELETE FROM `user` WHERE id = ?';
 export const EVENTS_PAGE = `
@@ -259,10 +263,6 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 		async listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]> {
 			return wholeRows<SessionRecord>(database, ACTIVE_BY_USER, [userId, now, now], session);
 		},
-		async findById(sessionId: string): Promise<EndedSession | null> {
-			const rows = await rowsOf<{ id: string; token: string; user_id: string }>(database, pool, BY_ID, [sessionId]);
-			return rows[0] ? endedOf(rows[0]) : null;
-		},
 		async countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>> {
 			const rows = await rowsOf<{ policy: string; sessions: number | string }>(database, pool, COUNT_BY_POLICY, [now]);
 			return rows.map(({ policy, sessions }) => ({ policy, sessions: Number(sessions) }));
@@ -271,6 +271,15 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 		endById: async (sessionId: string) => (await endLocked(database, LOCK_BY_ID, [sessionId]))[0] ?? null,
 		endByUser: (userId: string) => endLocked(database, LOCK_BY_USER, [userId]),
 		endOthers: (userId: string, keptSessionId: string) => endLocked(database, LOCK_OTHERS, [userId, keptSessionId]),
+		/** The user's active session with this id, read whole under its lock, then deleted. */
+		endOwn: (userId: string, sessionId: string, now: Date): Promise<SessionRecord | null> =>
+			inTransaction(database, async (connection) => {
+				const { rows, names } = await arraysOf(database, connection, LOCK_OWN, [sessionId, userId, now, now]);
+				const [row] = rows;
+				if (!row) return null;
+				await affected(database, connection, DELETE_BY_IDS, [[sessionId]]);
+				return rowReader<SessionRecord>(session, names)(row);
+			}),
 		/** The user, their sessions (returned) and, by the foreign key, their accounts, in one transaction. */
 		deleteUser: (userId: string) =>
 			inTransaction(database, async (connection) => {
@@ -278,6 +287,14 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 				await affected(database, connection, DELETE_USER, [userId]);
 				return ended;
 			})
+	};
+}
+
+export function mysqlUsers(database: MysqlDatabase) {
+	return {
+		/** The user whose email is exactly `email`; null when none. */
+		findByEmail: async (email: string) =>
+			(await rowsOf<{ id: string; email: string }>(database, database.client, USER_BY_EMAIL, [email]))[0] ?? null
 	};
 }
 
@@ -372,6 +389,7 @@ export function mysqlStorage(database: MysqlDatabase, options: StorageOptions = 
 		betterAuth: { db: database.db, provider: 'mysql', schema: database.schema },
 		runsOnEventLoop: false,
 		sessions: mysqlSessionRows(database, { batchLoader }),
+		users: mysqlUsers(database),
 		securityEvents: mysqlSecurityEvents(database),
 		rateLimits: mysqlRateLimits(database),
 		codes: mysqlCodes(database),

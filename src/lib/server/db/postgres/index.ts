@@ -1,4 +1,4 @@
-import type { Engine } from '../engine';
+import type { Engine } from '../port';
 import { redactCredentials } from '../redact';
 import { openPostgres, type PostgresDatabase, type PostgresTarget } from './connection';
 import { postgresFaultOf } from './faults';

@@ -45,13 +45,16 @@ const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type,
 const SET_NETWORKS = 'UPDATE session SET known_networks = $1 WHERE id = $2 AND known_networks = $3';
 const ACTIVE_BY_USER = `SELECT * FROM session
 	WHERE user_id = $1 AND expires_at >= $2 AND (absolute_expires_at IS NULL OR absolute_expires_at > $2)`;
-const BY_ID = 'SELECT id, token, user_id AS "userId" FROM session WHERE id = $1';
 const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= $1 GROUP BY policy';
 const ENDED = 'RETURNING id, token, user_id AS "userId"';
 const END_BY_TOKENS = `DELETE FROM session WHERE token = ANY($1) ${ENDED}`;
 const END_BY_ID = `DELETE FROM session WHERE id = $1 ${ENDED}`;
 const END_BY_USER = `DELETE FROM session WHERE user_id = $1 ${ENDED}`;
 const END_OTHERS = `DELETE FROM session WHERE user_id = $1 AND id <> $2 ${ENDED}`;
+const END_OWN = `DELETE FROM session
+	WHERE id = $1 AND user_id = $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
+	RETURNING *`;
+const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = $1';
 const DELETE_USER = 'DELETE FROM "user" WHERE id = $1';
 const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3';
 const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = $1';
@@ -182,9 +185,6 @@ export function postgresStorage(
 				}
 			},
 			listActiveByUser: (userId, now) => wholeRows<SessionRecord>(ACTIVE_BY_USER, [userId, now], session),
-			async findById(sessionId) {
-				return ((await rowsOf(BY_ID, [sessionId]))[0] as EndedSession | undefined) ?? null;
-			},
 			async countActiveByPolicy(now) {
 				const rows = (await rowsOf(COUNT_BY_POLICY, [now])) as Array<{ policy: string; sessions: string }>;
 				return rows.map(({ policy, sessions }) => ({ policy, sessions: Number(sessions) }));
@@ -193,12 +193,19 @@ export function postgresStorage(
 			endById: async (sessionId) => (await ended(END_BY_ID, [sessionId]))[0] ?? null,
 			endByUser: (userId) => ended(END_BY_USER, [userId]),
 			endOthers: (userId, keptSessionId) => ended(END_OTHERS, [userId, keptSessionId]),
+			endOwn: async (userId, sessionId, now) =>
+				(await wholeRows<SessionRecord>(END_OWN, [sessionId, userId, now], session))[0] ?? null,
 			deleteUser: (userId) =>
 				inTransaction(pool, async (client) => {
 					const { rows } = await client.query<EndedSession>(END_BY_USER, [userId]);
 					await client.query(DELETE_USER, [userId]);
 					return rows;
 				})
+		},
+		users: {
+			async findByEmail(email) {
+				return ((await rowsOf(USER_BY_EMAIL, [email]))[0] as { id: string; email: string } | undefined) ?? null;
+			}
 		},
 		securityEvents: {
 			record: async (event) => void (await pool.query(INSERT_EVENT, securityEventValues(event))),

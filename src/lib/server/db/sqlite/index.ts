@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { RefusedUrl, type Engine } from '../engine';
+import { RefusedUrl, type Engine } from '../port';
 import { openSqlite, type SqliteDatabase, type SqliteTarget } from './connection';
 import { sqliteFaultOf } from './faults';
 import { sqliteStorage } from './storage';

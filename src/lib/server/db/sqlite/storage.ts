@@ -35,13 +35,16 @@ const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type,
 const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
 const ACTIVE_BY_USER = `SELECT * FROM session
 	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
-const BY_ID = 'SELECT id, token, user_id AS userId FROM session WHERE id = ?';
 const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= ? GROUP BY policy';
 const ENDED = 'RETURNING id, token, user_id AS userId';
 const END_BY_TOKENS = `DELETE FROM session WHERE token IN (SELECT value FROM json_each(?)) ${ENDED}`;
 const END_BY_ID = `DELETE FROM session WHERE id = ? ${ENDED}`;
 const END_BY_USER = `DELETE FROM session WHERE user_id = ? ${ENDED}`;
 const END_OTHERS = `DELETE FROM session WHERE user_id = ? AND id <> ? ${ENDED}`;
+const END_OWN = `DELETE FROM session
+	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
+	RETURNING *`;
+const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = ?';
 const DELETE_USER = 'DELETE FROM "user" WHERE id = ?';
 const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?';
 const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = ?';
@@ -129,12 +132,14 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const setNetworks = prepare<[string, string, string]>(SET_NETWORKS);
 		const activeByUser = prepare<[string, number, number], Row>(ACTIVE_BY_USER).raw(true);
 		const readActive = rowReader<SessionRecord>(session, names(activeByUser));
-		const byId = prepare<[string], EndedSession>(BY_ID);
 		const countByPolicy = prepare<[number], { policy: string; sessions: number }>(COUNT_BY_POLICY);
 		const endByTokens = prepare<[string], EndedSession>(END_BY_TOKENS);
 		const endById = prepare<[string], EndedSession>(END_BY_ID);
 		const endByUser = prepare<[string], EndedSession>(END_BY_USER);
 		const endOthers = prepare<[string, string], EndedSession>(END_OTHERS);
+		const endOwn = prepare<[string, string, number, number], Row>(END_OWN).raw(true);
+		const readEndedOwn = rowReader<SessionRecord>(session, names(endOwn));
+		const userByEmail = prepare<[string], { id: string; email: string }>(USER_BY_EMAIL);
 		const deleteUser = prepare<[string]>(DELETE_USER);
 		const eventsPage = prepare<[string, number, number], Row>(EVENTS_PAGE).raw(true);
 		const readEvent = rowReader<SecurityEventRow>(securityEvent, names(eventsPage));
@@ -157,12 +162,14 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			setNetworks,
 			activeByUser,
 			readActive,
-			byId,
 			countByPolicy,
 			endByTokens,
 			endById,
 			endByUser,
 			endOthers,
+			endOwn,
+			readEndedOwn,
+			userByEmail,
 			deleteUser,
 			eventsPage,
 			readEvent,
@@ -230,9 +237,6 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 					.activeByUser.all(userId, now.getTime(), now.getTime())
 					.map((row) => q().readActive(row));
 			},
-			async findById(sessionId) {
-				return q().byId.get(sessionId) ?? null;
-			},
 			async countActiveByPolicy(now) {
 				return q().countByPolicy.all(now.getTime());
 			},
@@ -240,6 +244,11 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			endById: (sessionId) => write(() => returned(q().endById, sessionId)[0] ?? null),
 			endByUser: (userId) => write(() => returned(q().endByUser, userId)),
 			endOthers: (userId, keptSessionId) => write(() => returned(q().endOthers, userId, keptSessionId)),
+			endOwn: (userId, sessionId, now) =>
+				write(() => {
+					const [row] = returned(q().endOwn, sessionId, userId, now.getTime(), now.getTime());
+					return row ? q().readEndedOwn(row) : null;
+				}),
 			deleteUser: (userId) =>
 				write(
 					client.transaction(() => {
@@ -248,6 +257,9 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 						return ended;
 					})
 				)
+		},
+		users: {
+			findByEmail: async (email) => q().userByEmail.get(email) ?? null
 		},
 		securityEvents: {
 			record: (event) => write(() => void q().insertEvent.run(...eventValues(event))),

@@ -1,5 +1,5 @@
 import { requireAuth } from '#lib/server/auth/guards.ts';
-import { getDatabase } from '#lib/server/db/index.ts';
+import { getStorage } from '#lib/server/db/index.ts';
 import { describeDevice } from '#lib/server/user-agent.ts';
 import { listSecurityEvents } from '#lib/server/security-log.ts';
 import type { PageServerLoad } from './$types';
@@ -7,7 +7,7 @@ import type { PageServerLoad } from './$types';
 export const load: PageServerLoad = async (event) => {
 	const { user } = requireAuth();
 	const page = Number.parseInt(event.url.searchParams.get('page') ?? '1', 10);
-	const log = await listSecurityEvents(getDatabase(), user.id, Number.isFinite(page) ? page : 1);
+	const log = await listSecurityEvents(getStorage(), user.id, Number.isFinite(page) ? page : 1);
 	return {
 		now: new Date(),
 		page: log.page,

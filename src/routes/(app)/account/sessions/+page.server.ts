@@ -5,14 +5,14 @@ import {
 	revokeCurrentSession,
 	revokeOtherSessions,
 	revokeOwnSession
-} from '#lib/server/auth/account.ts';
-import { requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
-import { clearSessionCookie } from '#lib/server/auth/session-cookie.ts';
+} from '#lib/server/auth/sessions.ts';
+import { requestActor, requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-	return { devices: await listSessions(requireAuth()), now: new Date() };
+	return { devices: await listSessions(requestActor(requireAuth())), now: new Date() };
 };
 
 /**
@@ -26,10 +26,11 @@ export const actions: Actions = {
 		const sessionId = (await readForm(event.request))('sessionId');
 		if (!sessionId) return fail(400, { revoke: { message: 'Choose a session to revoke.' } });
 		if (sessionId === signedIn.session.id) {
-			await revokeCurrentSession(signedIn);
+			await revokeCurrentSession(requestActor(signedIn));
+			clearSessionCookie(event);
 			redirect(303, '/login?signedOut');
 		}
-		const revoked = await revokeOwnSession(requireFreshAuth(), sessionId);
+		const revoked = await revokeOwnSession(requestActor(requireFreshAuth()), sessionId);
 		// Someone else's session id gets the same answer as one that never existed.
 		if (!revoked) return fail(404, { revoke: { message: 'That session does not exist or has already ended.' } });
 		return { done: `Signed out ${revoked.description}.` };
@@ -38,7 +39,7 @@ export const actions: Actions = {
 	signOutOthers: async (event) => {
 		const signedIn = requireFreshAuth();
 		await readForm(event.request);
-		const count = await revokeOtherSessions(signedIn);
+		const count = await revokeOtherSessions(requestActor(signedIn));
 		return {
 			done:
 				count === 0 ? 'No other device was signed in.' : `Signed out ${count} other device${count === 1 ? '' : 's'}.`
@@ -48,7 +49,7 @@ export const actions: Actions = {
 	signOutEverywhere: async (event) => {
 		const signedIn = requireFreshAuth();
 		await readForm(event.request);
-		await revokeAllSessions(signedIn);
+		await revokeAllSessions(requestActor(signedIn));
 		clearSessionCookie(event);
 		redirect(303, '/login?signedOutEverywhere');
 	}

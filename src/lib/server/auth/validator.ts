@@ -1,7 +1,7 @@
-import type { CookieSettings } from './session-cookie';
-import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './session-cookie';
+import type { CookieSettings } from '../config';
+import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } from './cookies';
 import type { SessionLog } from '../session-log';
-import type { SessionStore, StoredSession } from './session-store';
+import type { SessionRows, StoredSession } from '../db/port';
 import type { RevokeSession } from './sessions';
 import { endOfTurn } from '../db/batch-loader';
 
@@ -13,7 +13,11 @@ export type SessionValidationResult =
 	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
 
 export interface SessionValidatorOptions {
-	store: SessionStore;
+	/**
+	 * The session rows the validator reads and refreshes (the storage port's): a lookup by token
+	 * per request and one guarded UPDATE per refresh. Ending a session is sessions.ts's job.
+	 */
+	store: Pick<SessionRows, 'findByToken' | 'extend'>;
 	/** Ends a session with its log line (sessions.ts). */
 	revokeSession: RevokeSession;
 	log: SessionLog;

@@ -1,4 +1,6 @@
+import { redisStorage } from '@better-auth/redis-storage';
 import type { BetterAuthOptions } from 'better-auth';
+import type { Redis } from 'ioredis';
 import type { EndedSession } from '../db/port';
 import { safeErrorMessage } from '../errors';
 
@@ -10,7 +12,22 @@ import { safeErrorMessage } from '../errors';
  */
 
 /** Better Auth's secondary storage (redisStorage with REDIS_URL), as its context holds it. */
-export type SessionCache = NonNullable<BetterAuthOptions['secondaryStorage']>;
+export type SecondaryStorage = NonNullable<BetterAuthOptions['secondaryStorage']>;
+
+const byClient = new WeakMap<Redis, SecondaryStorage>();
+
+/**
+ * Better Auth's secondary storage on this Redis client (REDIS_URL): one per client, so the
+ * Better Auth instance that writes the copies and the revocations that clear them share it.
+ */
+export function secondaryStorageOf(redis: Redis): SecondaryStorage {
+	let cache = byClient.get(redis);
+	if (!cache) {
+		cache = redisStorage({ client: redis, keyPrefix: 'latchkey:auth:' });
+		byClient.set(redis, cache);
+	}
+	return cache;
+}
 
 /** How long a revocation waits for the cache before answering anyway (the clear goes on). */
 const CACHE_WAIT_MS = 1000;
@@ -20,7 +37,10 @@ const CACHE_WAIT_MS = 1000;
  * user's `active-sessions-<userId>` list, as its own deleteSession does; otherwise its
  * findSession would go on returning them from the cache. Never throws.
  */
-export async function clearCachedCopies(cache: SessionCache | null | undefined, ended: EndedSession[]): Promise<void> {
+export async function clearCachedCopies(
+	cache: SecondaryStorage | null | undefined,
+	ended: EndedSession[]
+): Promise<void> {
 	if (!cache || ended.length === 0) return;
 	let timer: NodeJS.Timeout | undefined;
 	const waited = new Promise((resolve) => (timer = setTimeout(resolve, CACHE_WAIT_MS)));
@@ -36,9 +56,9 @@ const MAX_PENDING = 10_000;
 /** What identifies a session's cached copy: its token, and its owner for the user's list. */
 type CachedCopy = Pick<EndedSession, 'token' | 'userId'>;
 
-const pendingByCache = new WeakMap<SessionCache, PendingClears>();
+const pendingByCache = new WeakMap<SecondaryStorage, PendingClears>();
 
-function pendingClearsOf(cache: SessionCache): PendingClears {
+function pendingClearsOf(cache: SecondaryStorage): PendingClears {
 	let pending = pendingByCache.get(cache);
 	if (!pending) {
 		pending = new PendingClears(cache);
@@ -49,13 +69,13 @@ function pendingClearsOf(cache: SessionCache): PendingClears {
 
 /** The cached copies still to clear, per cache (so per Better Auth instance), and their retry. */
 class PendingClears {
-	readonly #cache: SessionCache;
+	readonly #cache: SecondaryStorage;
 	/** token → user id: the tokens stay in memory only, never in a log line. */
 	readonly #waiting = new Map<string, string>();
 	#retry: NodeJS.Timeout | null = null;
 	#failing = false;
 
-	constructor(cache: SessionCache) {
+	constructor(cache: SecondaryStorage) {
 		this.#cache = cache;
 	}
 
@@ -125,7 +145,7 @@ interface SessionReference {
 }
 
 /** Better Auth's keys (better-auth/dist/db/internal-adapter.mjs): the token, and the user's list. */
-async function removeCachedSessions(cache: SessionCache, userId: string, tokens: string[]): Promise<void> {
+async function removeCachedSessions(cache: SecondaryStorage, userId: string, tokens: string[]): Promise<void> {
 	await Promise.all(tokens.map((token) => cache.delete(token)));
 	const listKey = `active-sessions-${userId}`;
 	const stored = await cache.get(listKey);

@@ -1,12 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestEvent } from '@sveltejs/kit';
-import { getConfig } from '../config';
-import type { CookieSettings } from './cookie-settings';
-
-export type { CookieSettings } from './cookie-settings';
+import { getConfig, type CookieSettings } from '../config';
 
 /**
- * The session cookie exactly as Better Auth writes and reads it:
+ * Latchkey's cookies: how each is named, and the session cookie exactly as Better Auth writes
+ * and reads it:
  * name `[__Host-|__Secure-]<prefix>.session_token`, value `<token>.<base64 HMAC-SHA256(secret, token)>`,
  * URL-encoded. The validator reads it with these functions; Better Auth issues it under the
  * name sessionCookieName gives (better-auth.ts), and pages set and clear it with
@@ -18,18 +16,23 @@ const SECURE_PREFIX = '__Secure-';
 const SIGNATURE = /^[A-Za-z0-9+/]{43}=$/;
 
 /**
- * `__Host-<prefix>.session_token` when secure and for this host only: the browser then accepts
- * it only with Secure, Path=/ and no Domain, so no subdomain can set or shadow it.
- * `__Secure-` when COOKIE_DOMAIN shares it with subdomains (a `__Host-` cookie cannot have a
- * Domain); no prefix over plain http, where browsers refuse both.
+ * `__Host-<prefix>.<suffix>` when secure and for this host only: the browser then accepts it
+ * only with Secure, Path=/ and no Domain, so no subdomain can set or shadow it. `__Secure-`
+ * when `domain` (COOKIE_DOMAIN) shares it with subdomains (a `__Host-` cookie cannot have a
+ * Domain); no prefix over plain http, where browsers refuse both. Only the session cookie is
+ * shared: the others are named without a domain.
  */
-export function sessionCookieName(settings: CookieSettings): string {
-	return `${namePrefix(settings)}${settings.prefix}.session_token`;
+export function cookieName(
+	{ prefix, secure, domain = null }: Pick<CookieSettings, 'prefix' | 'secure'> & { domain?: string | null },
+	suffix: string
+): string {
+	const namePrefix = !secure ? '' : domain ? SECURE_PREFIX : HOST_PREFIX;
+	return `${namePrefix}${prefix}.${suffix}`;
 }
 
-function namePrefix({ secure, domain }: CookieSettings): string {
-	if (!secure) return '';
-	return domain ? SECURE_PREFIX : HOST_PREFIX;
+/** `<prefix>.session_token`, shared with subdomains when COOKIE_DOMAIN is set (see cookieName). */
+export function sessionCookieName(settings: CookieSettings): string {
+	return cookieName(settings, 'session_token');
 }
 
 /** The cookie value before URL-encoding. */

@@ -1,4 +1,4 @@
-import type { SessionStore, StoredSession } from './session-store';
+import type { SessionRows, StoredSession } from '../../src/lib/server/db/port';
 
 /** One call of extend, and whether it wrote. */
 export interface ExtendCall {
@@ -10,11 +10,12 @@ export interface ExtendCall {
 }
 
 /**
- * The session store's contract held in a Map, for the validator's unit spec: rows by token,
+ * The part of the storage port's session rows the validator uses, held in a Map, for the
+ * validator's unit spec (src/lib/server/auth/validator.spec.ts): rows by token,
  * each lookup a copy (as a database hands out a fresh row), extend a compare-and-set on
  * updatedAt. Every extend is recorded, so a spec can assert which writes a request made.
  */
-export class MemorySessionStore implements SessionStore {
+export class MemorySessions implements Pick<SessionRows, 'findByToken' | 'extend'> {
 	readonly extendCalls: ExtendCall[] = [];
 	/** Runs after a lookup has read its row: what another request does before this one goes on. */
 	afterFind: (() => void) | null = null;

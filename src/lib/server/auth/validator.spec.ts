@@ -2,10 +2,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { SessionLogEvent } from '../session-log';
 import { PRESETS } from './policy';
-import { atEndOfTurn, createSessionValidator, type CookieAction } from './session';
-import { sessionCookieName, signSessionToken } from './session-cookie';
-import type { StoredSession } from './session-store';
-import { MemorySessionStore } from './session-store.memory';
+import { atEndOfTurn, createSessionValidator, type CookieAction } from './validator';
+import { sessionCookieName, signSessionToken } from './cookies';
+import type { StoredSession } from '../db/port';
+import { MemorySessions } from '../../../../tests/support/memory-sessions';
 
 const SECRET = 'unit-test-secret-0123456789abcdefghijkl';
 const COOKIES = { prefix: 'latchkey', domain: null, secure: false };
@@ -251,7 +251,7 @@ const ROWS: Row[] = [
 /** A validator over an in-memory store, a fake clock, a recording log and a recording revokeSession. */
 function world(setup: Row['setup'], now: number) {
 	const stored = setup.session === null ? [] : [storedSession(setup.session)];
-	const store = new MemorySessionStore(stored);
+	const store = new MemorySessions(stored);
 	const log: LogLine[] = [];
 	const ended: string[] = [];
 	const validator = createSessionValidator({

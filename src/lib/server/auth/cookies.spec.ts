@@ -11,9 +11,9 @@ import {
 	sessionCookieName,
 	setSessionCookie,
 	signSessionToken,
-	verifiedSessionToken,
-	type CookieSettings
-} from './session-cookie';
+	verifiedSessionToken
+} from './cookies';
+import type { CookieSettings } from '../config';
 
 // better-call's internals, the code Better Auth reads its session cookie with. Its `exports` map
 // does not expose them, so they are imported by file from the installed package.
