@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { median } from './measure';
+import { median, roundOrder } from './measure';
 
 /** One kind of request the server is loaded with. */
 export interface Target {
@@ -119,8 +119,7 @@ export interface Spread {
 
 /**
  * Loads the targets in turn, round after round, so that drift in the machine's speed lands on
- * all of them alike: every other round runs them in reverse (A B C, C B A, …), so that a
- * steady drift within a round does not always favour the first. Medians over the rounds drop
+ * all of them alike, in the order roundOrder gives (A B C, C B A, …). Medians over the rounds drop
  * a round spoilt by a hiccup. A short warm-up per target first takes JIT compilation and cold
  * caches out of round one.
  */
@@ -132,9 +131,7 @@ export async function loadAlternately(
 	for (const target of targets) await loadFor(target, settings, warmUpSeconds(settings));
 	const runs = targets.map(() => [] as LoadRun[]);
 	for (let round = 0; round < rounds; round++) {
-		const order = [...targets.entries()];
-		if (round % 2 === 1) order.reverse();
-		for (const [index, target] of order) {
+		for (const [index, target] of roundOrder(targets, round)) {
 			const run = await loadFor(target, settings);
 			if (run.failures > 0) {
 				throw new Error(`${target.name}: ${run.failures} of ${run.requests} requests failed or were not 2xx`);
