@@ -8,7 +8,7 @@ import { serviceUnavailable } from '../http/unavailable';
 import { getAuth, getNetworkWatch, getSessionValidator } from './server';
 import { loginUrl } from './guards';
 import { configuredProviderIds, type OAuthProviders } from './providers';
-import { atEndOfTurn, type CookieAction } from './session';
+import type { CookieAction } from './session';
 import { clearSessionCookie, setSessionCookie } from './session-cookie';
 
 const AUTH_PATH = '/api/auth';
@@ -40,7 +40,7 @@ export const authEndpoints: Handle = ({ event, resolve }) => {
 export const sessionLocals: Handle = async ({ event, resolve }) => {
 	let validated;
 	try {
-		validated = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
+		validated = await getSessionValidator().validateSessionCookie(event.request.headers.get('cookie'));
 	} catch (error) {
 		// The session store is unreachable: say so plainly, and never serve the page as signed out.
 		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);
