@@ -5,7 +5,8 @@ import {
 	networkWatch,
 	noStoreWhenSignedIn,
 	sessionLocals,
-	signInRequired
+	signInRequired,
+	startSessionValidation
 } from '#lib/server/auth/handles.ts';
 import { safeErrorMessage } from '#lib/server/errors.ts';
 import { UNREADABLE_FORM_MESSAGE } from '#lib/server/forms.ts';
@@ -15,8 +16,14 @@ import { securityHeaders } from '#lib/server/http/security-headers.ts';
 import { databaseError, databaseFaults } from '#lib/server/http/unavailable.ts';
 import { prepareServer } from '#lib/server/startup.ts';
 
-/** The build, never an environment variable, says whether this is the development server. */
-export const init: ServerInit = () => prepareServer(dev);
+/**
+ * Before the first request: the build, never an environment variable, says whether this is the
+ * development server; then the session validator every request uses is built, once.
+ */
+export const init: ServerInit = async () => {
+	await prepareServer(dev);
+	startSessionValidation();
+};
 
 /**
  * Every request, in this order (docs/ARCHITECTURE.md draws it):

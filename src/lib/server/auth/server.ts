@@ -9,24 +9,17 @@ import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
-import { createSessionValidator, type SessionValidator } from './session';
-import type { SessionStore } from './session-store';
 import { sessionRevoker, type SessionServices } from './sessions';
 
 /**
- * This process's singletons, each built on first use: Better Auth, the session validator, the
- * network watch, the session log, the sign-in service and what listing and ending sessions need.
+ * This process's singletons, each built on first use: Better Auth, the network watch, the
+ * session log, the sign-in service and what listing and ending sessions need. The session
+ * validator is built once at start-up (startSessionValidation in handles.ts).
  */
 
 let auth: Auth | undefined;
-let validator: SessionValidator | undefined;
 let networkWatch: NetworkWatch | undefined;
 let sessionLog: SessionLog | undefined;
-let sessionStore: SessionStore | undefined;
-
-function getSessionStore(): SessionStore {
-	return (sessionStore ??= getDatabase().sessions);
-}
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
 export function getSessionLog(): SessionLog {
@@ -41,18 +34,6 @@ export function getAuth(): Auth {
 		currentRequestEvent: requestEventIfAny,
 		log: getSessionLog(),
 		redis: getRedis()
-	}));
-}
-
-/** This process's session validator (see session.ts), reading the database Better Auth writes. */
-export function getSessionValidator(): SessionValidator {
-	const { secret, cookies } = getConfig();
-	return (validator ??= createSessionValidator({
-		store: getSessionStore(),
-		revokeSession: sessionRevoker(getSessionServices()),
-		log: getSessionLog(),
-		secret,
-		cookies
 	}));
 }
 
