@@ -85,8 +85,9 @@ Cases (--only, comma-separated; default all):
   refresh  / with a session due a refresh on every request (worst case; loaded in the
            same rotation as pages)
   peers    the same signed-in / on the app built with its session hook replaced: no
-           session work (the limit for the page), the same ending the turn as Latchkey's
-           anonymous requests do, stock Better Auth (auth.api.getSession({ headers })),
+           session work (the limit for the page), the same with Latchkey's response
+           scheduling (respondAtEndOfTurn), Latchkey's own hook without that scheduling,
+           stock Better Auth (auth.api.getSession({ headers })),
            and stock Better Auth with its cookieCache
            (maxAge ${COOKIE_CACHE_MAX_AGE_SECONDS} s), at the largest size, in the same rotation; and what a
            revoked session gets on its next request on each. The peers are built by the
