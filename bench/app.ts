@@ -11,8 +11,20 @@ import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
-/** Where the bench's requests come from: sessions seeded with it look like the browser's own network. */
 const LOOPBACK = '127.0.0.1';
+
+/**
+ * Where the servers are reached, and where the bench's requests come from: sessions seeded with
+ * the client's address look like the browser's own network. Loopback unless --netns
+ * (bench/netns.sh) puts the load generator in another network namespace.
+ */
+const network = { server: LOOPBACK, client: LOOPBACK };
+
+/** Servers listen on every address and are loaded at `server`; sessions are seeded from `client`. */
+export function useNetwork(server: string, client: string): void {
+	network.server = server;
+	network.client = client;
+}
 const SEEDING_POOL = { max: 2, statementTimeoutMs: 10 * 60_000 };
 
 /** `vite build`, as `npm run build` does. */
@@ -97,6 +109,8 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 			SMTP_URL: `smtp://${LOOPBACK}:25`,
 			MAIL_FROM: 'Latchkey bench <bench@example.com>',
 			PURGE_INTERVAL: 'off',
+			// Loopback still answers the readiness check; the veth address answers the load.
+			...(network.server === LOOPBACK ? {} : { HOST: '0.0.0.0' }),
 			...env
 		};
 		const instance = await startInstance(port, serverEnv);
@@ -134,9 +148,9 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 	}
 }
 
-/** The server listens on the loopback address; "localhost" may resolve to ::1 first. */
+/** By address: "localhost" may resolve to ::1 first. */
 function pageUrls(port: number) {
-	const base = `http://${LOOPBACK}:${port}`;
+	const base = `http://${network.server}:${port}`;
 	return { publicUrl: `${base}/`, protectedUrl: `${base}/account` };
 }
 
@@ -156,7 +170,7 @@ async function seedSignedInUsers(database: Database, count: number, refreshDue: 
 		now,
 		expiresAt: now + policy.idleSeconds * 1000,
 		policy,
-		ipAddress: LOOPBACK
+		ipAddress: network.client
 	});
 	return Array.from({ length: count }, (_, index) => ({ userId: userIdOf(prefix, index), token: tokenOf(index) }));
 }

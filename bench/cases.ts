@@ -63,7 +63,8 @@ const PEER_PORT_OFFSET: Record<Peer, number> = {
 	'no-session': 0,
 	'no-session-end-of-turn': 1,
 	stock: 2,
-	'stock-cookie-cache': 3
+	'stock-cookie-cache': 3,
+	'no-end-of-turn': 4
 };
 
 export interface PageSettings {
@@ -99,6 +100,7 @@ const CASE_NAMES = {
 	refreshDue: 'refresh-due /',
 	'no-session': 'no session work /',
 	'no-session-end-of-turn': 'no session work, end of turn /',
+	'no-end-of-turn': 'signed-in /, no end of turn',
 	stock: 'stock Better Auth /',
 	'stock-cookie-cache': 'stock + cookieCache /'
 } as const;
@@ -346,6 +348,13 @@ function pageRatios(pages: PageSettings, byName: SeriesByName): Ratios {
 		key('no-session-end-of-turn', largest),
 		largest
 	);
+	add('signed-in / vs signed-in /, no end of turn', key('signedIn', largest), key('no-end-of-turn', largest), largest);
+	add(
+		'no session work, end of turn / vs no session work /',
+		key('no-session-end-of-turn', largest),
+		key('no-session', largest),
+		largest
+	);
 	add('signed-in / vs stock Better Auth /', key('signedIn', largest), key('stock', largest), largest);
 	add(
 		'stock + cookieCache / vs stock Better Auth /',
@@ -414,6 +423,8 @@ function peerChecks(dialect: Dialect, size: number, ratios: Ratios): Check[] {
 	return [
 		line('signed-in / vs no session work /', 'the share of the page limit Latchkey keeps'),
 		line('signed-in / vs no session work, end of turn /', 'the same, both ending the turn: the session work alone'),
+		line('signed-in / vs signed-in /, no end of turn', 'what respondAtEndOfTurn is worth signed in'),
+		line('no session work, end of turn / vs no session work /', 'what respondAtEndOfTurn is worth without a session'),
 		line('signed-in / vs stock Better Auth /', 'above 1: Latchkey serves more signed-in requests'),
 		line('stock + cookieCache / vs stock Better Auth /', 'what the cookie cache buys stock Better Auth')
 	];

@@ -4,7 +4,7 @@
  * the same app doing no session work and with stock Better Auth, with the targets of
  * docs/PERFORMANCE.md ("What is compared") printed PASS/FAIL per line. Not part of `npm test`: timings depend on the machine.
  */
-import { buildApp } from './app';
+import { buildApp, useNetwork } from './app';
 import {
 	comparePages,
 	MAX_PURGE_P99_RATIO,
@@ -66,6 +66,8 @@ const DEFAULTS = {
 const QUICK = { sizes: '20000', seconds: '1', rounds: '3', users: '1000', only: 'pages,refresh,peers' };
 /** Aborted by the first Ctrl-C (see stopOnSignals). */
 const interrupted = new AbortController();
+/** The veth pair's addresses bench/netns.sh sets up: the server's side and the client namespace's. */
+const NETNS_ADDRESSES = { server: '10.99.0.1', client: '10.99.0.2' };
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -83,8 +85,9 @@ Cases (--only, comma-separated; default all):
   refresh  / with a session due a refresh on every request (worst case; loaded in the
            same rotation as pages)
   peers    the same signed-in / on the app built with its session hook replaced: no
-           session work (the limit for the page), the same ending the turn as Latchkey's
-           anonymous requests do, stock Better Auth (auth.api.getSession({ headers })),
+           session work (the limit for the page), the same with Latchkey's response
+           scheduling (respondAtEndOfTurn), Latchkey's own hook without that scheduling,
+           stock Better Auth (auth.api.getSession({ headers })),
            and stock Better Auth with its cookieCache
            (maxAge ${COOKIE_CACHE_MAX_AGE_SECONDS} s), at the largest size, in the same rotation; and what a
            revoked session gets on its next request on each. The peers are built by the
@@ -109,6 +112,12 @@ Options:
                                   p99, and the ratios) on stdout, the tables on stderr
                                   (npm run -s keeps npm's own lines off stdout)
   --no-build                      use the existing build/ instead of running vite build
+  --netns NAME                    load from the network namespace NAME over a veth pair, not
+                                  loopback: the servers listen on every address and are loaded
+                                  at ${NETNS_ADDRESSES.server}, from ${NETNS_ADDRESSES.client} (sudo bench/netns.sh up
+                                  creates them, down removes them); needs root
+  --netns-delay-ms N              with --netns: a relay in the namespace holds every chunk N ms
+                                  each way (a link with latency; its CPU counts as the bench's)
   --help                          show this text
 
 Targets: signed-in / and signed-in /account, each against anonymous /: req/s ratio >= ${MIN_RATIO.sqlite.toFixed(2)}
@@ -131,6 +140,9 @@ interface Options {
 	users: number;
 	quick: boolean;
 	json: boolean;
+	/** The network namespace the load comes from; null: loopback. */
+	netns: string | null;
+	netnsDelayMs: number;
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -144,7 +156,9 @@ function parseOptions(argv: string[]): Options | 'help' {
 		users: { type: 'string', default: '' },
 		quick: { type: 'boolean', default: false },
 		json: { type: 'boolean', default: false },
-		'no-build': { type: 'boolean', default: false }
+		'no-build': { type: 'boolean', default: false },
+		netns: { type: 'string', default: '' },
+		'netns-delay-ms': { type: 'string', default: '0' }
 	});
 	if (!parsed) return 'help';
 	const defaults = parsed.quick ? QUICK : DEFAULTS;
@@ -168,7 +182,9 @@ function parseOptions(argv: string[]): Options | 'help' {
 			`a whole number of at least ${MIN_SIGNED_IN_USERS}`
 		),
 		quick: parsed.quick,
-		json: parsed.json
+		json: parsed.json,
+		netns: parsed.netns === '' ? null : parsed.netns,
+		netnsDelayMs: parseNumber('--netns-delay-ms', parsed['netns-delay-ms'], isWholeAbove(-1), 'a whole number of ms')
 	};
 }
 
@@ -209,7 +225,8 @@ async function benchDialect(
 		rounds: options.rounds,
 		users: options.users,
 		signal: interrupted.signal,
-		progress
+		progress,
+		...(options.netns ? { clientNetns: options.netns, clientDelayMs: options.netnsDelayMs } : {})
 	};
 	const has = (name: CaseName) => options.cases.includes(name);
 	let pages: PagesReport | null = null;
@@ -329,6 +346,10 @@ async function main(argv: string[]): Promise<number> {
 	const write = (line: string) => (options.json ? console.error(line) : console.log(line));
 	const checks: Check[] = [];
 	const results: EngineResult[] = [];
+	if (options.netns) {
+		useNetwork(NETNS_ADDRESSES.server, NETNS_ADDRESSES.client);
+		progress(`loading from netns ${options.netns} (${NETNS_ADDRESSES.client}) to ${NETNS_ADDRESSES.server}`);
+	}
 	const peers = await build(options);
 	try {
 		for (const dialect of options.dialects) results.push(await benchDialect(dialect, options, peers, checks));

@@ -1,5 +1,10 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { median } from './measure';
+import type { ClientResult, ClientRun } from './load-client';
+import { median, roundOrder } from './measure';
+
+const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 
 /** One kind of request the server is loaded with. */
 export interface Target {
@@ -27,6 +32,13 @@ const BROWSER_HEADERS = {
 export interface LoadSettings {
 	connections: number;
 	seconds: number;
+	/**
+	 * A network namespace to load from (--netns, bench/netns.sh): autocannon then runs in a
+	 * process of its own there (load-client.ts), and its requests cross a veth pair.
+	 */
+	clientNetns?: string;
+	/** With clientNetns: milliseconds each chunk is held each way by a relay there (load-client.ts). */
+	clientDelayMs?: number;
 	/** Aborted on Ctrl-C: the run in progress stops, and the bench cleans up. */
 	signal: AbortSignal;
 }
@@ -48,6 +60,7 @@ export interface LoadRun {
 export async function loadFor(target: Target, settings: LoadSettings, seconds = settings.seconds): Promise<LoadRun> {
 	settings.signal.throwIfAborted();
 	await target.beforeRun?.(seconds);
+	if (settings.clientNetns) return loadFromNamespace(settings.clientNetns, target, settings, seconds);
 	const requests = [{ setupRequest: cookiesInTurn(target.cookies ?? []) }];
 	const appCpuBefore = target.appCpuMicros();
 	const clientCpuBefore = process.cpuUsage();
@@ -75,6 +88,54 @@ export async function loadFor(target: Target, settings: LoadSettings, seconds = 
 		failures: result.non2xx + result.errors + result.timeouts,
 		appCpuMicros,
 		clientCpuMicros: (clientCpu.user + clientCpu.system) / answered
+	};
+}
+
+/** loadFor's run made by load-client.ts in the network namespace `netns`. */
+async function loadFromNamespace(
+	netns: string,
+	target: Target,
+	settings: LoadSettings,
+	seconds: number
+): Promise<LoadRun> {
+	const cookies = target.cookies ?? [];
+	const run: ClientRun = {
+		url: target.url,
+		headers: BROWSER_HEADERS,
+		connections: settings.connections,
+		seconds,
+		cookies,
+		start: rotationPosition.get(cookies) ?? 0,
+		delayMs: settings.clientDelayMs ?? 0
+	};
+	const appCpuBefore = target.appCpuMicros();
+	const result = await new Promise<ClientResult>((resolve, reject) => {
+		const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', LOAD_CLIENT], {
+			stdio: ['pipe', 'pipe', 'inherit']
+		});
+		const output: Buffer[] = [];
+		const stop = () => child.kill('SIGTERM');
+		settings.signal.addEventListener('abort', stop, { once: true });
+		child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+		child.once('error', reject);
+		child.once('close', (code) => {
+			settings.signal.removeEventListener('abort', stop);
+			if (code !== 0) return reject(new Error(`the load client in netns ${netns} exited with ${code}`));
+			resolve(JSON.parse(Buffer.concat(output).toString('utf8')) as ClientResult);
+		});
+		child.stdin.end(JSON.stringify(run));
+	});
+	settings.signal.throwIfAborted();
+	rotationPosition.set(cookies, result.next);
+	const answered = Math.max(1, result.requests);
+	return {
+		requestsPerSecond: result.requests / (result.duration || seconds),
+		p50: result.p50,
+		p99: result.p99,
+		requests: result.requests,
+		failures: result.failures,
+		appCpuMicros: (target.appCpuMicros() - appCpuBefore) / answered,
+		clientCpuMicros: result.cpuMicros / answered
 	};
 }
 
@@ -119,8 +180,7 @@ export interface Spread {
 
 /**
  * Loads the targets in turn, round after round, so that drift in the machine's speed lands on
- * all of them alike: every other round runs them in reverse (A B C, C B A, …), so that a
- * steady drift within a round does not always favour the first. Medians over the rounds drop
+ * all of them alike, in the order roundOrder gives (A B C, C B A, …). Medians over the rounds drop
  * a round spoilt by a hiccup. A short warm-up per target first takes JIT compilation and cold
  * caches out of round one.
  */
@@ -132,9 +192,7 @@ export async function loadAlternately(
 	for (const target of targets) await loadFor(target, settings, warmUpSeconds(settings));
 	const runs = targets.map(() => [] as LoadRun[]);
 	for (let round = 0; round < rounds; round++) {
-		const order = [...targets.entries()];
-		if (round % 2 === 1) order.reverse();
-		for (const [index, target] of order) {
+		for (const [index, target] of roundOrder(targets, round)) {
 			const run = await loadFor(target, settings);
 			if (run.failures > 0) {
 				throw new Error(`${target.name}: ${run.failures} of ${run.requests} requests failed or were not 2xx`);

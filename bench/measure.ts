@@ -28,7 +28,18 @@ export interface Schedule {
 const CALLS_PER_CLOCK_READ = 16;
 
 /**
- * Runs the contenders in turn, round after round (A B A B …), so that drift in the machine's
+ * The order in which round `round` (from 0) runs `items`, each with its index: A B C, then
+ * C B A, and so on. Alternating keeps drift in the machine's speed on all of them alike, and
+ * reversing every other round keeps a steady drift within a round from always favouring the
+ * first. Every bench that alternates takes its order from here.
+ */
+export function roundOrder<T>(items: readonly T[], round: number): Array<[number, T]> {
+	const order = [...items.entries()];
+	return round % 2 === 1 ? order.reverse() : order;
+}
+
+/**
+ * Runs the contenders in turn, round after round (roundOrder), so that drift in the machine's
  * speed (frequency scaling, neighbours, GC pressure building up) lands on both alike; the
  * median of the rounds then drops a round spoilt by a hiccup.
  */
@@ -37,7 +48,7 @@ export async function measureAlternately(contenders: Contender[], schedule: Sche
 	for (const contender of contenders) await runFor(contender, schedule.warmupMs, schedule.signal);
 	const rounds = contenders.map(() => [] as Round[]);
 	for (let round = 0; round < schedule.rounds; round++) {
-		for (const [index, contender] of contenders.entries())
+		for (const [index, contender] of roundOrder(contenders, round))
 			rounds[index]!.push(await runFor(contender, schedule.roundMs, schedule.signal));
 	}
 	return contenders.map((contender, index) => summarize(contender.name, rounds[index]!));

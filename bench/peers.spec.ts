@@ -13,15 +13,35 @@ export const handle = ${sequence};
 `;
 
 describe('peerHooks', () => {
-	it('replaces the checked-out session hook and nothing else', () => {
+	it('replaces the checked-out session hook and response scheduling, and nothing else', () => {
 		const generated = peerHooks(checkedOut);
 		const sequence = generated.slice(generated.indexOf('export const handle = sequence('));
-		expect(sequence.slice(0, sequence.indexOf(');'))).toMatch(/\bbenchPeerSessionLocals\(\),/);
-		expect(sequence.slice(0, sequence.indexOf(');'))).not.toMatch(/\bsessionLocals\b/);
-		// Everything before the replaced handle is as checked out.
-		const before = checkedOut.slice(0, checkedOut.indexOf('sessionLocals,', checkedOut.indexOf('export const handle')));
+		expect(sequence.slice(0, sequence.indexOf(');'))).toMatch(
+			/\bbenchPeerEndOfTurn\(\),\s*benchPeerSessionLocals\(\),/
+		);
+		expect(sequence.slice(0, sequence.indexOf(');'))).not.toMatch(/\bsessionLocals\b|\brespondAtEndOfTurn\b/);
+		// Everything before the first replaced handle is as checked out.
+		const before = checkedOut.slice(
+			0,
+			checkedOut.indexOf('respondAtEndOfTurn,', checkedOut.indexOf('export const handle'))
+		);
 		expect(generated.startsWith(before)).toBe(true);
 		expect(generated).toContain('export const handle = sequence(');
+	});
+
+	it('leaves the response scheduling to the peer that keeps it, and builds without it when there is none', () => {
+		const withIt = peerHooks(
+			minimal(
+				'const sessionLocals: Handle = ({ event, resolve }) => resolve(event);\nconst respondAtEndOfTurn = first;',
+				'sequence(first, respondAtEndOfTurn, sessionLocals, last)'
+			)
+		);
+		expect(withIt).toContain(
+			'export const handle = sequence(first, benchPeerEndOfTurn(), benchPeerSessionLocals(), last);'
+		);
+		expect(withIt).toContain("=== 'no-session-end-of-turn') return respondAtEndOfTurn;");
+		const without = peerHooks(minimal('const sessionLocals: Handle = ({ event, resolve }) => resolve(event);'));
+		expect(without).not.toContain('benchPeerEndOfTurn');
 	});
 
 	it('finds the handle however it is defined', () => {

@@ -15,7 +15,7 @@ describe('categoryOf', () => {
 		expect(categoryOf([frame('parse', 'file:///app/node_modules/pg-protocol/dist/parser.js'), frame('emit')])).toBe(
 			'session lookup (storage, driver)'
 		);
-		expect(categoryOf([native('all'), frame('readRows'), frame('processImmediate')])).toBe(
+		expect(categoryOf([native('all'), frame('findByTokens'), frame('processImmediate')])).toBe(
 			'session lookup (storage, driver)'
 		);
 	});

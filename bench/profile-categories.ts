@@ -34,25 +34,20 @@ const COOKIE_FUNCTIONS = new Set([
 	'decodeIfEncoded'
 ]);
 /** The engines' storage.ts lookups and the batch loader (src/lib/server/db). */
-const LOOKUP_FUNCTIONS = new Set([
-	'findByToken',
-	'findByTokens',
-	'readRows',
-	'toStoredSession',
-	'joinThisTurn',
-	'endOfTurn'
-]);
+const LOOKUP_FUNCTIONS = new Set(['findByToken', 'findByTokens', 'readSessionRow', 'readUserRow', 'joinThisTurn']);
 /** Database drivers and what they use, by package folder. */
 const DRIVER_PACKAGE =
 	/node_modules\/(better-sqlite3|pg|pg-[\w-]+|postgres-[\w-]+|mysql2|denque|sqlstring|named-placeholders|generate-function|lru\.min|lru-cache|long|iconv-lite|seq-queue)\//;
 /**
- * The session's rules and the hooks around them (validator.ts, handles.ts, network-watch.ts), by
+ * The session's rules and the hooks around them (validator.ts, handles.ts, network-watch.ts,
+ * http/end-of-turn.ts), by
  * their own time only: the hooks' callers' frames also hold the page's rendering below them.
  */
 const RULE_FUNCTIONS = new Set([
 	'validateSessionCookie',
-	'atEndOfTurn',
 	'sessionLocals',
+	'respondAtEndOfTurn',
+	'endOfTurn',
 	'writeSessionCookie',
 	'watchNetwork',
 	'networkWatch',

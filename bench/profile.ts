@@ -24,7 +24,7 @@ import {
 	writeResults
 } from './cli';
 import { loadFor, warmUpSeconds, type LoadRun, type Target } from './load';
-import { median } from './measure';
+import { median, roundOrder } from './measure';
 import { CATEGORIES, timeByCategory, type Category, type CpuProfile } from './profile-categories';
 import type { Dialect } from './scratch';
 import { seedPopulation } from './seed';
@@ -134,9 +134,7 @@ async function profileDialect(dialect: Dialect, options: Options): Promise<Profi
 		const rounds = targets.map(() => [] as Profiled[]);
 		let profiles = 0;
 		for (let round = 0; round < options.rounds; round++) {
-			const order = [...targets.entries()];
-			if (round % 2 === 1) order.reverse();
-			for (const [index, target] of order) {
+			for (const [index, target] of roundOrder(targets, round)) {
 				process.kill(app.instance.pid, 'SIGUSR2');
 				const run = await loadFor(target, settings);
 				process.kill(app.instance.pid, 'SIGUSR2');

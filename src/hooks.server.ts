@@ -5,17 +5,25 @@ import {
 	networkWatch,
 	noStoreWhenSignedIn,
 	sessionLocals,
-	signInRequired
+	signInRequired,
+	startSessionValidation
 } from '#lib/server/auth/handles.ts';
 import { safeErrorMessage } from '#lib/server/errors.ts';
 import { UNREADABLE_FORM_MESSAGE } from '#lib/server/forms.ts';
 import { clientAddress } from '#lib/server/http/client-address.ts';
+import { respondAtEndOfTurn } from '#lib/server/http/end-of-turn.ts';
 import { securityHeaders } from '#lib/server/http/security-headers.ts';
 import { databaseError, databaseFaults } from '#lib/server/http/unavailable.ts';
 import { prepareServer } from '#lib/server/startup.ts';
 
-/** The build, never an environment variable, says whether this is the development server. */
-export const init: ServerInit = () => prepareServer(dev);
+/**
+ * Before the first request: the build, never an environment variable, says whether this is the
+ * development server; then the session validator every request uses is built, once.
+ */
+export const init: ServerInit = async () => {
+	await prepareServer(dev);
+	startSessionValidation();
+};
 
 /**
  * Every request, in this order (docs/ARCHITECTURE.md draws it):
@@ -23,6 +31,8 @@ export const init: ServerInit = () => prepareServer(dev);
  * - databaseFaults: a database that cannot be used answers 503, in the shape the request expects;
  * - clientAddress: the address SvelteKit resolved, stamped for Better Auth (400 when missing);
  * - authEndpoints: under /api/auth, only the configured providers' OAuth callbacks are served;
+ * - respondAtEndOfTurn: the responses of the requests read in one event-loop turn are handed
+ *   back together at its end (response scheduling; removing this line switches it off);
  * - sessionLocals: the session cookie becomes locals.user and locals.session (or null);
  * - networkWatch: a session used from a new network is reported, or ended;
  * - signInRequired: pages under (app) send signed-out visitors to sign-in;
@@ -33,6 +43,7 @@ export const handle = sequence(
 	databaseFaults,
 	clientAddress,
 	authEndpoints,
+	respondAtEndOfTurn,
 	sessionLocals,
 	networkWatch,
 	signInRequired,

@@ -413,6 +413,52 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.sessions.findByToken('no-such-token')).toBeNull();
 		});
 
+		it('reads back every column of the session and its user as written, each into its own field', async () => {
+			// Every column holds a value no other column holds, so a lookup that read one column into
+			// another field, or left one out, differs from what was written.
+			const at = (offset: number) => new Date(Date.UTC(2030, 0, 1) + offset * 1001);
+			const userId = `user-${engine.name}-all-columns`;
+			await runStatement(
+				storage,
+				'INSERT INTO "user" (id, name, email, email_verified, image, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+				[userId, 'All Columns', 'all-columns@example.com', true, 'https://example.com/a.png', at(1), at(2)]
+			);
+			const user = {
+				id: userId,
+				name: 'All Columns',
+				email: 'all-columns@example.com',
+				emailVerified: true,
+				image: 'https://example.com/a.png',
+				createdAt: at(1),
+				updatedAt: at(2)
+			};
+			const session = {
+				id: randomUUID(),
+				userId,
+				token: randomUUID(),
+				expiresAt: at(3),
+				createdAt: at(4),
+				updatedAt: at(5),
+				ipAddress: '198.51.100.23',
+				userAgent: 'AllColumns/2.0',
+				policy: 'remember-me',
+				idleSeconds: 1234,
+				refreshSeconds: 567,
+				absoluteExpiresAt: at(6),
+				knownNetworks: '198.51.100.0/24',
+				persistent: true
+			};
+			await runStatement(
+				storage,
+				`INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent, policy,
+					idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				Object.values(session)
+			);
+
+			expect(await storage.sessions.findByToken(session.token)).toStrictEqual({ session, user });
+		});
+
 		it('answers lookups made at the same moment each with its own session', async () => {
 			const [first, second] = [await newSession(await newUser()), await newSession(await newUser())];
 			const found = await Promise.all(

@@ -3,13 +3,15 @@ import { redirect, type RequestEvent } from '@sveltejs/kit';
 import type { Handle } from '@sveltejs/kit/hooks';
 import { svelteKitHandler } from 'better-auth/svelte-kit';
 import { getConfig } from '../config';
+import { getStorage } from '../db';
 import { safeErrorMessage } from '../errors';
 import { serviceUnavailable } from '../http/unavailable';
-import { getAuth, getNetworkWatch, getSessionValidator } from './server';
+import { getAuth, getNetworkWatch, getSessionLog } from './server';
 import { loginUrl } from './guards';
 import { configuredProviderIds, type OAuthProviders } from './providers';
-import { atEndOfTurn, type CookieAction } from './validator';
+import { createSessionValidator, type CookieAction, type SessionValidator } from './validator';
 import { clearSessionCookie, setSessionCookie } from './cookies';
+import { getSessionServices, sessionRevoker } from './sessions';
 
 const AUTH_PATH = '/api/auth';
 const CALLBACK_PREFIX = `${AUTH_PATH}/callback/`;
@@ -36,11 +38,31 @@ export const authEndpoints: Handle = ({ event, resolve }) => {
 	return svelteKitHandler({ event, resolve, auth: getAuth(), building });
 };
 
+let validator: SessionValidator | undefined;
+
+/**
+ * Builds this process's session validator once, at start-up (init in src/hooks.server.ts), so
+ * that no request consults a lazy singleton: validator.ts's rules on the storage of the
+ * configured database, whose engine's storage.ts looks the token up (db/<engine>/storage.ts),
+ * ending sessions as sessions.ts does and logging to the session log.
+ */
+export function startSessionValidation(): void {
+	const { secret, cookies } = getConfig();
+	validator = createSessionValidator({
+		store: getStorage().sessions,
+		revokeSession: sessionRevoker(getSessionServices()),
+		log: getSessionLog(),
+		secret,
+		cookies
+	});
+}
+
 /** Where every request's session is validated (and slid forward when due): see validator.ts. */
 export const sessionLocals: Handle = async ({ event, resolve }) => {
+	if (!validator) throw new Error('sessionLocals runs before startSessionValidation (init in hooks.server.ts)');
 	let validated;
 	try {
-		validated = await atEndOfTurn(getSessionValidator().validateSessionCookie(event.request.headers.get('cookie')));
+		validated = await validator.validateSessionCookie(event.request.headers.get('cookie'));
 	} catch (error) {
 		// The session store is unreachable: say so plainly, and never serve the page as signed out.
 		console.error(`latchkey: session check failed: ${safeErrorMessage(error)}`);

@@ -9,17 +9,16 @@ import { createAuth, type Auth } from './better-auth';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
-import { createSessionValidator, type SessionValidator } from './validator';
 import { getSessionServices, sessionRevoker } from './sessions';
 
 /**
- * This process's singletons, each built on first use: Better Auth, the session validator, the
- * network watch, the session log and the sign-in service. What listing and ending sessions need
- * is sessions.ts's own (getSessionServices), shared by all of them.
+ * This process's singletons, each built on first use: Better Auth, the network watch, the
+ * session log and the sign-in service. The session validator is built once at start-up
+ * (startSessionValidation in handles.ts); what listing and ending sessions need is sessions.ts's
+ * own (getSessionServices), shared by all of them.
  */
 
 let auth: Auth | undefined;
-let validator: SessionValidator | undefined;
 let networkWatch: NetworkWatch | undefined;
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
@@ -35,18 +34,6 @@ export function getAuth(): Auth {
 		currentRequestEvent: requestEventIfAny,
 		log: getSessionLog(),
 		redis: getRedis()
-	}));
-}
-
-/** This process's session validator (see validator.ts), reading the database Better Auth writes. */
-export function getSessionValidator(): SessionValidator {
-	const { secret, cookies } = getConfig();
-	return (validator ??= createSessionValidator({
-		store: getStorage().sessions,
-		revokeSession: sessionRevoker(getSessionServices()),
-		log: getSessionLog(),
-		secret,
-		cookies
 	}));
 }
 

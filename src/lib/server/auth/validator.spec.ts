@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { SessionLogEvent } from '../session-log';
 import { PRESETS } from './policy';
-import { atEndOfTurn, createSessionValidator, type CookieAction } from './validator';
+import { createSessionValidator, type CookieAction } from './validator';
 import { sessionCookieName, signSessionToken } from './cookies';
 import type { StoredSession } from '../db/port';
 import { MemorySessions } from '../../../../tests/support/memory-sessions';
@@ -328,28 +328,5 @@ describe('validateSessionCookie', () => {
 		await validator.validateSessionCookie(null).then(() => order.push('no cookie'));
 		expect(order).toEqual(['no cookie']);
 		await nextTurn();
-	});
-});
-
-describe('atEndOfTurn', () => {
-	const { validator } = world({}, 0);
-
-	it('answers the checks without a session of one turn together, at its end, as lookups are', async () => {
-		const order: string[] = [];
-		setImmediate(() => order.push('queued before'));
-		const first = atEndOfTurn(validator.validateSessionCookie(null)).then(() => order.push('no cookie'));
-		setImmediate(() => order.push('queued between'));
-		const second = atEndOfTurn(validator.validateSessionCookie('theme=dark')).then(() => order.push('other cookies'));
-
-		await Promise.all([first, second]);
-		await nextTurn();
-		expect(order).toEqual(['queued before', 'no cookie', 'other cookies', 'queued between']);
-	});
-
-	it('hands on the validation unchanged', async () => {
-		expect(await atEndOfTurn(validator.validateSessionCookie(cookieFor(TOKEN)))).toEqual({
-			...storedSession(),
-			cookie: null
-		});
 	});
 });

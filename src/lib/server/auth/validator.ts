@@ -3,7 +3,6 @@ import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } 
 import type { SessionLog } from '../session-log';
 import type { SessionRows, StoredSession } from '../db/port';
 import type { RevokeSession } from './sessions';
-import { endOfTurn } from '../db/batch-loader';
 
 /** What the response must do with the session cookie; null for nothing. */
 export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | undefined } | { kind: 'clear' } | null;
@@ -83,19 +82,6 @@ export function createSessionValidator({
 }
 
 export type SessionValidator = ReturnType<typeof createSessionValidator>;
-
-/**
- * Response scheduling, not a session rule: the answer arrives no earlier than the end of the
- * event loop's current turn (endOfTurn in ../db/batch-loader.ts), so the requests read in one turn go on, and their
- * responses are written, together, signed in or not. A request with a validly signed cookie
- * already waits there for its lookup; in effect only one without such a cookie is held back.
- * The validation must be started in the same turn as this call. To switch the scheduling off,
- * await validateSessionCookie's answer directly (a test that fakes setImmediate must let it run).
- */
-export async function atEndOfTurn(validation: Promise<SessionValidationResult>): Promise<SessionValidationResult> {
-	const [result] = await Promise.all([validation, endOfTurn()]);
-	return result;
-}
 
 function signedOut(hadCookie: boolean): SessionValidationResult {
 	return { session: null, user: null, cookie: hadCookie ? { kind: 'clear' } : null };

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { endOfTurn, createBatchLoader } from './batch-loader';
+import { createBatchLoader } from './batch-loader';
 
 /** A lookup over a fixed table that records the keys of every call it gets. */
 function recordingLookup(table: Record<string, number>) {
@@ -11,27 +11,6 @@ function recordingLookup(table: Record<string, number>) {
 	});
 	return { lookup, calls };
 }
-
-describe('endOfTurn', () => {
-	it('lets every caller of one turn go on together at its end, before a callback queued between them', async () => {
-		const order: string[] = [];
-		setImmediate(() => order.push('queued before'));
-		const first = endOfTurn().then(() => order.push('first caller'));
-		setImmediate(() => order.push('queued between'));
-		const second = endOfTurn().then(() => order.push('second caller'));
-
-		await Promise.all([first, second]);
-		await nextTurn();
-		expect(order).toEqual(['queued before', 'first caller', 'second caller', 'queued between']);
-	});
-
-	it('gives a caller after the end of a turn the end of the next one', async () => {
-		const thisTurn = endOfTurn();
-		expect(endOfTurn()).toBe(thisTurn);
-		await thisTurn;
-		expect(endOfTurn()).not.toBe(thisTurn);
-	});
-});
 
 describe('createBatchLoader', () => {
 	it('answers the lookups of one turn with one call, each with its own value', async () => {
@@ -44,7 +23,8 @@ describe('createBatchLoader', () => {
 	it('takes in a lookup asked for as the turn ends, before its call is made', async () => {
 		const { lookup, calls } = recordingLookup({ a: 1, late: 2 });
 
-		const late = endOfTurn().then(() => lookup('late'));
+		// Code that resumes at the end of the turn, queued before the turn's first lookup.
+		const late = nextTurn().then(() => lookup('late'));
 		expect(await Promise.all([lookup('a'), late])).toEqual([1, 2]);
 		expect(calls).toEqual([['a', 'late']]);
 	});

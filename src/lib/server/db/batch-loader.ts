@@ -1,38 +1,17 @@
 /**
  * A DataLoader-style batch loader: the loads asked for during one turn of the event loop are
  * answered together once the turn's other work is done (setImmediate).
- *
- * Under load a server reads many requests in one turn. Answered one by one, each response is
- * written on its own, and each write may wake an idle client again, which on a VM is
- * expensive; requests that go on from one shared end of turn are finished, and written, in
- * one burst (docs/decisions/0006-one-end-of-turn-for-every-request.md).
  */
-
-let endOfThisTurn: Promise<void> | null = null;
-
-/**
- * Resolves once the current turn's other work is done. Every caller in one turn gets the same
- * promise, so they all go on together, before any callback queued after the turn's first
- * caller; a caller alone waits for nothing but the rest of the current turn.
- *
- * Tests that fake setImmediate must let it run.
- */
-export function endOfTurn(): Promise<void> {
-	endOfThisTurn ??= new Promise((resolve) => {
-		setImmediate(() => {
-			// Cleared first: a caller from now on belongs to the next turn.
-			endOfThisTurn = null;
-			resolve();
-		});
-	});
-	return endOfThisTurn;
-}
 
 /**
  * Answers every lookup asked for during one turn with one call of `lookupMany`, made at the end
  * of the turn. Each lookup would otherwise cost a database round trip — a write, a wake-up of
  * the database process, a read (docs/decisions/0002-per-turn-batching.md). Each key is looked up once per turn, however many callers ask
  * for it. When `lookupMany` fails, every lookup of its turn fails with the same error.
+ *
+ * A lookup asked for by code that resumes at the end of the turn, before the call is made
+ * (callbacks queued earlier in the turn run first), joins it. Tests that fake setImmediate
+ * must let it run.
  *
  * `lookupMany` runs in the async context of the turn's first caller, so it must not depend on
  * per-request state (getRequestEvent).
@@ -45,10 +24,17 @@ export function createBatchLoader<Key, Value>(
 	function joinThisTurn(): NonNullable<typeof thisTurn> {
 		if (thisTurn) return thisTurn;
 		const keys = new Set<Key>();
-		const found = endOfTurn().then(() => {
-			// Cleared first: a lookup asked for from now on starts a new turn and a new query.
-			thisTurn = null;
-			return lookupMany([...keys]);
+		const found = new Promise<Map<Key, Value>>((resolve, reject) => {
+			setImmediate(() => {
+				// Cleared first: a lookup asked for from now on starts a new turn and a new query.
+				thisTurn = null;
+				try {
+					resolve(lookupMany([...keys]));
+				} catch (error) {
+					// A lookupMany that throws instead of rejecting fails the turn's lookups alike.
+					reject(error as Error);
+				}
+			});
 		});
 		return (thisTurn = { keys, found });
 	}

@@ -68,18 +68,6 @@ export function rowReader<T>(table: Table, names: string[]): (row: Row, start?: 
 }
 
 /**
- * The columns a lookup of sessions with their users reads, in order, as `s.` (session) and `u.`
- * (user) references before its FROM: the statement stays literal text, and its reader follows it.
- */
-export function columnsRead(sql: string): { session: string[]; user: string[] } {
-	const references = [...sql.split(/\bFROM\b/)[0]!.matchAll(/\b([su])\.(\w+)/g)];
-	return {
-		session: references.filter(([, alias]) => alias === 's').map(([, , column]) => column!),
-		user: references.filter(([, alias]) => alias === 'u').map(([, , column]) => column!)
-	};
-}
-
-/**
  * A security event's values in the column order of the engines' `INSERT INTO security_event`,
  * for drivers that take a Date for a timestamp (SQLite stores epoch milliseconds instead).
  */

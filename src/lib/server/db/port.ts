@@ -194,7 +194,11 @@ export interface PurgeRows {
 	releaseLease(name: string, holder: string): Promise<void>;
 }
 
-/** Switches for the performance mechanisms, all on by default; tests turn them off to compare. */
+/**
+ * Switches for the storage's performance mechanisms, all on by default; tests turn them off to
+ * compare. Response scheduling is not the storage's: it is a handle of its own
+ * (http/end-of-turn.ts), switched off by leaving it out of the hooks' sequence.
+ */
 export interface PerformanceOptions {
 	/** Token lookups of one event-loop turn answered together (batch-loader.ts). */
 	batchLoader?: boolean;

@@ -1,20 +1,27 @@
-import { getTableConfig } from 'drizzle-orm/mysql-core';
 import { describe, expect, it } from 'vitest';
-import { columnsRead } from '../columns';
+import { fieldsByPosition, fieldsOf } from '../lookup.testing';
 import { session, user } from './schema';
-import { SESSIONS_BY_TOKENS } from './storage';
+import { readSessionRow, SESSIONS_BY_TOKENS } from './storage';
 
-const columnsOf = (table: typeof session | typeof user) =>
-	getTableConfig(table)
-		.columns.map((column) => column.name)
-		.sort();
+/** What the SELECT list reads, in order: each `s.` (session) or `u.` (user) column before FROM. */
+const selected = [...SESSIONS_BY_TOKENS.slice(0, SESSIONS_BY_TOKENS.indexOf('FROM')).matchAll(/\b([su])\.(\w+)/g)].map(
+	([, alias, name]) => (alias === 's' ? fieldsOf(session, 'session.') : fieldsOf(user, 'user.')).get(name!) ?? name!
+);
+const schemaFields = [...fieldsOf(session, 'session.').values(), ...fieldsOf(user, 'user.').values()];
 
 describe('the per-request lookup on MySQL', () => {
-	it('reads every column of session and of user, as the schema has them, each once', () => {
-		const read = columnsRead(SESSIONS_BY_TOKENS);
-		expect([...read.session].sort()).toEqual(columnsOf(session));
-		expect([...read.user].sort()).toEqual(columnsOf(user));
-		expect(new Set(read.session).size).toBe(read.session.length);
-		expect(new Set(read.user).size).toBe(read.user.length);
+	it('selects every column of session and of user, each once', () => {
+		expect([...selected].sort()).toEqual([...schemaFields].sort());
+	});
+
+	it('reads each position of the row into the field of the column the SELECT list names there', () => {
+		expect(fieldsByPosition(readSessionRow, selected.length)).toEqual(selected);
+	});
+
+	it('reads booleans from 0 and 1', () => {
+		const row: unknown[] = Array.from({ length: 21 }, () => 0);
+		row[13] = 1;
+		const stored = readSessionRow(row);
+		expect([stored.session.persistent, stored.user.emailVerified]).toEqual([true, false]);
 	});
 });

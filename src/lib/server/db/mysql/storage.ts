@@ -1,6 +1,6 @@
 import type { FieldPacket, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { createBatchLoader } from '../batch-loader';
-import { columnsRead, rowReader, securityEventValues, type Row } from '../columns';
+import { rowReader, securityEventValues, type Row } from '../columns';
 import type {
 	CodeRecord,
 	EndedSession,
@@ -9,12 +9,11 @@ import type {
 	SessionRecord,
 	Storage,
 	StorageOptions,
-	StoredSession,
-	UserRecord
+	StoredSession
 } from '../port';
 import { describeMysql, driverTimeoutMs, type MysqlDatabase } from './connection';
 import { migrateMysql } from './migrate';
-import { securityEvent, session, user } from './schema';
+import { securityEvent, session } from './schema';
 
 /**
  * Every statement Latchkey runs on MySQL or MariaDB itself (Better Auth writes users, sessions
@@ -24,13 +23,50 @@ import { securityEvent, session, user } from './schema';
  * changed runs in a transaction with a locking read before it.
  */
 
-/** The session columns, then the user's, in the order readStoredSession takes them. */
+/**
+ * The sessions of many tokens with their users, read as arrays: the session's columns, then the
+ * user's. readSessionRow, below, reads them in this order; storage.spec.ts holds both to the schema.
+ */
 export const SESSIONS_BY_TOKENS = `
 	SELECT s.id, s.user_id, s.token, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent,
 		s.policy, s.idle_seconds, s.refresh_seconds, s.absolute_expires_at, s.known_networks, s.persistent,
 		u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at
 	FROM session s JOIN \`user\` u ON u.id = s.user_id
 	WHERE s.token IN (?)`;
+
+/**
+ * One row of SESSIONS_BY_TOKENS, column by column as it selects them. mysql2 gives DATETIME as
+ * a Date (in UTC, connection.ts) and BOOLEAN, a TINYINT, as 0 or 1.
+ */
+export function readSessionRow(row: unknown[]): StoredSession {
+	return {
+		session: {
+			id: row[0] as string,
+			userId: row[1] as string,
+			token: row[2] as string,
+			expiresAt: row[3] as Date,
+			createdAt: row[4] as Date,
+			updatedAt: row[5] as Date,
+			ipAddress: row[6] as string | null,
+			userAgent: row[7] as string | null,
+			policy: row[8] as string,
+			idleSeconds: row[9] as number,
+			refreshSeconds: row[10] as number,
+			absoluteExpiresAt: row[11] as Date | null,
+			knownNetworks: row[12] as string,
+			persistent: row[13] === 1
+		},
+		user: {
+			id: row[14] as string,
+			name: row[15] as string,
+			email: row[16] as string,
+			emailVerified: row[17] === 1,
+			image: row[18] as string | null,
+			createdAt: row[19] as Date,
+			updatedAt: row[20] as Date
+		}
+	};
+}
 const SESSION_COLUMNS = `id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
 	policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent`;
 export const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
@@ -183,16 +219,6 @@ async function transactionOnce<T>(
 /** Thrown inside a transaction to roll it back when another request won the row. */
 class AlreadyChanged extends Error {}
 
-const lookupColumns = columnsRead(SESSIONS_BY_TOKENS);
-const readSession = rowReader<SessionRecord>(session, lookupColumns.session);
-const readUser = rowReader<UserRecord>(user, lookupColumns.user);
-
-/** A row of SESSIONS_BY_TOKENS: the session's columns, then its user's. */
-const readStoredSession = (row: Row): StoredSession => ({
-	session: readSession(row),
-	user: readUser(row, lookupColumns.session.length)
-});
-
 const endedOf = (row: { id: string; token: string; user_id: string }): EndedSession => ({
 	id: row.id,
 	token: row.token,
@@ -225,7 +251,7 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 	const findByTokens = async (tokens: string[]): Promise<Map<string, StoredSession>> => {
 		if (tokens.length === 0) return new Map();
 		const { rows } = await arraysOf(database, pool, SESSIONS_BY_TOKENS, [tokens]);
-		const found = rows.map(readStoredSession);
+		const found = rows.map(readSessionRow);
 		return new Map(found.map((stored) => [stored.session.token, stored]));
 	};
 	const findOne = options.batchLoader

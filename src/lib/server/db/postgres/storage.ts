@@ -2,14 +2,12 @@ import { resolve } from 'node:path';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { createBatchLoader } from '../batch-loader';
-import { columnsRead, rowReader, securityEventValues, type Row } from '../columns';
-import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, UserRecord } from '../port';
+import { rowReader, securityEventValues, type Row } from '../columns';
+import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, StoredSession } from '../port';
 import { redactCredentials } from '../redact';
 import type { PostgresDatabase } from './connection';
 import { postgresFaultOf } from './faults';
-import { securityEvent, session, user } from './schema';
-
-export { columnsRead } from '../columns';
+import { securityEvent, session } from './schema';
 
 export const MIGRATIONS_DIR = 'drizzle/postgres';
 
@@ -17,11 +15,11 @@ export const MIGRATIONS_DIR = 'drizzle/postgres';
 const MIGRATION_LOCK = 7_361_425;
 
 /**
- * The sessions of many tokens, each row as one JSON array with times as epoch milliseconds: pg
- * describes and parses every column of every row it receives (a type parser each, a Date per
- * timestamp), and one text column costs this process less CPU per lookup
- * (docs/decisions/0004-postgres-json-row.md). The
- * columns are every column of session, then of user (storage.spec.ts holds it to the schema).
+ * The sessions of many tokens with their users, each row as one JSON array with times as epoch
+ * milliseconds: pg describes and parses every column of every row it receives (a type parser
+ * each, a Date per timestamp), and one text column costs this process less CPU per lookup
+ * (docs/decisions/0004-postgres-json-row.md). readSessionRow, below, reads it in this order;
+ * storage.spec.ts holds both to the schema.
  */
 export const SESSIONS_BY_TOKENS = `
 	SELECT json_build_array(
@@ -38,6 +36,38 @@ export const SESSIONS_BY_TOKENS = `
 	)::text
 	FROM session s JOIN "user" u ON u.id = s.user_id
 	WHERE s.token = ANY($1)`;
+
+/** One row of SESSIONS_BY_TOKENS, parsed from its JSON text, column by column as it selects them. */
+export function readSessionRow(json: string): StoredSession {
+	const row = JSON.parse(json) as unknown[];
+	return {
+		session: {
+			id: row[0] as string,
+			userId: row[1] as string,
+			token: row[2] as string,
+			expiresAt: new Date(row[3] as number),
+			createdAt: new Date(row[4] as number),
+			updatedAt: new Date(row[5] as number),
+			ipAddress: row[6] as string | null,
+			userAgent: row[7] as string | null,
+			policy: row[8] as string,
+			idleSeconds: row[9] as number,
+			refreshSeconds: row[10] as number,
+			absoluteExpiresAt: row[11] == null ? null : new Date(row[11] as number),
+			knownNetworks: row[12] as string,
+			persistent: row[13] as boolean
+		},
+		user: {
+			id: row[14] as string,
+			name: row[15] as string,
+			email: row[16] as string,
+			emailVerified: row[17] as boolean,
+			image: row[18] as string | null,
+			createdAt: new Date(row[19] as number),
+			updatedAt: new Date(row[20] as number)
+		}
+	};
+}
 
 const EXTEND = 'UPDATE session SET expires_at = $1, updated_at = $2 WHERE id = $3 AND updated_at = $4';
 const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
@@ -128,19 +158,16 @@ export function postgresStorage(
 ): Omit<Storage, 'classifyFault'> {
 	const pool = database.client;
 	const { batchLoader = true } = options.performance ?? {};
-	const columns = columnsRead(SESSIONS_BY_TOKENS);
-	const readSession = rowReader<SessionRecord>(session, columns.session);
-	const readUser = rowReader<UserRecord>(user, columns.user);
-	const tokenAt = columns.session.indexOf('token');
 	const find = named('sessions_by_tokens_json', SESSIONS_BY_TOKENS);
-	const readRows = async (tokens: string[]) => {
+	/** The sessions of these tokens with their users, by token: one round trip for a turn's lookups. */
+	const findByTokens = async (tokens: string[]) => {
 		const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
-		const rows = result.rows.map(([json]) => JSON.parse(json) as Row);
-		return new Map(rows.map((row) => [row[tokenAt] as string, row]));
+		const found = result.rows.map(([json]) => readSessionRow(json));
+		return new Map(found.map((stored) => [stored.session.token, stored]));
 	};
-	const findRow = batchLoader
-		? createBatchLoader(readRows)
-		: async (token: string) => (await readRows([token])).get(token);
+	const findOne = batchLoader
+		? createBatchLoader(findByTokens)
+		: async (token: string) => (await findByTokens([token])).get(token);
 	const rowsOf = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rows;
 	const ended = async (sql: string, values: unknown[]) => (await pool.query<EndedSession>(sql, values)).rows;
 	const changed = async (sql: string, values: unknown[]) => (await pool.query(sql, values)).rowCount ?? 0;
@@ -159,10 +186,7 @@ export function postgresStorage(
 		betterAuth: { db: database.db, provider: 'pg', schema: database.schema },
 		runsOnEventLoop: false,
 		sessions: {
-			async findByToken(token) {
-				const row = await findRow(token);
-				return row ? { session: readSession(row), user: readUser(row, columns.session.length) } : null;
-			},
+			findByToken: async (token) => (await findOne(token)) ?? null,
 			async extend(sessionId, expiresAt, refreshedAt, seenRefreshAt) {
 				const result = await pool.query({
 					...named('session_extend', EXTEND),

@@ -14,7 +14,7 @@ import type {
 import { whileLocked } from './busy';
 import type { SqliteDatabase } from './connection';
 import { migrateSqlite } from './migrate';
-import { securityEvent, session, user } from './schema';
+import { securityEvent, session } from './schema';
 
 export const MIGRATIONS_DIR = 'drizzle/sqlite';
 
@@ -25,10 +25,55 @@ export const MIGRATIONS_DIR = 'drizzle/sqlite';
  */
 const LONGEST_LOCK_WAIT_MS = 5000;
 
-// Whole rows: the readers map them by the schema's columns (../columns.ts). Times are stored
-// as epoch milliseconds, booleans as 0/1.
-const SESSION_BY_TOKEN = 'SELECT * FROM session WHERE token = ?';
-const USER_BY_ID = 'SELECT * FROM "user" WHERE id = ?';
+/**
+ * The per-request lookup: two single-table reads by unique key, not the join, since in
+ * better-sqlite3 the join costs more CPU per call (docs/decisions/0005-two-lookups-on-sqlite.md).
+ * A user deleted between the two reads took their sessions with them (ON DELETE CASCADE): the
+ * request is signed out. readSessionRow and readUserRow, below, read them in this order;
+ * storage.spec.ts holds both to the schema.
+ */
+export const SESSION_BY_TOKEN = `
+	SELECT id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
+		policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent
+	FROM session WHERE token = ?`;
+export const USER_BY_ID =
+	'SELECT id, name, email, email_verified, image, created_at, updated_at FROM "user" WHERE id = ?';
+
+/** One row of SESSION_BY_TOKEN, column by column as it selects them: times as epoch milliseconds, booleans 0 or 1. */
+export function readSessionRow(row: unknown[]): SessionRecord {
+	return {
+		id: row[0] as string,
+		userId: row[1] as string,
+		token: row[2] as string,
+		expiresAt: new Date(row[3] as number),
+		createdAt: new Date(row[4] as number),
+		updatedAt: new Date(row[5] as number),
+		ipAddress: row[6] as string | null,
+		userAgent: row[7] as string | null,
+		policy: row[8] as string,
+		idleSeconds: row[9] as number,
+		refreshSeconds: row[10] as number,
+		absoluteExpiresAt: row[11] == null ? null : new Date(row[11] as number),
+		knownNetworks: row[12] as string,
+		persistent: row[13] === 1
+	};
+}
+
+/** One row of USER_BY_ID, column by column as it selects them. */
+export function readUserRow(row: unknown[]): UserRecord {
+	return {
+		id: row[0] as string,
+		name: row[1] as string,
+		email: row[2] as string,
+		emailVerified: row[3] === 1,
+		image: row[4] as string | null,
+		createdAt: new Date(row[5] as number),
+		updatedAt: new Date(row[6] as number)
+	};
+}
+
+// The other whole rows are read by the schema's columns (../columns.ts). Times are stored as
+// epoch milliseconds, booleans as 0/1.
 const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
 const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -97,35 +142,20 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 	const names = (statement: Statement) => statement.columns().map((column) => column.name);
 	/** Prepared on first use: the storage is opened before the migrations create the tables. */
 	const prepareAll = () => {
-		// Two single-table lookups, not the join: in better-sqlite3 the join costs more CPU per
-		// call (docs/decisions/0005-two-lookups-on-sqlite.md), and this runs on every request. A user
-		// deleted between the two reads took their sessions with them (ON DELETE CASCADE): signed out.
 		const sessionByToken = prepare<[string], Row>(SESSION_BY_TOKEN).raw(true);
 		const userById = prepare<[string], Row>(USER_BY_ID).raw(true);
-		const sessionColumns = names(sessionByToken);
-		const readSession = rowReader<SessionRecord>(session, sessionColumns);
-		const readUser = rowReader<UserRecord>(user, names(userById));
-		const userIdAt = sessionColumns.indexOf('user_id');
-		const readRow = (token: string): Row | undefined => {
-			const found = sessionByToken.get(token);
-			const owner = found && userById.get(found[userIdAt] as string);
-			return owner && [...found, ...owner];
-		};
-		const toStoredSession = (row: Row): StoredSession => ({
-			session: readSession(row),
-			user: readUser(row, sessionColumns.length)
-		});
-		const readRows = async (tokens: string[]) => {
-			const found = new Map<string, Row>();
+		const findByTokens = async (tokens: string[]) => {
+			const found = new Map<string, StoredSession>();
 			for (const token of tokens) {
-				const row = readRow(token);
-				if (row) found.set(token, row);
+				const sessionRow = sessionByToken.get(token);
+				const userRow = sessionRow && userById.get(sessionRow[1] as string);
+				if (userRow) found.set(token, { session: readSessionRow(sessionRow), user: readUserRow(userRow) });
 			}
 			return found;
 		};
-		const findRow = batchLoader
-			? createBatchLoader(readRows)
-			: async (token: string) => (await readRows([token])).get(token);
+		const findOne = batchLoader
+			? createBatchLoader(findByTokens)
+			: async (token: string) => (await findByTokens([token])).get(token);
 
 		const extend = prepare<[number, number, string, number]>(EXTEND);
 		const insertEvent = prepare<unknown[]>(INSERT_EVENT);
@@ -156,7 +186,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const acquireLease = prepare<[string, string, number, number], { holder: string }>(ACQUIRE_LEASE);
 		const releaseLease = prepare<[string, string]>(RELEASE_LEASE);
 		return {
-			findRow,
+			findOne,
 			extend,
 			insertEvent,
 			setNetworks,
@@ -184,8 +214,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			purgeOther,
 			purgeAuthLimits,
 			acquireLease,
-			releaseLease,
-			toStoredSession
+			releaseLease
 		};
 	};
 	let prepared: ReturnType<typeof prepareAll> | undefined;
@@ -208,10 +237,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		betterAuth: { db: database.db, provider: 'sqlite', schema: database.schema },
 		runsOnEventLoop: true,
 		sessions: {
-			async findByToken(token) {
-				const row = await q().findRow(token);
-				return row ? q().toStoredSession(row) : null;
-			},
+			findByToken: async (token) => (await q().findOne(token)) ?? null,
 			extend: (sessionId, expiresAt, refreshedAt, seenRefreshAt) =>
 				write(
 					() =>
