@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Sqlite from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openStorage } from '../../src/lib/server/db';
 import { createScratchDatabase, type ScratchDatabase } from '../integration/support/databases';
 import { sessionRows, updateSessionRow } from '../integration/support/rows';
@@ -109,6 +109,8 @@ interface Silenceable {
 	silence(cookies: string[]): Promise<() => Promise<void>>;
 	/** The most connections the app had open at once while silenced, when the case can tell. */
 	peakConnections(): number | null;
+	/** The connections the app is waiting on while silenced, when the case can tell. */
+	busyConnections(): number | null;
 	close(): Promise<void>;
 }
 
@@ -140,6 +142,7 @@ async function behindProxy(dialect: 'postgres' | 'mysql'): Promise<Silenceable> 
 			return async () => started.forward();
 		},
 		peakConnections: () => started.peakConnections(),
+		busyConnections: () => started.busyConnections(),
 		async close() {
 			await started.close();
 			await scratch.drop();
@@ -177,6 +180,7 @@ const CASES: SilentCase[] = [
 					};
 				},
 				peakConnections: () => null,
+				busyConnections: () => null,
 				close: async () => rmSync(dir, { recursive: true, force: true })
 			};
 		},
@@ -255,12 +259,27 @@ describe.each(CASES)('$name', (silentCase) => {
 		});
 		const sendAll = () =>
 			Promise.all(requests.map(({ probe, cookie }) => answerOf((signal) => probe.send(app, cookie, signal))));
+		/**
+		 * While silent, the first requests go one at a time, each once the one before holds a
+		 * connection of its own: lookups sent together would share one query (the batch loader),
+		 * and how many turns they arrive in is up to the machine. So every pooled connection is in
+		 * use, whatever the machine's speed, and the rest wait for one, all at once.
+		 */
+		const sendFillingThePool = async () => {
+			const answers: Array<Promise<Answer>> = [];
+			for (const [n, { probe, cookie }] of requests.entries()) {
+				answers.push(answerOf((signal) => probe.send(app, cookie, signal)));
+				if (n >= POOL_MAX || database.busyConnections() === null) continue;
+				await vi.waitFor(() => expect(database.busyConnections()).toBeGreaterThan(n), { timeout: 5000, interval: 5 });
+			}
+			return Promise.all(answers);
+		};
 
 		const answerAgain = await database.silence([...readers, ...leavers]);
 		const logFrom = app.output().length;
 		let during: Answer[];
 		try {
-			during = await sendAll();
+			during = await sendFillingThePool();
 		} finally {
 			await answerAgain();
 		}

@@ -17,25 +17,37 @@ export interface SilentProxy {
 	forward(): void;
 	/** The most connections open at once since the last silence(). */
 	peakConnections(): number;
+	/**
+	 * The connections the app is waiting on: opened, or written to, since the last silence().
+	 * A connection kept idle in the app's pool is not among them.
+	 */
+	busyConnections(): number;
 	close(): Promise<void>;
 }
 
 export async function startSilentProxy(target: { host: string; port: number }): Promise<SilentProxy> {
 	let forwarding = true;
 	let peak = 0;
+	/** The client connections opened or written to since the last silence(). */
+	const busy = new Set<Socket>();
 	/** Each open client connection, and its connection to the server. */
 	const pairs = new Map<Socket, Socket>();
 	const closeBoth = (client: Socket) => {
 		pairs.get(client)?.destroy();
 		pairs.delete(client);
+		busy.delete(client);
 		client.destroy();
 	};
 	const server = createServer((client) => {
 		const upstream = connect(target.port, target.host);
 		pairs.set(client, upstream);
 		peak = Math.max(peak, pairs.size);
+		if (!forwarding) busy.add(client);
 		const pass = (to: Socket) => (chunk: Buffer) => void (forwarding && to.write(chunk));
-		client.on('data', pass(upstream));
+		client.on('data', (chunk: Buffer) => {
+			if (!forwarding) busy.add(client);
+			pass(upstream)(chunk);
+		});
 		upstream.on('data', pass(client));
 		// The app closing a connection closes it at the server. The server closing one reaches
 		// the app only while bytes flow: a silent path carries no news.
@@ -57,12 +69,14 @@ export async function startSilentProxy(target: { host: string; port: number }): 
 		silence() {
 			forwarding = false;
 			peak = pairs.size;
+			busy.clear();
 		},
 		forward() {
 			forwarding = true;
 			for (const [client, upstream] of pairs) if (upstream.destroyed) closeBoth(client);
 		},
 		peakConnections: () => peak,
+		busyConnections: () => busy.size,
 		close() {
 			for (const client of pairs.keys()) closeBoth(client);
 			return new Promise<void>((resolve) => server.close(() => resolve()));
