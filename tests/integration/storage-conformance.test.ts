@@ -29,6 +29,8 @@ interface EngineCase {
 	appliedMigrations(storage: Storage): Promise<number>;
 	/** Faults provoked on this engine, each named by its faults.ts. */
 	faults: FaultCase[];
+	/** How its faults.ts names a call on a storage already closed (a request during shutdown). */
+	closed: RegExp;
 }
 
 interface FaultCase {
@@ -230,7 +232,8 @@ const ENGINES: EngineCase[] = [
 					}
 				}
 			}
-		]
+		],
+		closed: /^the SQLite connection is closed \(shutting down\) \(The database connection is not open\)$/
 	},
 	{
 		name: 'postgres',
@@ -261,7 +264,9 @@ const ENGINES: EngineCase[] = [
 				provoke: (scratch) =>
 					hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdPostgresRowLock, terminatePostgresWaiter)
 			}
-		]
+		],
+		closed:
+			/^the PostgreSQL connection pool is closed \(shutting down\) \(Cannot use a pool after calling end on the pool\)$/
 	},
 	{
 		name: 'mysql',
@@ -291,7 +296,8 @@ const ENGINES: EngineCase[] = [
 				named: /^the connection to MySQL was lost \(/,
 				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdMysqlRowLock, killMysqlWaiter)
 			}
-		]
+		],
+		closed: /^the MySQL connection pool is closed \(shutting down\) \(Pool is closed\.\)$/
 	}
 ];
 
@@ -798,6 +804,22 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 					await provoked.storage.close();
 				}
 			});
+
+		it('names a call on a storage already closed, as a request arriving during shutdown makes it, and the other storage on the database still serves', async () => {
+			const closing = openStorage(scratch.target);
+			await closing.ping();
+			await closing.close();
+
+			const error = await rejectionOf(closing.rateLimits.hit(`conformance:${randomUUID()}`, WINDOW_MS, T0));
+
+			expect(error).toBeInstanceOf(Error);
+			expect(storage.classifyFault(error)).toMatch(engine.closed);
+			expect(await storage.rateLimits.hit(`conformance:${randomUUID()}`, WINDOW_MS, T0)).toEqual({
+				count: 1,
+				resetsAt: T0 + WINDOW_MS
+			});
+			await expect(storage.ping()).resolves.toBeUndefined();
+		});
 
 		it('leaves errors that are not the database being unusable to be a 500: a duplicate key, a syntax error', async () => {
 			const once = event(await newUser(), null);

@@ -7,13 +7,15 @@ const UNAVAILABLE_SQLSTATES = /^(08...|53300|57014|57P0[1-3])$/;
 
 /**
  * node-postgres's own words (pg/lib/client.js, pg-pool) for a statement the server did not
- * answer within the query timeout, a wait for a pooled connection that ran out, and a connection
- * it lost or could not make in time.
+ * answer within the query timeout, a wait for a pooled connection that ran out, a connection it
+ * lost or could not make in time, and a statement asked of a pool already ended — a request that
+ * arrives while the process shuts down.
  */
 const DRIVER_FAULTS: Array<[RegExp, string]> = [
 	[/^Query read timeout/, 'PostgreSQL did not answer within the statement timeout'],
 	[/^timeout exceeded when trying to connect/, 'no PostgreSQL connection came free in time'],
-	[/^(Connection terminated|Client has encountered a connection error)/, 'the connection to PostgreSQL was lost']
+	[/^(Connection terminated|Client has encountered a connection error)/, 'the connection to PostgreSQL was lost'],
+	[/^Cannot use a pool after calling end on the pool$/, 'the PostgreSQL connection pool is closed (shutting down)']
 ];
 
 export function postgresFaultOf(code: string | undefined, message: string): string | null {
