@@ -12,15 +12,26 @@ function serverError(code: string, message: string): Error {
 }
 
 describe('postgresFaultOf', () => {
-	it.each([['57014', 'canceling statement due to statement timeout', 'PostgreSQL cannot serve requests right now']])(
-		'names SQLSTATE %s (%s)',
-		(code, message, what) => {
-			expect(postgresFaultOf(code, message)).toBe(what);
-			expect(classifyFault(new Error('Failed query: update …', { cause: serverError(code, message) }))).toBe(
-				`${what} (${code}: ${message})`
-			);
-		}
-	);
+	it.each([
+		['55P03', 'canceling statement due to lock timeout', 'a PostgreSQL statement waited too long for a lock'],
+		[
+			'55P03',
+			'could not obtain lock on row in relation "rate_limit_window"',
+			'a PostgreSQL statement waited too long for a lock'
+		],
+		['40P01', 'deadlock detected', 'a PostgreSQL statement was caught in a deadlock'],
+		[
+			'40001',
+			'could not serialize access due to concurrent update',
+			'a PostgreSQL transaction could not be serialized with a concurrent one'
+		],
+		['57014', 'canceling statement due to statement timeout', 'PostgreSQL cannot serve requests right now']
+	])('names SQLSTATE %s (%s)', (code, message, what) => {
+		expect(postgresFaultOf(code, message)).toBe(what);
+		expect(classifyFault(new Error('Failed query: update …', { cause: serverError(code, message) }))).toBe(
+			`${what} (${code}: ${message})`
+		);
+	});
 
 	it('names a statement asked of a pool the process has ended, as node-postgres reports it', async () => {
 		// Nothing listens on port 1: the pool ends before it ever connects, and no statement reaches a server.
