@@ -29,6 +29,8 @@ interface EngineCase {
 	appliedMigrations(storage: Storage): Promise<number>;
 	/** Faults provoked on this engine, each named by its faults.ts. */
 	faults: FaultCase[];
+	/** How its faults.ts names a call on a storage already closed (a request during shutdown). */
+	closed: RegExp;
 }
 
 interface FaultCase {
@@ -177,6 +179,133 @@ async function killMysqlWaiter(scratch: ScratchDatabase): Promise<void> {
 	}
 }
 
+/**
+ * The scratch database reached through connections that start with `setting` (`name=value`, no
+ * spaces): a setting of these connections alone, which nothing else on the server shares.
+ */
+function withPostgresSetting(scratch: ScratchDatabase, setting: string): ScratchDatabase {
+	const url = new URL(serverUrl(scratch));
+	url.searchParams.set('options', `-c ${setting}`);
+	return { ...scratch, target: { dialect: 'postgres', url: url.toString() } };
+}
+
+/**
+ * A storage whose transactions are SERIALIZABLE (a server whose default_transaction_isolation
+ * says so) counts a hit that waits on another transaction's change to the same window; the other
+ * commits once the hit is seen waiting, and the hit, whose snapshot predates that change, cannot
+ * be serialized after it.
+ */
+async function hitOvertakenBySerializable(scratch: ScratchDatabase): Promise<ProvokedFault> {
+	const holder = new pg.Client({ connectionString: serverUrl(scratch) });
+	const changeWindow: HoldLock = async (_, key) => {
+		await holder.connect();
+		await holder.query('BEGIN');
+		await holder.query('UPDATE rate_limit_window SET count = count + 1 WHERE key = $1', [key]);
+		return () => holder.end();
+	};
+	const commit = async () => {
+		await waitForPostgresLockWaits(scratch, 1);
+		await holder.query('COMMIT');
+	};
+	return hitBehindLock(
+		withPostgresSetting(scratch, 'default_transaction_isolation=serializable'),
+		{ statementTimeoutMs: 10_000 },
+		changeWindow,
+		commit
+	);
+}
+
+/**
+ * The storage's network change and another transaction deadlock: the other holds the session's
+ * row; the storage's transaction writes its security event, then waits for the session's row;
+ * the other then waits for the event's id, which the storage's uncommitted insert holds. Each
+ * step starts once the one before is seen (a lock waited on is polled for, not slept on). The
+ * server checks a waiting transaction for a deadlock once, `deadlock_timeout` after it starts to
+ * wait, and cancels the one that finds it. The other's check is put off past the test, so the
+ * one to find it is the storage's, whichever check the server would have run first: the other
+ * joins the cycle as soon as the poll sees the storage wait, long before the storage's check.
+ */
+async function deadlockedNetworkChange(scratch: ScratchDatabase): Promise<ProvokedFault> {
+	const storage = openStorage(scratch.target, { statementTimeoutMs: 10_000 });
+	const other = new pg.Client({ connectionString: serverUrl(scratch) });
+	await other.connect();
+	const release = async () => {
+		await other.query('ROLLBACK');
+		await other.end();
+	};
+	try {
+		const userId = `user-deadlock-${randomUUID()}`;
+		const sessionId = randomUUID();
+		const now = new Date();
+		await other.query(
+			`INSERT INTO "user" (id, name, email, email_verified, created_at, updated_at) VALUES ($1, $1, $2, true, $3, $3)`,
+			[userId, `${userId}@example.com`, now]
+		);
+		await other.query(
+			`INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, policy, idle_seconds,
+				refresh_seconds, known_networks, persistent)
+			VALUES ($1, $2, $3, $4, $5, $5, 'standard', 604800, 86400, '', true)`,
+			[sessionId, userId, randomUUID(), new Date(now.getTime() + 3_600_000), now]
+		);
+		await other.query(`SET deadlock_timeout = '1h'`);
+		await other.query('BEGIN');
+		await other.query('SELECT 1 FROM session WHERE id = $1 FOR NO KEY UPDATE', [sessionId]);
+		const eventId = randomUUID();
+		const change = { sessionId, networks: '203.0.113.0/24', seen: '' };
+		const waiting = rejectionOf(
+			storage.sessions.recordNetwork(
+				{
+					id: eventId,
+					userId,
+					sessionId,
+					type: 'IP_CHANGE',
+					createdAt: now,
+					ipAddress: '203.0.113.7',
+					userAgent: 'Conformance/1.0',
+					detail: '{}'
+				},
+				change
+			)
+		);
+		await waitForPostgresLockWaits(scratch, 1);
+		const crossing = other
+			.query(
+				`INSERT INTO security_event (id, user_id, session_id, type, created_at, detail)
+				VALUES ($1, $2, $3, 'IP_CHANGE', $4, '{}')`,
+				[eventId, userId, sessionId, now]
+			)
+			.then(
+				() => null,
+				(failed: unknown) => failed
+			);
+		const error = await waiting;
+		// The storage's transaction rolled back: the other's insert of the same id goes through.
+		const crossed = await crossing;
+		if (crossed) throw crossed;
+		return { storage, error, lift: release };
+	} catch (error) {
+		await release();
+		await storage.close();
+		throw error;
+	}
+}
+
+/** Waits until `count` statements on the scratch database wait for a lock. */
+async function waitForPostgresLockWaits(scratch: ScratchDatabase, count: number): Promise<void> {
+	const admin = new pg.Client({ connectionString: serverUrl(scratch) });
+	await admin.connect();
+	try {
+		await vi.waitFor(async () => {
+			const { rows } = await admin.query<{ n: string }>(
+				"SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+			);
+			if (Number(rows[0]!.n) !== count) throw new Error(`${rows[0]!.n} statements wait on a lock, ${count} expected`);
+		}, WAITER_WAIT);
+	} finally {
+		await admin.end();
+	}
+}
+
 function sqliteFile(scratch: ScratchDatabase): string {
 	if (scratch.target.dialect !== 'sqlite') throw new Error('a SQLite target was expected');
 	return scratch.target.file;
@@ -230,7 +359,8 @@ const ENGINES: EngineCase[] = [
 					}
 				}
 			}
-		]
+		],
+		closed: /^the SQLite connection is closed \(shutting down\) \(The database connection is not open\)$/
 	},
 	{
 		name: 'postgres',
@@ -260,8 +390,31 @@ const ENGINES: EngineCase[] = [
 					/^PostgreSQL cannot serve requests right now \(57P01: terminating connection due to administrator command\)$/,
 				provoke: (scratch) =>
 					hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdPostgresRowLock, terminatePostgresWaiter)
+			},
+			{
+				name: 'a write waiting on a row lock past the lock timeout of its connection',
+				named: /^a PostgreSQL statement waited too long for a lock \(55P03: canceling statement due to lock timeout\)$/,
+				provoke: (scratch) =>
+					hitBehindLock(
+						withPostgresSetting(scratch, 'lock_timeout=50ms'),
+						{ statementTimeoutMs: 10_000 },
+						holdPostgresRowLock
+					)
+			},
+			{
+				name: 'a network change caught in a deadlock with another transaction',
+				named: /^a PostgreSQL statement was caught in a deadlock \(40P01: deadlock detected\)$/,
+				provoke: deadlockedNetworkChange
+			},
+			{
+				name: 'a serializable write that another transaction changed the row of first',
+				named:
+					/^a PostgreSQL transaction could not be serialized with a concurrent one \(40001: could not serialize access due to concurrent update\)$/,
+				provoke: hitOvertakenBySerializable
 			}
-		]
+		],
+		closed:
+			/^the PostgreSQL connection pool is closed \(shutting down\) \(Cannot use a pool after calling end on the pool\)$/
 	},
 	{
 		name: 'mysql',
@@ -291,7 +444,8 @@ const ENGINES: EngineCase[] = [
 				named: /^the connection to MySQL was lost \(/,
 				provoke: (scratch) => hitBehindLock(scratch, { statementTimeoutMs: 10_000 }, holdMysqlRowLock, killMysqlWaiter)
 			}
-		]
+		],
+		closed: /^the MySQL connection pool is closed \(shutting down\) \(Pool is closed\.\)$/
 	}
 ];
 
@@ -888,6 +1042,22 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 					await provoked.storage.close();
 				}
 			});
+
+		it('names a call on a storage already closed, as a request arriving during shutdown makes it, and the other storage on the database still serves', async () => {
+			const closing = openStorage(scratch.target);
+			await closing.ping();
+			await closing.close();
+
+			const error = await rejectionOf(closing.rateLimits.hit(`conformance:${randomUUID()}`, WINDOW_MS, T0));
+
+			expect(error).toBeInstanceOf(Error);
+			expect(storage.classifyFault(error)).toMatch(engine.closed);
+			expect(await storage.rateLimits.hit(`conformance:${randomUUID()}`, WINDOW_MS, T0)).toEqual({
+				count: 1,
+				resetsAt: T0 + WINDOW_MS
+			});
+			await expect(storage.ping()).resolves.toBeUndefined();
+		});
 
 		it('leaves errors that are not the database being unusable to be a 500: a duplicate key, a syntax error', async () => {
 			const once = event(await newUser(), null);

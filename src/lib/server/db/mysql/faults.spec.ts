@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMariaDb, parseMysqlUrl, sessionSettings } from './connection';
+import { isMariaDb, openMysql, parseMysqlUrl, sessionSettings } from './connection';
 import { classifyFault } from '../faults';
 import { mysqlFaultOf } from './faults';
 
@@ -48,6 +48,18 @@ describe('mysqlFaultOf', () => {
 		expect(mysqlFaultOf(undefined, 'Connection was killed')).toBe('the connection to MySQL was lost');
 	});
 
+	it('names a statement asked of a pool the process has ended, as mysql2 reports it', async () => {
+		// Nothing listens on port 1: the pool ends before it ever connects, and no statement reaches a server.
+		const database = openMysql({ dialect: 'mysql', url: 'mysql://latchkey@127.0.0.1:1/latchkey' });
+		await database.close();
+		const error = await database.client.query('SELECT 1').then(
+			() => new Error('the ended pool ran the statement'),
+			(failed: unknown) => failed
+		);
+
+		expect(classifyFault(error)).toBe('the MySQL connection pool is closed (shutting down) (Pool is closed.)');
+	});
+
 	it("leaves the request's own errors, other engines' codes and socket errors alone", () => {
 		expect(mysqlFaultOf('ER_DUP_ENTRY', "Duplicate entry 'x' for key 'PRIMARY'")).toBeNull();
 		expect(
@@ -57,6 +69,8 @@ describe('mysqlFaultOf', () => {
 		expect(mysqlFaultOf('57014', 'canceling statement due to statement timeout')).toBeNull();
 		expect(mysqlFaultOf('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:3306')).toBeNull();
 		expect(mysqlFaultOf(undefined, 'Connection terminated unexpectedly')).toBeNull();
+		expect(mysqlFaultOf(undefined, 'Cannot use a pool after calling end on the pool')).toBeNull();
+		expect(mysqlFaultOf(undefined, 'The database connection is not open')).toBeNull();
 	});
 });
 

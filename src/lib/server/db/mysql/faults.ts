@@ -29,12 +29,14 @@ const FAULTS_BY_CODE: Record<string, string> = {
 /**
  * MariaDB's errors that mysql2 has no name for (its names are MySQL's), by their words:
  * 1969, a statement past `max_statement_time`, and 1927, a connection killed by the server.
- * And mysql2's words for a statement sent on a connection it already knows is gone.
+ * And mysql2's words for a statement sent on a connection it already knows is gone, and for
+ * one asked of a pool already ended — a request that arrives while the process shuts down.
  */
 const FAULTS_BY_MESSAGE: Array<[RegExp, string]> = [
 	[/\(max_statement_time exceeded\)$/, 'a MySQL statement ran past the statement timeout'],
 	[/^Connection was killed/, 'the connection to MySQL was lost'],
-	[/^Can't add new command when connection is in closed state/, 'the connection to MySQL was lost']
+	[/^Can't add new command when connection is in closed state/, 'the connection to MySQL was lost'],
+	[/^Pool is closed\.$/, 'the MySQL connection pool is closed (shutting down)']
 ];
 
 /** MySQL 8 says "read-only" through a general code that other options use too. */

@@ -13,8 +13,14 @@ const SQLITE_FAULTS: Array<[prefix: string, what: string]> = [
 	['SQLITE_NOTADB', 'the SQLite database file is not a database']
 ];
 
-export function sqliteFaultOf(code: string | undefined): string | null {
-	if (code === undefined) return null;
+/**
+ * better-sqlite3's words (a TypeError, without a code) for a statement on a connection already
+ * closed: a request that arrives while the process shuts down.
+ */
+const CLOSED = /^The database connection is not open$/;
+
+export function sqliteFaultOf(code: string | undefined, message: string): string | null {
+	if (code === undefined) return CLOSED.test(message) ? 'the SQLite connection is closed (shutting down)' : null;
 	return SQLITE_FAULTS.find(([prefix]) => code.startsWith(prefix))?.[1] ?? null;
 }
 

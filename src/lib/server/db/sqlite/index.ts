@@ -22,7 +22,7 @@ export const sqlite: Engine<SqliteTarget, SqliteDatabase> = {
 	describe: ({ file }) => `SQLite at ${file}`,
 	open: (target) => openSqlite(target),
 	storage: sqliteStorage,
-	faultOf: (code) => sqliteFaultOf(code)
+	faultOf: sqliteFaultOf
 };
 
 function pathOfFileUrl(value: string): string {
