@@ -43,8 +43,8 @@ export class PeerSourceError extends Error {}
 
 /**
  * The session hook each peer runs instead of `sessionLocals`, and whether it keeps Latchkey's
- * response scheduling (`respondAtEndOfTurn`, src/lib/server/http/end-of-turn.ts: the responses
- * of one event-loop turn handed back together). The no-session peers tell the page's limit
+ * response scheduling (`respondAtEndOfTurn`, src/lib/server/http/end-of-turn.ts: the requests
+ * of one event-loop turn handled together at its end). The no-session peers tell the page's limit
  * apart from what that scheduling is worth: one without it, one with it. The no-end-of-turn
  * peer is Latchkey itself without it. The stock ones set locals as the Better Auth SvelteKit
  * docs do, without it, and leave /api/auth to the app's own authEndpoints handle, which runs

@@ -31,8 +31,9 @@ export const init: ServerInit = async () => {
  * - databaseFaults: a database that cannot be used answers 503, in the shape the request expects;
  * - clientAddress: the address SvelteKit resolved, stamped for Better Auth (400 when missing);
  * - authEndpoints: under /api/auth, only the configured providers' OAuth callbacks are served;
- * - respondAtEndOfTurn: the responses of the requests read in one event-loop turn are handed
- *   back together at its end (response scheduling; removing this line switches it off);
+ * - respondAtEndOfTurn: the requests read in one event-loop turn go on together at its end, so
+ *   their responses are written in one burst (request scheduling; removing this line switches
+ *   it off);
  * - sessionLocals: the session cookie becomes locals.user and locals.session (or null);
  * - networkWatch: a session used from a new network is reported, or ended;
  * - signInRequired: pages under (app) send signed-out visitors to sign-in;

@@ -46,6 +46,23 @@ describe('respondAtEndOfTurn', () => {
 		expect(order).toEqual(['queued before', 'no cookie', 'other cookies', 'queued between']);
 	});
 
+	it('handles a request only at the end of the turn it was read in, with the others of that turn', async () => {
+		const order: string[] = [];
+		const handled = (name: string) => async () => {
+			order.push(`${name} handled`);
+			return new Response(name);
+		};
+		const first = respond(handled('first'));
+		const second = respond(handled('second'));
+		expect(order).toEqual([]);
+		setImmediate(() => order.push('queued after both'));
+
+		await Promise.all([first, second]);
+		expect(order).toEqual(['first handled', 'second handled']);
+		await nextTurn();
+		expect(order).toEqual(['first handled', 'second handled', 'queued after both']);
+	});
+
 	it('hands on the response unchanged', async () => {
 		const response = new Response('page', { status: 201, headers: { 'x-page': 'yes' } });
 		expect(await respond(async () => response)).toBe(response);

@@ -1,16 +1,15 @@
 import type { Handle } from '@sveltejs/kit/hooks';
 
 /**
- * Response coalescing per event-loop turn: the requests the server reads in one turn of the
- * event loop have their responses handed back together, once the turn's other work is done
- * (setImmediate), rather than each as soon as it is ready. Answered one by one, each response
- * is written on its own and may wake an idle client again, which on a VM is expensive; written
- * together, a turn's responses go out in one burst
- * (docs/decisions/0006-one-end-of-turn-for-every-request.md).
+ * Request handling per event-loop turn: the requests the server reads in one turn of the event
+ * loop are handled together, once the turn's other work is done (setImmediate), rather than
+ * each as soon as it is read. Handled one by one, each response is written on its own and may
+ * wake an idle client again, which on a VM is expensive; handled together, a turn's responses
+ * go out in one burst (docs/decisions/0006-one-end-of-turn-for-every-request.md).
  *
- * It is response scheduling, not a session rule, and it is switched on in one place: its entry
- * in the `handle` sequence of src/hooks.server.ts. Without that entry every response is handed
- * back as soon as it is ready, and nothing else changes.
+ * It is request scheduling, not a session rule, and it is switched on in one place: its entry
+ * in the `handle` sequence of src/hooks.server.ts. Without that entry every request is handled
+ * as soon as it is read, and nothing else changes.
  */
 
 let endOfThisTurn: Promise<void> | null = null;
@@ -34,13 +33,12 @@ export function endOfTurn(): Promise<void> {
 }
 
 /**
- * Hands back the response no earlier than the end of the turn the request was read in. The
- * rest of the sequence runs at once: a request that waits for something else (its session
- * lookup, answered at the end of the turn or later) is not held any further.
+ * Goes on with the rest of the sequence at the end of the turn the request was read in, with
+ * the other requests of that turn. Waiting before the page is rendered, not after, is what
+ * lets the turn's work and its writes happen in one burst; a signed-in request then asks for
+ * its session there, and its lookup is batched with the turn's others (db/batch-loader.ts).
  */
 export const respondAtEndOfTurn: Handle = async ({ event, resolve }) => {
-	const turnEnds = endOfTurn();
-	const response = await resolve(event);
-	await turnEnds;
-	return response;
+	await endOfTurn();
+	return resolve(event);
 };
