@@ -13,10 +13,10 @@ import {
 	formatStatsJson,
 	formatStatsTable,
 	plural,
+	type PolicyCount,
 	type SessionSummary
 } from './format';
 import { EXIT, type ExitCode, type Output } from './output';
-import { countActiveSessionsByPolicy } from './queries';
 
 /** The storage, Better Auth's Redis copies and the session log: what auth/sessions.ts ends sessions with. */
 export interface CommandDependencies {
@@ -144,4 +144,14 @@ function notFound(deps: CommandDependencies, message: string): ExitCode {
 
 function now(deps: CommandDependencies): number {
 	return (deps.clock ?? Date.now)();
+}
+
+/**
+ * Sessions not yet expired, by the policy they were created with. expiresAt alone decides:
+ * the validator never slides it past a session's absolute end (see purge.ts).
+ */
+async function countActiveSessionsByPolicy(database: Storage, now: Date): Promise<PolicyCount[]> {
+	const rows = await database.sessions.countActiveByPolicy(now);
+	// Largest group first; ties by name, so the output is the same on every engine.
+	return rows.sort((a, b) => b.sessions - a.sessions || a.policy.localeCompare(b.policy));
 }
