@@ -15,14 +15,14 @@ describe('the per-request lookup on PostgreSQL', () => {
 	});
 
 	it('reads each position of the row into the field of the column the SELECT list names there', () => {
-		const read = (row: unknown[]) => readSessionRow(JSON.stringify(row));
+		const read = (row: unknown[]) => readSessionRow(JSON.parse(JSON.stringify(row)) as unknown[]);
 		expect(fieldsByPosition(read, selected.length)).toEqual(selected);
 	});
 
 	it('reads times from epoch milliseconds, and an absent absolute lifetime as null', () => {
 		const row: unknown[] = Array.from({ length: 21 }, (_, position) => position);
 		row[11] = null;
-		const stored = readSessionRow(JSON.stringify(row));
+		const stored = readSessionRow(JSON.parse(JSON.stringify(row)) as unknown[]);
 		expect(stored.session.expiresAt).toEqual(new Date(3));
 		expect(stored.user.updatedAt).toEqual(new Date(20));
 		expect(stored.session.absoluteExpiresAt).toBeNull();

@@ -37,9 +37,8 @@ export const SESSIONS_BY_TOKENS = `
 	FROM session s JOIN "user" u ON u.id = s.user_id
 	WHERE s.token = ANY($1)`;
 
-/** One row of SESSIONS_BY_TOKENS, parsed from its JSON text, column by column as it selects them. */
-export function readSessionRow(json: string): StoredSession {
-	const row = JSON.parse(json) as unknown[];
+/** One row of SESSIONS_BY_TOKENS, its JSON text parsed, column by column as it selects them. */
+export function readSessionRow(row: unknown[]): StoredSession {
 	return {
 		session: {
 			id: row[0] as string,
@@ -162,7 +161,7 @@ export function postgresStorage(
 	/** The sessions of these tokens with their users, by token: one round trip for a turn's lookups. */
 	const findByTokens = async (tokens: string[]) => {
 		const result = await pool.query<[string]>({ ...find, values: [tokens], rowMode: 'array' });
-		const found = result.rows.map(([json]) => readSessionRow(json));
+		const found = result.rows.map(([json]) => readSessionRow(JSON.parse(json) as unknown[]));
 		return new Map(found.map((stored) => [stored.session.token, stored]));
 	};
 	const findOne = batchLoader
