@@ -39,7 +39,11 @@ async function sample(lookup: () => Promise<number>, callers: number, ms: number
 	const started = performance.now();
 	let found = 0;
 	const caller = async () => {
-		while (performance.now() - started < ms) found += await lookup();
+		while (performance.now() - started < ms) {
+			// Awaited first: `found += await …` would read found before the await and lose the other callers' counts.
+			const count = await lookup();
+			found += count;
+		}
 	};
 	await Promise.all(Array.from({ length: callers }, caller));
 	const used = process.cpuUsage(cpu);
