@@ -19,7 +19,7 @@ import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { secondaryStorageOf } from './cached-copies';
-import { revokeSession, type SessionServices } from './sessions';
+import { enforceSessionLimit, revokeSession, type SessionServices } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export interface AuthDependencies {
@@ -102,6 +102,8 @@ export function createAuth({
 						});
 						const replaced = context && replacedSessionToken(context, created.token, config);
 						if (replaced) await revokeSession(services, replaced, { log: null });
+						// After the session it replaces has ended, so a re-authentication never counts twice.
+						if (config.sessionLimit) await enforceSessionLimit(services, created, config.sessionLimit.max, clock());
 					}
 				}
 			}
