@@ -68,7 +68,7 @@ describe.each(DIALECTS)('the concurrent-session limit on %s', (dialect) => {
 		expect(limitLines(suite.app, (await signedIn(theirs))!.userId)).toEqual([]);
 	});
 
-	it('10 sign-ins of one user at once leave at most the limit, the last one checked among them', async () => {
+	it('10 sign-ins of one user at once leave at most the limit, never an error, every other ending logged', async () => {
 		const email = `limit-race-${dialect}@example.com`;
 		// The user exists first: ten first sign-ins at once would race to create the account itself.
 		await signIn(suite.app, email);
@@ -83,10 +83,17 @@ describe.each(DIALECTS)('the concurrent-session limit on %s', (dialect) => {
 
 		const outcomes = await Promise.all(browsers.map(({ visitor, code }) => actions.verify(email, code, visitor)));
 
-		expect(outcomes).toEqual(Array.from({ length: 10 }, () => null));
+		// On MySQL Better Auth reads a new session back after inserting it, and another sign-in's
+		// limit may end it in between: that browser is told, never given an error page.
+		const gaveWay = outcomes.filter((outcome) => outcome !== null);
+		for (const outcome of gaveWay)
+			expect(outcome).toEqual({ status: 403, message: expect.stringMatching(/same moment/) });
+		if (dialect !== 'mysql') expect(gaveWay).toEqual([]);
 		const userId = (await suite.app.database.users.findByEmail(email))!.id;
 		const left = await suite.app.database.sessions.listActiveByUser(userId, new Date(clock.ms));
-		console.log(`session limit on ${dialect}: 10 sign-ins at once under a limit of 2 leave ${left.length} signed in`);
+		console.log(
+			`session limit on ${dialect}: 10 sign-ins at once under a limit of 2 leave ${left.length} signed in; ${gaveWay.length} told another had won`
+		);
 		expect(left.length).toBeGreaterThanOrEqual(1);
 		expect(left.length).toBeLessThanOrEqual(2);
 		expect(limitLines(suite.app, userId).length).toBe(11 - left.length);
