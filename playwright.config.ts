@@ -121,6 +121,6 @@ export default defineConfig({
 		}),
 		// The published per-network limits: the attack's stranger meets them as a real one would.
 		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
-		latchkey(LIMIT_APP, { ...smtpMail, MAX_SESSIONS_PER_USER: '2' })
+		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' })
 	]
 });

@@ -48,7 +48,10 @@ export const HTTPS_PROXY_PORT = 4179;
  */
 export const ATTACK_APP = server(4180, 'attack');
 
-/** MAX_SESSIONS_PER_USER=2 (end-oldest): a third sign-in ends the least recently active session. */
+/**
+ * MAX_SESSIONS_PER_USER=2 (end-oldest): a third sign-in, by code or through the OpenID Connect
+ * provider, ends the least recently active session.
+ */
 export const LIMIT_APP = server(4182, 'limit');
 
 export const ALL_APPS = [
