@@ -1,6 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
 import {
 	ATTACK_APP,
+	LIMIT_APP,
 	OIDC_PROVIDER,
 	OUTBOX_APP,
 	PRODUCTION_APP,
@@ -83,7 +84,7 @@ export default defineConfig({
 		{
 			name: 'chromium-no-js',
 			use: { ...chromium, javaScriptEnabled: false },
-			testMatch: /(journey|devices|reauth|hostile-email)\.spec\.ts/
+			testMatch: /(journey|devices|reauth|hostile-email|session-limit)\.spec\.ts/
 		},
 		{ name: 'leak-scan', testMatch: /leak-scan\.spec\.ts/, dependencies: ['chromium', 'chromium-no-js'] }
 	],
@@ -119,6 +120,7 @@ export default defineConfig({
 			SESSION_PRESET: 'high-security'
 		}),
 		// The published per-network limits: the attack's stranger meets them as a real one would.
-		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {})
+		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
+		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' })
 	]
 });

@@ -774,6 +774,58 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.sessions.findByToken(stranger.token)).not.toBeNull();
 		});
 
+		it("keeps the kept session and the most recently active others up to a limit; never another user's", async () => {
+			const userId = await newUser();
+			const now = Date.now();
+			const activeAt = (hoursAgo: number) => ({ updatedAt: new Date(now - hoursAgo * HOUR_MS) });
+			const kept = await newSession(userId, activeAt(5));
+			const [oldest, older, recent] = [
+				await newSession(userId, activeAt(4)),
+				await newSession(userId, activeAt(3)),
+				await newSession(userId, activeAt(1))
+			];
+			const expired = await newSession(userId, { ...activeAt(6), expiresAt: new Date(now - 1000) });
+			const stranger = await newSession(await newUser(), activeAt(9));
+
+			const ended = await storage.sessions.endBeyondLimit(userId, kept.id, 2, new Date(now));
+
+			expect(idsOf(ended)).toEqual(idsOf([oldest, older]));
+			expect(ended.find((session) => session.id === oldest.id)).toEqual({ ...oldest, userId });
+			for (const alive of [kept, recent, expired, stranger])
+				expect(await storage.sessions.findByToken(alive.token)).not.toBeNull();
+			expect(await storage.sessions.endBeyondLimit(userId, kept.id, 2, new Date(now))).toEqual([]);
+			expect(idsOf(await storage.sessions.endBeyondLimit(userId, kept.id, 1, new Date(now)))).toEqual([recent.id]);
+			expect(await storage.sessions.findByToken(kept.token)).not.toBeNull();
+		});
+
+		it('ends nothing for a kept session that has already ended', async () => {
+			const userId = await newUser();
+			const gone = await newSession(userId);
+			const sessions = [await newSession(userId), await newSession(userId)];
+			await storage.sessions.endById(gone.id);
+
+			expect(await storage.sessions.endBeyondLimit(userId, gone.id, 1, new Date())).toEqual([]);
+			for (const alive of sessions) expect(await storage.sessions.findByToken(alive.token)).not.toBeNull();
+		});
+
+		it('leaves exactly one session under a limit of 1 when ten sign-ins on two instances add and trim at once', async () => {
+			const userId = await newUser();
+			const instances = [storage, other];
+			// Without the lock, two calls each find the other's new session and end it: none is left.
+			const signIns = await Promise.all(
+				upTo(10).map(async (n) => {
+					const created = await newSession(userId);
+					await instances[n % 2]!.sessions.endBeyondLimit(userId, created.id, 1, new Date());
+					return created;
+				})
+			);
+
+			const left = await storage.sessions.listActiveByUser(userId, new Date());
+			console.log(`session limit on ${engine.name}: 10 sign-ins at once under a limit of 1 leave ${left.length}`);
+			expect(left).toHaveLength(1);
+			expect(signIns.map((created) => created.id)).toContain(left[0]!.id);
+		});
+
 		it('deletes a user with their sessions, returning the sessions', async () => {
 			const userId = await newUser();
 			const sessions = [await newSession(userId), await newSession(userId)];

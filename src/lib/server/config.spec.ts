@@ -13,6 +13,7 @@ import {
 	parseCookieDomain,
 	parseCookiePrefix,
 	parseOrigin,
+	parseSessionLimit,
 	parseSwitch,
 	type AppConfig,
 	type Env,
@@ -77,6 +78,7 @@ describe('loadConfig in development', () => {
 			},
 			rememberMeOffered: true
 		});
+		expect(config.sessionLimit).toBeNull();
 		expect(config.cookies).toEqual({ prefix: 'latchkey', domain: null, secure: false });
 		expect(config.mail).toEqual({ smtpUrl: null, from: 'Latchkey <no-reply@localhost>' });
 		expect(config.secret.length).toBeGreaterThanOrEqual(32);
@@ -108,6 +110,35 @@ describe('loadConfig in development', () => {
 		expect(config.secret).toBe(SECRET);
 		expect(config.mail).toEqual({ smtpUrl: 'smtp://localhost:2525', from: 'Test <test@example.com>' });
 		expect(existsSync(join(dataDir, 'auth-secret'))).toBe(false);
+	});
+});
+
+describe('MAX_SESSIONS_PER_USER and SESSION_LIMIT_ACTION', () => {
+	it('leaves sessions unlimited when unset, empty or off', () => {
+		expect(parseSessionLimit({})).toBeNull();
+		expect(parseSessionLimit({ MAX_SESSIONS_PER_USER: ' ' })).toBeNull();
+		expect(parseSessionLimit({ MAX_SESSIONS_PER_USER: 'off' })).toBeNull();
+	});
+
+	it('takes a positive whole number, ending the oldest sessions by default', () => {
+		expect(parseSessionLimit({ MAX_SESSIONS_PER_USER: ' 3 ' })).toEqual({ max: 3, action: 'end-oldest' });
+		expect(parseSessionLimit({ MAX_SESSIONS_PER_USER: '1', SESSION_LIMIT_ACTION: 'end-oldest' })).toEqual({
+			max: 1,
+			action: 'end-oldest'
+		});
+	});
+
+	it('refuses anything else at startup, naming the value', () => {
+		for (const value of ['0', '-2', '2.5', 'two', '1e3', '99999999999999999999'])
+			expect(configError({ MAX_SESSIONS_PER_USER: value }).problems).toEqual([
+				`MAX_SESSIONS_PER_USER="${value}" must be a whole number of at least 1, or off`
+			]);
+		expect(configError({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'kick' }).problems).toEqual([
+			'SESSION_LIMIT_ACTION="kick" is not an action; use end-oldest'
+		]);
+		expect(configError({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'refuse' }).problems).toEqual([
+			'SESSION_LIMIT_ACTION="refuse" is not available in this version; use end-oldest'
+		]);
 	});
 });
 

@@ -27,6 +27,8 @@ export interface AppConfig {
 	secret: string;
 	mail: MailConfig;
 	sessions: SessionSettings;
+	/** MAX_SESSIONS_PER_USER and SESSION_LIMIT_ACTION; null when sessions are not limited. */
+	sessionLimit: SessionLimit | null;
 	/** Seconds since the last sign-in after which sensitive actions ask for the code again. */
 	reauthWindowSeconds: number;
 	/** End a session used from a new network, instead of only reporting it. */
@@ -38,6 +40,13 @@ export interface AppConfig {
 	redisUrl: string | null;
 	pool: PoolSettings;
 	purge: PurgeSettings;
+}
+
+export interface SessionLimit {
+	/** The most sessions one user may have active at once. */
+	max: number;
+	/** What a sign-in over the limit does: end the user's least recently active sessions. */
+	action: 'end-oldest';
 }
 
 export interface PoolSettings {
@@ -120,6 +129,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 	const ipChangeRevokes = collect(() =>
 		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
 	);
+	const sessionLimit = collect(() => parseSessionLimit(env));
 	const sendLimit = collect(() =>
 		parseCount('OTP_SEND_LIMIT_PER_IP', env.OTP_SEND_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.send)
 	);
@@ -144,6 +154,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 		secret: secret!,
 		mail: mail!,
 		sessions: { appPolicy: appPolicy!, rememberMeOffered: rememberMeOffered! },
+		sessionLimit: sessionLimit!,
 		reauthWindowSeconds: reauthWindowSeconds!,
 		ipChangeRevokes: ipChangeRevokes!,
 		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
@@ -208,6 +219,22 @@ export function parseCount(name: string, raw: string | undefined, fallback: numb
 	if (!Number.isSafeInteger(value) || value < 1)
 		throw new Error(`${name}="${raw}" must be a whole number of at least 1`);
 	return value;
+}
+
+/** MAX_SESSIONS_PER_USER (unset or `off`: no limit) and SESSION_LIMIT_ACTION (`end-oldest`). */
+export function parseSessionLimit(env: Env): SessionLimit | null {
+	const raw = env.MAX_SESSIONS_PER_USER?.trim();
+	const action = env.SESSION_LIMIT_ACTION?.trim().toLowerCase();
+	if (action === 'refuse')
+		throw new Error('SESSION_LIMIT_ACTION="refuse" is not available in this version; use end-oldest');
+	if (action && action !== 'end-oldest')
+		throw new Error(`SESSION_LIMIT_ACTION="${env.SESSION_LIMIT_ACTION}" is not an action; use end-oldest`);
+	if (!raw || raw.toLowerCase() === 'off') return null;
+	if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1)
+		throw new Error(
+			`MAX_SESSIONS_PER_USER="${env.MAX_SESSIONS_PER_USER}" must be a whole number of at least 1, or off`
+		);
+	return { max: Number(raw), action: 'end-oldest' };
 }
 
 function parseRedisUrl(raw: string | undefined): string | null {

@@ -48,7 +48,22 @@ export const HTTPS_PROXY_PORT = 4179;
  */
 export const ATTACK_APP = server(4180, 'attack');
 
-export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, HTTPS_APP, ATTACK_APP];
+/**
+ * MAX_SESSIONS_PER_USER=2 (end-oldest): a third sign-in, by code or through the OpenID Connect
+ * provider, ends the least recently active session.
+ */
+export const LIMIT_APP = server(4182, 'limit');
+
+export const ALL_APPS = [
+	SMTP_APP,
+	OUTBOX_APP,
+	PRODUCTION_APP,
+	PROXIED_APP,
+	STRICT_APP,
+	HTTPS_APP,
+	ATTACK_APP,
+	LIMIT_APP
+];
 
 /**
  * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.

@@ -19,7 +19,7 @@ import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { secondaryStorageOf } from './cached-copies';
-import { revokeSession, type SessionServices } from './sessions';
+import { enforceSessionLimit, revokeSession, type SessionServices } from './sessions';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export interface AuthDependencies {
@@ -33,6 +33,9 @@ export interface AuthDependencies {
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
 	clock?: () => number;
 }
+
+/** The code signInWithAcceptedCode fails with when the session it created was ended at once. */
+export const SESSION_ENDED_AT_ONCE = 'SESSION_ENDED_AT_ONCE';
 
 /** Columns Latchkey adds to Better Auth's session; set at creation, never by the client. */
 const sessionPolicyFields = {
@@ -90,6 +93,10 @@ export function createAuth({
 						return { data: { ...session, ...policy, userAgent, knownNetworks: '' } };
 					},
 					async after(session, context) {
+						// On MySQL Better Auth reads the new row back after inserting it: a concurrent
+						// sign-in's session limit may have ended it in between. The ending is recorded
+						// by that sign-in; this one has no session (signInWithAcceptedCode says so).
+						if (!session) return;
 						const created = session as typeof session & { policy: string };
 						log.session('created', created.id, { user: created.userId, policy: created.policy });
 						await recordSecurityEvent(database, {
@@ -102,6 +109,8 @@ export function createAuth({
 						});
 						const replaced = context && replacedSessionToken(context, created.token, config);
 						if (replaced) await revokeSession(services, replaced, { log: null });
+						// After the session it replaces has ended, so a re-authentication never counts twice.
+						if (config.sessionLimit) await enforceSessionLimit(services, created, config.sessionLimit.max, clock());
 					}
 				}
 			}
@@ -260,6 +269,8 @@ function codeSignIn() {
 						user = promoted;
 					}
 					const session = await internalAdapter.createSession(user.id);
+					// Ended by a concurrent sign-in's session limit before Better Auth could read it back.
+					if (!session) throw new APIError('CONFLICT', { code: SESSION_ENDED_AT_ONCE });
 					await setSessionCookie(ctx, { session, user });
 					return ctx.json({ signedIn: true });
 				}

@@ -13,7 +13,7 @@ import {
 } from '../rate-limit';
 import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
-import type { Auth } from './better-auth';
+import { SESSION_ENDED_AT_ONCE, type Auth } from './better-auth';
 import {
 	CODE_DIGITS,
 	CODE_LIFETIME_SECONDS,
@@ -62,6 +62,16 @@ const MAIL_UNAVAILABLE: SignInRefusal = {
 const MALFORMED_CODE: SignInRefusal = {
 	status: 400,
 	message: `Enter the code from the email: ${CODE_DIGITS} digits.`
+};
+
+/**
+ * Another sign-in of the same account at the same moment ended this one's new session under
+ * MAX_SESSIONS_PER_USER; the code is spent, as it would be after signing in.
+ */
+const ENDED_AT_ONCE: SignInRefusal = {
+	status: 403,
+	message:
+		'Your account signed in on another device at the same moment, and the session limit kept that one. Send a new code to sign in here.'
 };
 
 /**
@@ -259,6 +269,7 @@ async function spendAndSignIn(
 		});
 	} catch (error) {
 		if (isAPIError(error) && error.body?.code === 'INVALID_OTP') return REFUSALS.wrong;
+		if (isAPIError(error) && error.body?.code === SESSION_ENDED_AT_ONCE) return ENDED_AT_ONCE;
 		if (!databaseFault(error)) throw error;
 		console.error(`latchkey: could not check a sign-in code: ${safeErrorMessage(error)}`);
 		return SIGN_IN_UNAVAILABLE;

@@ -130,6 +130,42 @@ export async function revokeUserSessions(
 	return active.length;
 }
 
+/** The session a sign-in just created, as the concurrent-session limit sees it. */
+export interface NewSession {
+	id: string;
+	userId: string;
+	ipAddress?: string | null;
+	userAgent?: string | null;
+}
+
+/**
+ * MAX_SESSIONS_PER_USER after a sign-in (the action end-oldest): ends the user's least recently
+ * active sessions beyond `limit`, never `created`. The storage counts and deletes under a lock
+ * on the user, so sign-ins at the same moment never leave more than the limit. Each ended
+ * session has its log line (reason session-limit) and its SESSION_LIMIT_REACHED event, recorded
+ * by the new session. Returns how many ended.
+ */
+export async function enforceSessionLimit(
+	services: SessionServices,
+	created: NewSession,
+	limit: number,
+	now = Date.now()
+): Promise<number> {
+	const ended = await services.database.sessions.endBeyondLimit(created.userId, created.id, limit, new Date(now));
+	await finishEnding(services, ended, {
+		log: { event: 'revoked', reason: 'session-limit' },
+		securityEvent: {
+			userId: created.userId,
+			sessionId: created.id,
+			ipAddress: created.ipAddress ?? null,
+			userAgent: created.userAgent ?? null,
+			type: 'SESSION_LIMIT_REACHED',
+			detail: { sessions: ended.length, limit }
+		}
+	});
+	return ended.length;
+}
+
 /**
  * The actor's active sessions, most recently active first, the current one marked.
  * `services` defaults to this process's; tests pass their own.

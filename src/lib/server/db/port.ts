@@ -124,6 +124,15 @@ export interface SessionRows {
 	endByUser(userId: string): Promise<EndedSession[]>;
 	/** Every session of the user but `keptSessionId`. */
 	endOthers(userId: string, keptSessionId: string): Promise<EndedSession[]>;
+	/**
+	 * Leaves the user at most `limit` sessions active at `now`: `keptSessionId` and the `limit - 1`
+	 * most recently active others (latest `updatedAt`, then latest `createdAt`); the rest are
+	 * deleted and returned. Nothing is deleted when `keptSessionId` has already ended: the call
+	 * that ended it kept its own session and the limit. Runs under a lock on the user's row (SQLite: the write lock), so
+	 * concurrent calls for one user run one after another and each sees every session the
+	 * previous ones left.
+	 */
+	endBeyondLimit(userId: string, keptSessionId: string, limit: number, now: Date): Promise<EndedSession[]>;
 	/** Deletes the user with their sessions (returned) and, by the foreign keys, their accounts: one transaction. */
 	deleteUser(userId: string): Promise<EndedSession[]>;
 }

@@ -83,6 +83,19 @@ export const LOCK_BY_TOKENS = 'SELECT id, token, user_id FROM session WHERE toke
 export const LOCK_BY_ID = 'SELECT id, token, user_id FROM session WHERE id = ? FOR UPDATE';
 export const LOCK_BY_USER = 'SELECT id, token, user_id FROM session WHERE user_id = ? FOR UPDATE';
 export const LOCK_OTHERS = 'SELECT id, token, user_id FROM session WHERE user_id = ? AND id <> ? FOR UPDATE';
+export const LOCK_USER = 'SELECT id FROM `user` WHERE id = ? FOR UPDATE';
+/**
+ * Read without locking after LOCK_USER: the transaction's snapshot starts at its first plain
+ * read (SESSION_EXISTS), after the lock was granted, so it holds every session committed
+ * before. A locking read here would take gap locks on the user's index entries, where Better
+ * Auth's concurrent inserts would wait.
+ */
+export const OTHERS_BY_ACTIVITY = `
+	SELECT id FROM session
+	WHERE user_id = ? AND id <> ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
+	ORDER BY updated_at DESC, created_at DESC, id DESC`;
+export const SESSION_EXISTS = 'SELECT 1 FROM session WHERE id = ?';
+export const LOCK_BY_IDS = 'SELECT id, token, user_id FROM session WHERE id IN (?) FOR UPDATE';
 export const LOCK_OWN = `
 	SELECT ${SESSION_COLUMNS} FROM session
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
@@ -297,6 +310,21 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 		endById: async (sessionId: string) => (await endLocked(database, LOCK_BY_ID, [sessionId]))[0] ?? null,
 		endByUser: (userId: string) => endLocked(database, LOCK_BY_USER, [userId]),
 		endOthers: (userId: string, keptSessionId: string) => endLocked(database, LOCK_OTHERS, [userId, keptSessionId]),
+		/** The user's row locked first: concurrent calls for one user wait for it, one after another. */
+		endBeyondLimit: (userId: string, keptSessionId: string, limit: number, now: Date) =>
+			inTransaction(database, async (connection) => {
+				await rowsOf(database, connection, LOCK_USER, [userId]);
+				const kept = await rowsOf(database, connection, SESSION_EXISTS, [keptSessionId]);
+				if (kept.length === 0) return [];
+				const others = await rowsOf<{ id: string }>(database, connection, OTHERS_BY_ACTIVITY, [
+					userId,
+					keptSessionId,
+					now,
+					now
+				]);
+				const beyond = others.slice(limit - 1).map((row) => row.id);
+				return beyond.length === 0 ? [] : deleteLocked(database, connection, LOCK_BY_IDS, [beyond]);
+			}),
 		/** The user's active session with this id, read whole under its lock, then deleted. */
 		endOwn: (userId: string, sessionId: string, now: Date): Promise<SessionRecord | null> =>
 			inTransaction(database, async (connection) => {

@@ -80,6 +80,13 @@ const END_BY_TOKENS = `DELETE FROM session WHERE token = ANY($1) ${ENDED}`;
 const END_BY_ID = `DELETE FROM session WHERE id = $1 ${ENDED}`;
 const END_BY_USER = `DELETE FROM session WHERE user_id = $1 ${ENDED}`;
 const END_OTHERS = `DELETE FROM session WHERE user_id = $1 AND id <> $2 ${ENDED}`;
+const LOCK_USER = 'SELECT id FROM "user" WHERE id = $1 FOR UPDATE';
+/** Read committed: run after LOCK_USER, it sees every session committed before the lock was granted. */
+const END_BEYOND_LIMIT = `DELETE FROM session WHERE id IN (
+	SELECT id FROM session
+	WHERE user_id = $1 AND id <> $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
+	ORDER BY updated_at DESC, created_at DESC, id DESC OFFSET $4
+) AND EXISTS (SELECT 1 FROM session WHERE id = $2) ${ENDED}`;
 const END_OWN = `DELETE FROM session
 	WHERE id = $1 AND user_id = $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
 	RETURNING *`;
@@ -216,6 +223,12 @@ export function postgresStorage(
 			endById: async (sessionId) => (await ended(END_BY_ID, [sessionId]))[0] ?? null,
 			endByUser: (userId) => ended(END_BY_USER, [userId]),
 			endOthers: (userId, keptSessionId) => ended(END_OTHERS, [userId, keptSessionId]),
+			endBeyondLimit: (userId, keptSessionId, limit, now) =>
+				inTransaction(pool, async (client) => {
+					await client.query(LOCK_USER, [userId]);
+					const { rows } = await client.query<EndedSession>(END_BEYOND_LIMIT, [userId, keptSessionId, now, limit - 1]);
+					return rows;
+				}),
 			endOwn: async (userId, sessionId, now) =>
 				(await wholeRows<SessionRecord>(END_OWN, [sessionId, userId, now], session))[0] ?? null,
 			deleteUser: (userId) =>

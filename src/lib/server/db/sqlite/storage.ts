@@ -86,6 +86,11 @@ const END_BY_TOKENS = `DELETE FROM session WHERE token IN (SELECT value FROM jso
 const END_BY_ID = `DELETE FROM session WHERE id = ? ${ENDED}`;
 const END_BY_USER = `DELETE FROM session WHERE user_id = ? ${ENDED}`;
 const END_OTHERS = `DELETE FROM session WHERE user_id = ? AND id <> ? ${ENDED}`;
+const END_BEYOND_LIMIT = `DELETE FROM session WHERE id IN (
+	SELECT id FROM session
+	WHERE user_id = ? AND id <> ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
+	ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?
+) AND EXISTS (SELECT 1 FROM session WHERE id = ?) ${ENDED}`;
 const END_OWN = `DELETE FROM session
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	RETURNING *`;
@@ -167,6 +172,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const endById = prepare<[string], EndedSession>(END_BY_ID);
 		const endByUser = prepare<[string], EndedSession>(END_BY_USER);
 		const endOthers = prepare<[string, string], EndedSession>(END_OTHERS);
+		const endBeyondLimit = prepare<[string, string, number, number, number, string], EndedSession>(END_BEYOND_LIMIT);
 		const endOwn = prepare<[string, string, number, number], Row>(END_OWN).raw(true);
 		const readEndedOwn = rowReader<SessionRecord>(session, names(endOwn));
 		const userByEmail = prepare<[string], { id: string; email: string }>(USER_BY_EMAIL);
@@ -197,6 +203,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			endById,
 			endByUser,
 			endOthers,
+			endBeyondLimit,
 			endOwn,
 			readEndedOwn,
 			userByEmail,
@@ -270,6 +277,24 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			endById: (sessionId) => write(() => returned(q().endById, sessionId)[0] ?? null),
 			endByUser: (userId) => write(() => returned(q().endByUser, userId)),
 			endOthers: (userId, keptSessionId) => write(() => returned(q().endOthers, userId, keptSessionId)),
+			// BEGIN IMMEDIATE: the write lock is taken before the read, so another process's sign-in
+			// cannot add a session between this count and this delete.
+			endBeyondLimit: (userId, keptSessionId, limit, now) =>
+				write(() =>
+					client
+						.transaction(() =>
+							returned(
+								q().endBeyondLimit,
+								userId,
+								keptSessionId,
+								now.getTime(),
+								now.getTime(),
+								limit - 1,
+								keptSessionId
+							)
+						)
+						.immediate()
+				),
 			endOwn: (userId, sessionId, now) =>
 				write(() => {
 					const [row] = returned(q().endOwn, sessionId, userId, now.getTime(), now.getTime());

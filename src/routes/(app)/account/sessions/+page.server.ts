@@ -9,10 +9,15 @@ import {
 import { requestActor, requireAuth, requireFreshAuth } from '#lib/server/auth/guards.ts';
 import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
+import { getConfig } from '#lib/server/config.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-	return { devices: await listSessions(requestActor(requireAuth())), now: new Date() };
+	return {
+		devices: await listSessions(requestActor(requireAuth())),
+		now: new Date(),
+		sessionLimit: getConfig().sessionLimit?.max ?? null
+	};
 };
 
 /**
