@@ -70,7 +70,6 @@ describe.each(DIALECTS)('the concurrent-session limit on %s', (dialect) => {
 
 	it('10 sign-ins of one user at once leave at most the limit, never an error, every other ending logged', async () => {
 		const email = `limit-race-${dialect}@example.com`;
-		// The user exists first: ten first sign-ins at once would race to create the account itself.
 		await signIn(suite.app, email);
 		// Counted apart from the app's own counters, as signIn does: the test measures the limit, not them.
 		const actions = signInActions(suite.app, { ...signInServiceOf(suite.app), limiter: new MemoryRateLimiter() });

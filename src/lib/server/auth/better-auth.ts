@@ -261,7 +261,15 @@ function codeSignIn() {
 					const { internalAdapter } = ctx.context;
 					let user = (await internalAdapter.findUserByEmail(email))?.user;
 					if (!user) {
-						user = await internalAdapter.createUser({ email, emailVerified: true, name: '' }, { method: 'email-otp' });
+						user = await internalAdapter
+							.createUser({ email, emailVerified: true, name: '' }, { method: 'email-otp' })
+							.catch(async (error: unknown) => {
+								// Browsers that proved a new address at the same moment race to create its
+								// account: the insert that loses finds the one that won, unique on the email.
+								const created = (await internalAdapter.findUserByEmail(email))?.user;
+								if (!created) throw error;
+								return created;
+							});
 					} else if (!user.emailVerified) {
 						// Access linked to the address before anyone proved they own it is dropped.
 						const promoted = await revokeUnprovenAccountAccess(ctx, user.id);
