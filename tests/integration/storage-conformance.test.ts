@@ -763,7 +763,7 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.users.findByEmail(`nobody-${userId}@example.com`)).toBeNull();
 		});
 
-		it('changes a user\'s email, marks it verified and moves updatedAt, and no other user\'s', async () => {
+		it("changes a user's email, marks it verified and moves updatedAt, and no other user's", async () => {
 			const userId = await newUser();
 			const bystander = await newUser();
 			await runStatement(storage, 'UPDATE "user" SET email_verified = ? WHERE id = ?', [false, userId]);

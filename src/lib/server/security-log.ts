@@ -11,7 +11,8 @@ export const SECURITY_EVENT_TYPES = [
 	'SIGNED_OUT_EVERYWHERE',
 	'REAUTHENTICATED',
 	'SUSPICIOUS_IP_CHANGE',
-	'ACCOUNT_DELETED'
+	'ACCOUNT_DELETED',
+	'EMAIL_CHANGED'
 ] as const;
 
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
