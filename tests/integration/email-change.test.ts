@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CODE_LIFETIME_SECONDS, CODE_TRIES } from '../../src/lib/server/auth/codes';
 import {
 	confirmEmailChange,
@@ -226,5 +227,31 @@ describe.each(DIALECTS)('changing the email address on %s', (dialect) => {
 		const laptop = await signInDevice(email);
 		expect((await request(laptop, 'not an address')).refusal?.message).toMatch(/Enter the new email address in full/);
 		expect((await request(laptop, email.toUpperCase())).refusal?.message).toMatch(/already your address/);
+	});
+});
+
+describe.each(DIALECTS)('changing the email address with Redis on %s', (dialect) => {
+	const redis = new Redis('redis://127.0.0.1:6379');
+	afterAll(() => redis.quit());
+	const suite = useScratchApp(dialect, { redis });
+
+	it("leaves Better Auth no cached copy of this session's user with the old address, nor of the ended sessions", async () => {
+		const old = newEmail('cached');
+		const laptopCookie = sessionCookieFrom(await signIn(suite.app, old));
+		const phoneCookie = sessionCookieFrom(await signIn(suite.app, old));
+		const { user, session } = await suite.app.validator.validateSessionCookie(laptopCookie);
+		const who = { userId: user!.id, sessionId: session!.id, ipAddress: null, userAgent: null, email: old };
+		const betterAuthSees = async (cookie: string) =>
+			(await suite.app.auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.email ?? null;
+		expect(await betterAuthSees(laptopCookie)).toBe(old);
+
+		const next = newEmail('recached');
+		const service = emailChangeServiceOf(suite.app);
+		await requestEmailChange(service, who, next);
+		const code = suite.app.outbox.list().find((message) => message.to === next)!.code!;
+		expect(await confirmEmailChange(service, who, { email: next, code, sessionToken: session!.token })).toBeNull();
+
+		expect(await betterAuthSees(laptopCookie)).toBe(next);
+		expect(await betterAuthSees(phoneCookie)).toBeNull();
 	});
 });
