@@ -763,6 +763,59 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.users.findByEmail(`nobody-${userId}@example.com`)).toBeNull();
 		});
 
+		it("changes a user's email, marks it verified and moves updatedAt, and no other user's", async () => {
+			const userId = await newUser();
+			const bystander = await newUser();
+			await runStatement(storage, 'UPDATE "user" SET email_verified = ? WHERE id = ?', [false, userId]);
+			const now = new Date(Date.UTC(2031, 0, 2, 3, 4, 5));
+			const email = `moved-${userId}@example.com`;
+
+			expect(await storage.users.changeEmail(userId, email, now)).toBe('changed');
+			expect(await storage.users.findByEmail(email)).toEqual({ id: userId, email });
+			expect(await storage.users.findByEmail(`${userId}@example.com`)).toBeNull();
+			const [row] = await selectRows<{ email_verified: unknown; updated_at: unknown }>(
+				storage,
+				'SELECT email_verified, updated_at FROM "user" WHERE id = ?',
+				[userId]
+			);
+			expect(Boolean(Number(row!.email_verified))).toBe(true);
+			const updatedAt = row!.updated_at instanceof Date ? row!.updated_at : new Date(Number(row!.updated_at));
+			expect(updatedAt.getTime()).toBe(now.getTime());
+			expect(await storage.users.findByEmail(`${bystander}@example.com`)).toEqual({
+				id: bystander,
+				email: `${bystander}@example.com`
+			});
+		});
+
+		it('refuses an email change to an address another user has, writing nothing', async () => {
+			const userId = await newUser();
+			const owner = await newUser();
+			const taken = `${owner}@example.com`;
+
+			expect(await storage.users.changeEmail(userId, taken, new Date())).toBe('taken');
+			expect(await storage.users.findByEmail(taken)).toEqual({ id: owner, email: taken });
+			expect(await storage.users.findByEmail(`${userId}@example.com`)).toEqual({
+				id: userId,
+				email: `${userId}@example.com`
+			});
+			expect(await storage.users.changeEmail(`nobody-${userId}`, `free-${userId}@example.com`, new Date())).toBe(
+				'no-user'
+			);
+			expect(await storage.users.findByEmail(`free-${userId}@example.com`)).toBeNull();
+		});
+
+		it('lets one of two users changing to the same address at once have it', async () => {
+			const [first, second] = [await newUser(), await newUser()];
+			const email = `contested-${first}@example.com`;
+			const outcomes = await Promise.all([
+				storage.users.changeEmail(first, email, new Date()),
+				storage.users.changeEmail(second, email, new Date())
+			]);
+			expect([...outcomes].sort()).toEqual(['changed', 'taken']);
+			const winner = outcomes[0] === 'changed' ? first : second;
+			expect(await storage.users.findByEmail(email)).toEqual({ id: winner, email });
+		});
+
 		it("ends every session of a user, or all but one, and never another user's", async () => {
 			const userId = await newUser();
 			const stranger = await newSession(await newUser());

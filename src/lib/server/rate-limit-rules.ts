@@ -42,6 +42,14 @@ export interface ReauthLimits {
 	perSessionDaily: RateLimitRule;
 }
 
+/**
+ * What asking for a code to a new address is held to: the session's own counters, and a daily
+ * ceiling per address asked for, so that many accounts together cannot flood one mailbox.
+ */
+export interface EmailChangeSendLimits extends ReauthLimits {
+	perAddressDaily: RateLimitRule;
+}
+
 const rule = (name: string, limit: number, windowSeconds: number): RateLimitRule => ({ name, limit, windowSeconds });
 
 /**
@@ -72,6 +80,15 @@ export function signInLimits(perAddress = DEFAULT_PER_ADDRESS_LIMITS) {
 		reauthVerifyCode: {
 			perSession: rule('reauth-verify-session', 10, SIGN_IN_WINDOW_SECONDS),
 			perSessionDaily: rule('reauth-verify-session-day', 150, DAY_SECONDS)
+		} satisfies ReauthLimits,
+		emailChangeSendCode: {
+			perSession: rule('email-change-send-session', 5, SIGN_IN_WINDOW_SECONDS),
+			perSessionDaily: rule('email-change-send-session-day', 20, DAY_SECONDS),
+			perAddressDaily: rule('email-change-send-address-day', 10, DAY_SECONDS)
+		} satisfies EmailChangeSendLimits,
+		emailChangeVerifyCode: {
+			perSession: rule('email-change-verify-session', 10, SIGN_IN_WINDOW_SECONDS),
+			perSessionDaily: rule('email-change-verify-session-day', 50, DAY_SECONDS)
 		} satisfies ReauthLimits
 	};
 }

@@ -12,7 +12,8 @@ export const SECURITY_EVENT_TYPES = [
 	'SESSION_LIMIT_REACHED',
 	'REAUTHENTICATED',
 	'SUSPICIOUS_IP_CHANGE',
-	'ACCOUNT_DELETED'
+	'ACCOUNT_DELETED',
+	'EMAIL_CHANGED'
 ] as const;
 
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];

@@ -58,6 +58,21 @@ export const FORM_ACTIONS: FormAction[] = [
 		refusals: ['Tick the box to confirm that you want to delete your account.']
 	},
 	{
+		path: '/account?/requestEmailChange',
+		signedIn: true,
+		fields: ({ email }) => ({ email: `new-${email}` }),
+		refusals: ['Enter the new email address in full, like name@example.com.']
+	},
+	{
+		path: '/account?/confirmEmailChange',
+		signedIn: true,
+		fields: ({ email }) => ({ email: `new-${email}`, code: '12345678' }),
+		refusals: [
+			'Enter the new email address in full, like name@example.com.',
+			'Enter the code from the email: 8 digits.'
+		]
+	},
+	{
 		path: '/account/sessions?/revoke',
 		signedIn: true,
 		fields: ({ sessionId }) => ({ sessionId }),

@@ -169,3 +169,23 @@ function parseReferences(stored: unknown): SessionReference[] {
 		return [];
 	}
 }
+
+/**
+ * Drops Better Auth's copy of a session that goes on, after its user's address changed: the copy
+ * holds the user as it was, and without it Better Auth reads session and user from the
+ * database (storeSessionInDatabase). The session stays in the user's `active-sessions` list. A
+ * cache that cannot be reached is logged and left to the copy's TTL: Latchkey's validator reads
+ * the database, so the old address only lingers in Better Auth's own reads. Never throws.
+ */
+export async function forgetCachedUser(cache: SecondaryStorage | null | undefined, token: string): Promise<void> {
+	if (!cache) return;
+	let timer: NodeJS.Timeout | undefined;
+	const waited = new Promise((resolve) => (timer = setTimeout(resolve, CACHE_WAIT_MS)));
+	const dropped = Promise.resolve()
+		.then(() => cache.delete(token))
+		.catch((error: unknown) =>
+			console.error(`latchkey: redis: could not drop a session's cached user (${safeErrorMessage(error)})`)
+		);
+	await Promise.race([dropped, waited]);
+	clearTimeout(timer);
+}

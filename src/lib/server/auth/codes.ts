@@ -19,7 +19,7 @@ export const CODE_LIFETIME_SECONDS = CODE_LIFETIME_MINUTES * 60;
 
 export const CODE_PATTERN = new RegExp(`^\\d{${CODE_DIGITS}}$`);
 
-export type CodePurpose = 'sign-in' | 'reauth';
+export type CodePurpose = 'sign-in' | 'reauth' | 'email-change';
 
 /** Whose code it is: a purpose, and the browser's pending-sign-in key or the session's id. */
 export interface CodeHolder {
@@ -125,4 +125,9 @@ export function signInHolder(pendingKey: string): CodeHolder {
 
 export function reauthHolder(sessionId: string): CodeHolder {
 	return { purpose: 'reauth', key: sessionId };
+}
+
+/** The holder of a code confirming a new address: the signed-in session that asked for it. */
+export function emailChangeHolder(sessionId: string): CodeHolder {
+	return { purpose: 'email-change', key: sessionId };
 }

@@ -59,7 +59,7 @@ const MAIL_UNAVAILABLE: SignInRefusal = {
 	message: 'We could not send the code just now. Please try again in a minute.'
 };
 
-const MALFORMED_CODE: SignInRefusal = {
+export const MALFORMED_CODE: SignInRefusal = {
 	status: 400,
 	message: `Enter the code from the email: ${CODE_DIGITS} digits.`
 };
@@ -79,7 +79,7 @@ const ENDED_AT_ONCE: SignInRefusal = {
  * wrong code hears, so no answer says whether, or when, anyone asked for a code; only the
  * browser that holds a code learns that it expired or was used up.
  */
-const REFUSALS: Record<Exclude<CodeVerdict, 'accepted'>, SignInRefusal> = {
+export const REFUSALS: Record<Exclude<CodeVerdict, 'accepted'>, SignInRefusal> = {
 	wrong: {
 		status: 400,
 		message: 'That code is not valid. Check the newest email from us, or send a new code.'
@@ -313,17 +313,18 @@ function reauthChecks(
 }
 
 /** Counters that cannot be reached refuse, rather than let attempts through uncounted. */
-async function withinLimits(
+export async function withinLimits(
 	limiter: RateLimiter,
 	what: string,
-	checks: Array<[RateLimitRule, string]>
+	checks: Array<[RateLimitRule, string]>,
+	unavailable: SignInRefusal = SIGN_IN_UNAVAILABLE
 ): Promise<SignInRefusal | null> {
 	let verdict: RateLimitVerdict;
 	try {
 		verdict = await consumeInOrder(limiter, checks);
 	} catch (error) {
 		console.error(`latchkey: rate limit counters unavailable: ${safeErrorMessage(error)}`);
-		return SIGN_IN_UNAVAILABLE;
+		return unavailable;
 	}
 	return verdict.allowed ? null : tooManyRequests(verdict, what);
 }

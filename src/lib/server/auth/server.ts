@@ -6,6 +6,7 @@ import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate
 import { getRedis } from '../redis';
 import type { SessionLog } from '../session-log';
 import { createAuth, type Auth } from './better-auth';
+import type { EmailChangeService } from './email-change';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
@@ -57,6 +58,18 @@ export function getSignInService(): SignInService {
 		limiter: getRateLimiter(),
 		knownDevices: knownDevicesFor(cookies, secret),
 		pendingCookie: pendingSignInCookie(cookies)
+	};
+}
+
+/** What changing the email address needs: codes, mail and limits as sign-in's, and the sessions to end. */
+export function getEmailChangeService(): EmailChangeService {
+	const { signInLimits, secret } = getConfig();
+	return {
+		codes: { rows: getStorage().codes, secret, now: Date.now },
+		mailer: getMailer(),
+		limiter: getRateLimiter(),
+		limits: { send: signInLimits.emailChangeSendCode, verify: signInLimits.emailChangeVerifyCode },
+		sessions: getSessionServices()
 	};
 }
 

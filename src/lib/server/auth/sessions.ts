@@ -214,15 +214,31 @@ export async function revokeCurrentSession(actor: Actor, services = getSessionSe
  * Ends every session of the actor but the current one, including one created while this runs;
  * the log lines and the count cover the other sessions that were active. Returns that count.
  */
-export async function revokeOtherSessions(actor: Actor, services = getSessionServices()): Promise<number> {
+export function revokeOtherSessions(actor: Actor, services = getSessionServices()): Promise<number> {
+	return revokeOtherSessionsFor(
+		actor,
+		{ reason: 'others', securityEvent: (sessions) => ({ ...actor, type: 'SIGNED_OUT_OTHERS', detail: { sessions } }) },
+		services
+	);
+}
+
+/**
+ * revokeOtherSessions for a cause of its own (an email change): the log lines carry `ending.reason`
+ * and the one security event is the cause's, given how many other sessions were active.
+ */
+export async function revokeOtherSessionsFor(
+	actor: Actor,
+	ending: UserSessionsEnding,
+	services = getSessionServices()
+): Promise<number> {
 	const others = (await services.database.sessions.listActiveByUser(actor.userId, new Date())).filter(
 		(session) => session.id !== actor.sessionId
 	);
 	const ended = await services.database.sessions.endOthers(actor.userId, actor.sessionId);
 	await clearCachedCopies(services.cache, ended);
 	await recordEnding(services, others, {
-		log: { event: 'revoked', reason: 'others' },
-		securityEvent: { ...actor, type: 'SIGNED_OUT_OTHERS', detail: { sessions: others.length } }
+		log: { event: 'revoked', reason: ending.reason },
+		securityEvent: ending.securityEvent(others.length)
 	});
 	return others.length;
 }

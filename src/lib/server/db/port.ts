@@ -140,7 +140,16 @@ export interface SessionRows {
 export interface UserRows {
 	/** The user whose email is exactly `email` (Better Auth stores addresses in lower case); null when none. */
 	findByEmail(email: string): Promise<Pick<UserRecord, 'id' | 'email'> | null>;
+	/**
+	 * Gives the user the address `email` (already lower case), marked verified — the caller has
+	 * proved it with a code — and `updatedAt` = `now`. `taken` when another user has it (the
+	 * unique constraint decides, so two changes to one address at once cannot both win), and
+	 * `no-user` when the user is gone; nothing is written then.
+	 */
+	changeEmail(userId: string, email: string, now: Date): Promise<EmailChange>;
 }
+
+export type EmailChange = 'changed' | 'taken' | 'no-user';
 
 /** A security-log row as stored: `detail` is JSON text. */
 export interface SecurityEventRow {

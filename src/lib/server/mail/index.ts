@@ -44,3 +44,50 @@ export function signInCodeMessage(
 		].join('\n')
 	};
 }
+
+/** The code that confirms a new address: mailed to that address, usable only in the session that asked. */
+export function emailChangeCodeMessage(to: string, code: string, expiresInMinutes: number): MailMessage {
+	return {
+		to,
+		code,
+		subject: 'Your Latchkey code to confirm your new email address',
+		text: [
+			`Your code to make this your Latchkey sign-in address is ${code}.`,
+			'',
+			`Enter it on the account page where you asked for it. It expires in ${expiresInMinutes} minutes and works once. ` +
+				'If you did not ask for this, ignore this message: the address is not changed without the code.'
+		].join('\n')
+	};
+}
+
+/**
+ * Sent instead of a code when the address asked for already has an account: its owner learns
+ * of the attempt, the asker sees the same page as for a free address and holds no usable code.
+ */
+export function emailTakenNotice(to: string): MailMessage {
+	return {
+		to,
+		subject: 'Someone tried to move a Latchkey account to your address',
+		text: [
+			'Someone signed in to a Latchkey account asked to change its address to this one.',
+			'',
+			'This address already has an account, so nothing was changed and no code was sent. ' +
+				'You do not need to do anything. If it was you, sign in with this address instead.'
+		].join('\n')
+	};
+}
+
+/** Tells the address a change moved away from, so a stolen session cannot move the account silently. */
+export function emailChangedNotice(to: string, maskedNewAddress: string): MailMessage {
+	return {
+		to,
+		subject: 'Your Latchkey email address was changed',
+		text: [
+			`The email address of your Latchkey account was changed to ${maskedNewAddress}, and every other device was signed out.`,
+			'',
+			'From now on, sign in with the new address; signing in with this one would start a new, empty account. ' +
+				'If this wasn’t you, someone had access to your account: contact the site’s operator at once, ' +
+				'and sign in with the new address only if it is yours.'
+		].join('\n')
+	};
+}

@@ -3,6 +3,7 @@ import { createBatchLoader } from '../batch-loader';
 import { rowReader, securityEventValues, type Row } from '../columns';
 import type {
 	CodeRecord,
+	EmailChange,
 	EndedSession,
 	NetworksChange,
 	SecurityEventRow,
@@ -101,6 +102,7 @@ export const LOCK_OWN = `
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	FOR UPDATE`;
 export const USER_BY_EMAIL = 'SELECT id, email FROM `user` WHERE email = ?';
+export const CHANGE_EMAIL = 'UPDATE `user` SET email = ?, email_verified = TRUE, updated_at = ? WHERE id = ?';
 export const DELETE_BY_IDS = 'DELETE FROM session WHERE id IN (?)';
 export const DELETE_USER = 'DELETE FROM `user` WHERE id = ?';
 export const EVENTS_PAGE = `
@@ -348,7 +350,18 @@ export function mysqlUsers(database: MysqlDatabase) {
 	return {
 		/** The user whose email is exactly `email`; null when none. */
 		findByEmail: async (email: string) =>
-			(await rowsOf<{ id: string; email: string }>(database, database.client, USER_BY_EMAIL, [email]))[0] ?? null
+			(await rowsOf<{ id: string; email: string }>(database, database.client, USER_BY_EMAIL, [email]))[0] ?? null,
+		/** Matched rows, not changed ones (see affected): the same address again is still `changed`. */
+		async changeEmail(userId: string, email: string, now: Date): Promise<EmailChange> {
+			try {
+				return (await affected(database, database.client, CHANGE_EMAIL, [email, now, userId])) === 1
+					? 'changed'
+					: 'no-user';
+			} catch (error) {
+				if ((error as { code?: unknown }).code === 'ER_DUP_ENTRY') return 'taken';
+				throw error;
+			}
+		}
 	};
 }
 

@@ -3,7 +3,15 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import { createBatchLoader } from '../batch-loader';
 import { rowReader, securityEventValues, type Row } from '../columns';
-import type { EndedSession, SecurityEventRow, SessionRecord, Storage, StorageOptions, StoredSession } from '../port';
+import type {
+	EmailChange,
+	EndedSession,
+	SecurityEventRow,
+	SessionRecord,
+	Storage,
+	StorageOptions,
+	StoredSession
+} from '../port';
 import { redactCredentials } from '../redact';
 import type { PostgresDatabase } from './connection';
 import { postgresFaultOf } from './faults';
@@ -91,6 +99,9 @@ const END_OWN = `DELETE FROM session
 	WHERE id = $1 AND user_id = $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
 	RETURNING *`;
 const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = $1';
+const CHANGE_EMAIL = 'UPDATE "user" SET email = $1, email_verified = true, updated_at = $2 WHERE id = $3';
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 const DELETE_USER = 'DELETE FROM "user" WHERE id = $1';
 const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = $1 ORDER BY created_at DESC LIMIT $2 OFFSET $3';
 const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = $1';
@@ -241,6 +252,14 @@ export function postgresStorage(
 		users: {
 			async findByEmail(email) {
 				return ((await rowsOf(USER_BY_EMAIL, [email]))[0] as { id: string; email: string } | undefined) ?? null;
+			},
+			async changeEmail(userId, email, now): Promise<EmailChange> {
+				try {
+					return (await changed(CHANGE_EMAIL, [email, now, userId])) === 1 ? 'changed' : 'no-user';
+				} catch (error) {
+					if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'taken';
+					throw error;
+				}
 			}
 		},
 		securityEvents: {

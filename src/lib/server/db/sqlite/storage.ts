@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { createBatchLoader } from '../batch-loader';
 import { rowReader, type Row } from '../columns';
 import type {
+	EmailChange,
 	EndedSession,
 	SecurityEventRow,
 	SessionRecord,
@@ -95,6 +96,7 @@ const END_OWN = `DELETE FROM session
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	RETURNING *`;
 const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = ?';
+const CHANGE_EMAIL = 'UPDATE "user" SET email = ?, email_verified = 1, updated_at = ? WHERE id = ?';
 const DELETE_USER = 'DELETE FROM "user" WHERE id = ?';
 const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?';
 const EVENTS_TOTAL = 'SELECT count(*) FROM security_event WHERE user_id = ?';
@@ -177,6 +179,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const readEndedOwn = rowReader<SessionRecord>(session, names(endOwn));
 		const userByEmail = prepare<[string], { id: string; email: string }>(USER_BY_EMAIL);
 		const deleteUser = prepare<[string]>(DELETE_USER);
+		const changeEmail = prepare<[string, number, string]>(CHANGE_EMAIL);
 		const eventsPage = prepare<[string, number, number], Row>(EVENTS_PAGE).raw(true);
 		const readEvent = rowReader<SecurityEventRow>(securityEvent, names(eventsPage));
 		const eventsTotal = prepare<[string], [number]>(EVENTS_TOTAL).raw(true);
@@ -207,6 +210,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			endOwn,
 			readEndedOwn,
 			userByEmail,
+			changeEmail,
 			deleteUser,
 			eventsPage,
 			readEvent,
@@ -310,7 +314,16 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 				)
 		},
 		users: {
-			findByEmail: async (email) => q().userByEmail.get(email) ?? null
+			findByEmail: async (email) => q().userByEmail.get(email) ?? null,
+			changeEmail: (userId, email, now) =>
+				write((): EmailChange => {
+					try {
+						return q().changeEmail.run(email, now.getTime(), userId).changes === 1 ? 'changed' : 'no-user';
+					} catch (error) {
+						if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return 'taken';
+						throw error;
+					}
+				})
 		},
 		securityEvents: {
 			record: (event) => write(() => void q().insertEvent.run(...eventValues(event))),
