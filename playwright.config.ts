@@ -83,7 +83,7 @@ export default defineConfig({
 		{
 			name: 'chromium-no-js',
 			use: { ...chromium, javaScriptEnabled: false },
-			testMatch: /(journey|devices|reauth|hostile-email)\.spec\.ts/
+			testMatch: /(journey|devices|reauth|hostile-email|ended-reason)\.spec\.ts/
 		},
 		{ name: 'leak-scan', testMatch: /leak-scan\.spec\.ts/, dependencies: ['chromium', 'chromium-no-js'] }
 	],
