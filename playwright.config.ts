@@ -84,7 +84,7 @@ export default defineConfig({
 		{
 			name: 'chromium-no-js',
 			use: { ...chromium, javaScriptEnabled: false },
-			testMatch: /(journey|devices|reauth|hostile-email|session-limit|email-change)\.spec\.ts/
+			testMatch: /(journey|devices|reauth|hostile-email|session-limit|email-change|ended-reason)\.spec\.ts/
 		},
 		{ name: 'leak-scan', testMatch: /leak-scan\.spec\.ts/, dependencies: ['chromium', 'chromium-no-js'] }
 	],

@@ -1,5 +1,6 @@
 import { createAuth, type Auth } from '../src/lib/server/auth/better-auth';
 import { sessionRevoker } from '../src/lib/server/auth/sessions';
+import { createSessionEndings } from '../src/lib/server/auth/session-endings';
 import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/validator';
 import { PRESETS } from '../src/lib/server/auth/policy';
@@ -33,9 +34,11 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 	const storage = storageOf(database);
 	const auth = createAuth({ config, database: storage, currentRequestEvent: () => undefined, log });
 	const store = storage.sessions;
+	const endings = createSessionEndings(storage.endings, config.secret);
 	const validator = createSessionValidator({
 		store,
-		revokeSession: sessionRevoker({ database: storage, cache: null, log }),
+		revokeSession: sessionRevoker({ database: storage, cache: null, log, endings }),
+		endings,
 		log,
 		secret: config.secret,
 		cookies: config.cookies

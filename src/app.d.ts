@@ -6,6 +6,11 @@ declare global {
 			/** Set by hooks.server.ts on every request; null when signed out. */
 			user: User | null;
 			session: Session | null;
+			/**
+			 * Why this browser's session ended, when its validly signed cookie names an ended session
+			 * with a stored reason (validator.ts); the sign-in page shows it and clears the cookie.
+			 */
+			endedReason: string | null;
 			/** Set by handleError when the database could not be used: the answer becomes a 503. */
 			databaseUnavailable?: boolean;
 		}

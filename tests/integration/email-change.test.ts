@@ -95,6 +95,9 @@ describe.each(DIALECTS)('changing the email address on %s', (dialect) => {
 		expect(await userOf(phone)).toBeNull();
 		expect(await userOf(tablet)).toBeNull();
 		expect(await userOf(bystander)).not.toBeNull();
+		// Their next visit to the sign-in page says why.
+		for (const device of [phone, tablet])
+			expect((await suite.app.validator.validateSessionCookie(device.cookie)).endedReason).toBe('email-changed');
 		const ended = suite.app.logLines
 			.slice(linesBefore)
 			.map((line) => JSON.parse(line) as Record<string, unknown>)

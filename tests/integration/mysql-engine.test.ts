@@ -184,6 +184,7 @@ describe('MySQL migrations', () => {
 				'rate_limit_window',
 				'security_event',
 				'session',
+				'session_ending',
 				'user',
 				'verification'
 			].sort()

@@ -42,6 +42,7 @@ describe.each(DIALECTS)('the concurrent-session limit on %s', (dialect) => {
 		expect(current).not.toBeNull();
 		expect(await signedIn(first)).not.toBeNull();
 		expect(await signedIn(second)).toBeNull();
+		expect((await suite.app.validator.validateSessionCookie(second)).endedReason).toBe('session-limit');
 		const userId = current!.userId;
 		expect(limitLines(suite.app, userId)).toEqual([
 			expect.objectContaining({ event: 'session.revoked', reason: 'session-limit' })

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import Sqlite from 'better-sqlite3';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
@@ -984,6 +984,68 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.purge.expiredOther(at)).toBeGreaterThanOrEqual(1);
 			expect(await storage.codes.find(gone)).toBeNull();
 			expect((await storage.codes.find(kept))?.value).toBe('kept');
+		});
+	});
+
+	describe('session endings', () => {
+		/** What session-endings.ts stores: 64 hex characters, never a token. */
+		const newHash = () => randomBytes(32).toString('hex');
+		const KEPT_MS = 30 * DAY_MS;
+
+		it('finds the reason by its hash only, with the time it ended to the millisecond', async () => {
+			const [first, second, never] = [newHash(), newHash(), newHash()];
+			await storage.endings.record([first, second], 'revoked', new Date(T0), new Date(T0 + KEPT_MS));
+
+			for (const hash of [first, second]) {
+				expect(await storage.endings.find(hash, new Date(T0 + 1))).toEqual({
+					reason: 'revoked',
+					endedAt: new Date(T0)
+				});
+				// Read from another connection (another instance): stored, not only held by this one.
+				expect((await other.endings.find(hash, new Date(T0 + 1)))?.reason).toBe('revoked');
+			}
+			expect(await storage.endings.find(never, new Date(T0 + 1))).toBeNull();
+			expect(await storage.endings.find(first.toUpperCase(), new Date(T0 + 1))).toBeNull();
+			expect(await storage.endings.find(first.slice(0, 63), new Date(T0 + 1))).toBeNull();
+		});
+
+		it('keeps the first reason of a hash: a later ending of the same token writes nothing', async () => {
+			const hash = newHash();
+			await storage.endings.record([hash], 'idle', new Date(T0), new Date(T0 + KEPT_MS));
+			await storage.endings.record([hash, hash], 'everywhere', new Date(T0 + 5), new Date(T0 + 5 + KEPT_MS));
+			await other.endings.record([hash], 'cli', new Date(T0 + 9), new Date(T0 + 9 + KEPT_MS));
+
+			expect(await storage.endings.find(hash, new Date(T0 + 10))).toEqual({ reason: 'idle', endedAt: new Date(T0) });
+		});
+
+		it('stores any reason string, and records many endings in one call or none for an empty list', async () => {
+			const hashes = Array.from({ length: 40 }, newHash);
+			await storage.endings.record([], 'revoked', new Date(T0), new Date(T0 + KEPT_MS));
+			await storage.endings.record(hashes, 'a-reason-no-one-has-named-yet', new Date(T0), new Date(T0 + KEPT_MS));
+
+			const found = await Promise.all(hashes.map((hash) => storage.endings.find(hash, new Date(T0))));
+			expect(new Set(found.map((row) => row?.reason))).toEqual(new Set(['a-reason-no-one-has-named-yet']));
+		});
+
+		it('finds a reason until it expires, not at its expiry; the purge deletes it then and keeps a live one', async () => {
+			// Rows earlier tests left before this test's instants go first, so that the count is this test's own.
+			await storage.purge.expiredOther(T0 + KEPT_MS + 1);
+			const [gone, kept] = [newHash(), newHash()];
+			await storage.endings.record([gone], 'ip-change', new Date(T0), new Date(T0 + 1000));
+			await storage.endings.record([kept], 'cli', new Date(T0), new Date(T0 + 2000));
+
+			expect((await storage.endings.find(gone, new Date(T0 + 999)))?.reason).toBe('ip-change');
+			expect(await storage.endings.find(gone, new Date(T0 + 1000))).toBeNull();
+
+			expect(await storage.purge.expiredOther(T0 + 1001)).toBe(1);
+			expect(await storage.purge.expiredOther(T0 + 1001)).toBe(0);
+			const left = await selectRows<{ token_hash: string }>(
+				storage,
+				'SELECT token_hash FROM session_ending WHERE token_hash IN (?, ?)',
+				[gone, kept]
+			);
+			expect(left.map((row) => row.token_hash)).toEqual([kept]);
+			expect((await storage.endings.find(kept, new Date(T0 + 1001)))?.reason).toBe('cli');
 		});
 	});
 

@@ -15,7 +15,7 @@ export interface PurgeOptions {
 export interface PurgeResult {
 	sessions: number;
 	batches: number;
-	/** Expired sign-in codes and finished rate-limit windows removed on the way. */
+	/** Expired sign-in codes, finished rate-limit windows and expired ending reasons removed on the way. */
 	other: number;
 }
 

@@ -18,6 +18,7 @@ import { knownDevicesFor } from '../../../src/lib/server/auth/known-device';
 import { createSessionValidator, type SessionValidator } from '../../../src/lib/server/auth/validator';
 import { secondaryStorageOf } from '../../../src/lib/server/auth/cached-copies';
 import { sessionRevoker, type SessionServices } from '../../../src/lib/server/auth/sessions';
+import { createSessionEndings } from '../../../src/lib/server/auth/session-endings';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 import { databaseRateLimiter, MemoryRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
@@ -98,10 +99,20 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		clock,
 		redis: options.redis ?? null
 	});
-	const services: SessionServices = { database, cache: options.redis ? secondaryStorageOf(options.redis) : null, log };
+	const endings = createSessionEndings(database.endings, config.secret, {
+		logError: (line) => logLines.push(line),
+		...(clock ? { clock } : {})
+	});
+	const services: SessionServices = {
+		database,
+		cache: options.redis ? secondaryStorageOf(options.redis) : null,
+		log,
+		endings
+	};
 	const validator = createSessionValidator({
 		store: database.sessions,
 		revokeSession: sessionRevoker(services),
+		endings,
 		log,
 		secret: config.secret,
 		cookies: config.cookies,
@@ -292,6 +303,7 @@ export function countingValidator(app: TestApp, clock: TestClock) {
 	const validator = createSessionValidator({
 		store: { ...store, extend },
 		revokeSession: sessionRevoker(app.services),
+		endings: app.services.endings,
 		log: app.log,
 		secret: app.config.secret,
 		cookies: app.config.cookies,

@@ -75,6 +75,11 @@ export function withNetworkWritesRefused<T>(database: Storage | Database, work: 
 	return withWritesRefused(database, { name: 'keep_networks', table: 'session', on: 'UPDATE OF known_networks' }, work);
 }
 
+/** Runs `work` while the database refuses to store why sessions ended. */
+export function withEndingsRefused<T>(database: Storage | Database, work: () => Promise<T>): Promise<T> {
+	return withWritesRefused(database, { name: 'refuse_endings', table: 'session_ending', on: 'INSERT' }, work);
+}
+
 interface RefusedWrite {
 	name: string;
 	table: string;

@@ -20,6 +20,7 @@ import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { secondaryStorageOf } from './cached-copies';
 import { enforceSessionLimit, revokeSession, type SessionServices } from './sessions';
+import { createSessionEndings } from './session-endings';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
 export interface AuthDependencies {
@@ -63,7 +64,12 @@ export function createAuth({
 	const { appPolicy } = config.sessions;
 	const cache = redis ? secondaryStorageOf(redis) : null;
 	// Where this instance's sign-ins end the session they replace: the same storage, Redis and log.
-	const services: SessionServices = { database, cache, log };
+	const services: SessionServices = {
+		database,
+		cache,
+		log,
+		endings: createSessionEndings(database.endings, config.secret, { clock })
+	};
 	return betterAuth({
 		appName: 'Latchkey',
 		baseURL: config.origin,

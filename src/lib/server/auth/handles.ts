@@ -48,9 +48,11 @@ let validator: SessionValidator | undefined;
  */
 export function startSessionValidation(): void {
 	const { secret, cookies } = getConfig();
+	const services = getSessionServices();
 	validator = createSessionValidator({
 		store: getStorage().sessions,
-		revokeSession: sessionRevoker(getSessionServices()),
+		revokeSession: sessionRevoker(services),
+		endings: services.endings,
 		log: getSessionLog(),
 		secret,
 		cookies
@@ -70,6 +72,7 @@ export const sessionLocals: Handle = async ({ event, resolve }) => {
 	}
 	event.locals.user = validated.user;
 	event.locals.session = validated.session;
+	event.locals.endedReason = validated.endedReason ?? null;
 	writeSessionCookie(event, validated.cookie);
 	return resolve(event);
 };
@@ -100,11 +103,13 @@ export const networkWatch: Handle = async ({ event, resolve }) => {
 		return answer;
 	}
 	if (verdict !== 'revoked') return resolve(event);
+	// The cookie stays: its session is gone, and the sign-in page reads from it why (ip-change),
+	// then clears it. A post goes on signed out and is sent to sign-in by its guard.
 	event.locals.user = null;
 	event.locals.session = null;
-	clearSessionCookie(event);
+	event.locals.endedReason = 'ip-change';
 	if (event.request.method !== 'GET') return resolve(event);
-	redirect(303, `/login?ended=network&redirectTo=${encodeURIComponent(event.url.pathname + event.url.search)}`);
+	redirect(303, loginUrl(event.url));
 };
 
 /**

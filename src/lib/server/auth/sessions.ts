@@ -6,6 +6,7 @@ import { recordSecurityEvent, type NewSecurityEvent } from '../security-log';
 import { createSessionLog, type SessionLog, type SessionLogEvent } from '../session-log';
 import { describeDevice } from '../user-agent';
 import { clearCachedCopies, secondaryStorageOf, type SecondaryStorage } from './cached-copies';
+import { createSessionEndings, type SessionEndings } from './session-endings';
 
 /**
  * A user's sessions: listing them and ending them, with one verb, revoke, through the storage
@@ -13,7 +14,8 @@ import { clearCachedCopies, secondaryStorageOf, type SecondaryStorage } from './
  * reads, so a session is refused from that moment — and then clears Better Auth's Redis copy
  * (with REDIS_URL) best-effort (cached-copies.ts), so a Redis outage never stops one
  * (docs/decisions/0011-revocation-database-first.md). Each writes the session log lines and
- * records the security event of its ending itself: one that ends a single session only when
+ * records the security event of its ending itself, and its reason for the browser that held it
+ * (session-endings.ts), right after the delete: one that ends a single session only when
  * this call deleted it (concurrent requests find it ended), the ones that end several sessions
  * for those that were active when they were listed.
  *
@@ -24,13 +26,15 @@ import { clearCachedCopies, secondaryStorageOf, type SecondaryStorage } from './
 
 /**
  * What listing and ending sessions need: the database (the truth the validator reads), Better
- * Auth's Redis copies when REDIS_URL is set, the session log. No Better Auth instance: the
- * command-line tool ends sessions with these alone.
+ * Auth's Redis copies when REDIS_URL is set, the session log, and where the reasons of endings
+ * are kept for the browsers that held them. No Better Auth instance: the command-line tool ends
+ * sessions with these alone.
  */
 export interface SessionServices {
 	database: Storage;
 	cache: SecondaryStorage | null;
 	log: SessionLog;
+	endings: SessionEndings;
 }
 
 let services: SessionServices | undefined;
@@ -39,10 +43,12 @@ let services: SessionServices | undefined;
 export function getSessionServices(): SessionServices {
 	if (!services) {
 		const redis = getRedis();
+		const { secret } = getConfig();
 		services = {
 			database: getStorage(),
 			cache: redis ? secondaryStorageOf(redis) : null,
-			log: createSessionLog(getConfig().secret)
+			log: createSessionLog(secret),
+			endings: createSessionEndings(getStorage().endings, secret)
 		};
 	}
 	return services;
@@ -69,7 +75,11 @@ export interface Device {
 	current: boolean;
 }
 
-/** Why a session ends: its session log line (none for a replaced one) and its security event, if any. */
+/**
+ * Why a session ends: its session log line (none for a replaced one) and its security event, if
+ * any. The log line's reason is also what the browser that held the session is told (any string:
+ * session-endings.ts has a sentence for each of the shared vocabulary and one for the rest).
+ */
 export interface SessionEnding {
 	log: { event: Extract<SessionLogEvent, 'revoked' | 'expired'>; reason: string } | null;
 	securityEvent?: NewSecurityEvent;
@@ -122,6 +132,7 @@ export async function revokeUserSessions(
 ): Promise<number> {
 	const active = await services.database.sessions.listActiveByUser(userId, new Date(now));
 	const ended = await services.database.sessions.endByUser(userId);
+	await services.endings.record(tokensOf(ended), ending.reason);
 	await clearCachedCopies(services.cache, ended);
 	await recordEnding(services, active, {
 		log: { event: 'revoked', reason: ending.reason },
@@ -235,6 +246,7 @@ export async function revokeOtherSessionsFor(
 		(session) => session.id !== actor.sessionId
 	);
 	const ended = await services.database.sessions.endOthers(actor.userId, actor.sessionId);
+	await services.endings.record(tokensOf(ended), ending.reason);
 	await clearCachedCopies(services.cache, ended);
 	await recordEnding(services, others, {
 		log: { event: 'revoked', reason: ending.reason },
@@ -264,13 +276,18 @@ export async function deleteAccount(actor: Actor, services = getSessionServices(
 		detail: { sessions: active.length }
 	});
 	const ended = await services.database.sessions.deleteUser(actor.userId);
+	await services.endings.record(tokensOf(ended), 'account-deleted');
 	await clearCachedCopies(services.cache, ended);
 	await recordEnding(services, active, { log: { event: 'revoked', reason: 'account-deleted' } });
 }
 
-/** After the rows are deleted: their cached copies cleared, then their ending recorded. */
+/**
+ * After the rows are deleted: the reason kept for the browsers that held them (first, so their
+ * next request finds it), their cached copies cleared, then their ending recorded.
+ */
 async function finishEnding(services: SessionServices, ended: EndedSession[], ending: SessionEnding): Promise<void> {
 	if (ended.length === 0) return;
+	if (ending.log) await services.endings.record(tokensOf(ended), ending.log.reason);
 	await clearCachedCopies(services.cache, ended);
 	await recordEnding(services, ended, ending);
 }
@@ -286,6 +303,10 @@ async function recordEnding(
 			services.log.session(log.event, session.id, { user: session.userId, reason: log.reason });
 	}
 	if (securityEvent) await recordSecurityEvent(services.database, securityEvent);
+}
+
+function tokensOf(ended: Array<Pick<EndedSession, 'token'>>): string[] {
+	return ended.map((session) => session.token);
 }
 
 function toDevice(session: SessionRecord, actor: Actor): Device {

@@ -79,6 +79,8 @@ interface Row {
 		session?: Partial<Session> | null;
 		/** Another request of the same session refreshes it between this one's read and its write. */
 		refreshedMeanwhile?: true;
+		/** A reason stored for TOKEN's ending (session-endings.ts). */
+		endingStored?: string;
 	};
 	/** When the request arrives, in ms after the sign-in. */
 	at: number;
@@ -91,6 +93,12 @@ interface Row {
 		log: LogLine[];
 		/** Tokens of the sessions ended through revokeSession. */
 		ended?: string[];
+		/** The reason the result carries for the sign-in page; null unless given. */
+		endedReason?: string;
+		/** Tokens whose ending was looked up; none unless given. */
+		lookedUp?: string[];
+		/** [token, reason] recorded by the validator itself; none unless given. */
+		recorded?: Array<[string, string]>;
 	};
 }
 
@@ -120,10 +128,26 @@ const ROWS: Row[] = [
 		expect: { signedIn: null, cookie: { kind: 'clear' }, writes: [], log: [] }
 	},
 	{
-		name: 'validly signed but unknown token: signed out, cookie cleared',
-		setup: { session: null },
+		name: "an ended session's token under a forged signature: no lookup, no reason, cookie cleared",
+		setup: {
+			session: null,
+			endingStored: 'revoked',
+			cookie: cookieFor(TOKEN, 'another-secret-0123456789abcdefghijklmn')
+		},
 		at: 0,
 		expect: { signedIn: null, cookie: { kind: 'clear' }, writes: [], log: [] }
+	},
+	{
+		name: 'validly signed but unknown token: its ending looked up, none, cookie cleared',
+		setup: { session: null },
+		at: 0,
+		expect: { signedIn: null, cookie: { kind: 'clear' }, writes: [], log: [], lookedUp: [TOKEN] }
+	},
+	{
+		name: 'validly signed, its session ended with a reason: signed out, the reason, cookie kept',
+		setup: { session: null, endingStored: 'revoked' },
+		at: 0,
+		expect: { signedIn: null, cookie: null, writes: [], log: [], lookedUp: [TOKEN], endedReason: 'revoked' }
 	},
 	{
 		name: 'valid, refresh not due: no write, no cookie',
@@ -179,15 +203,17 @@ const ROWS: Row[] = [
 		}
 	},
 	{
-		name: '1 ms after expiresAt: idle expired, logged, cookie cleared, row left to the purge',
+		name: '1 ms after expiresAt: idle expired, logged, reason recorded, cookie kept, row left to the purge',
 		setup: {},
 		at: IDLE + 1,
 		expect: {
 			signedIn: null,
-			cookie: { kind: 'clear' },
+			cookie: null,
 			writes: [],
 			log: [['expired', 'session-1', { user: 'user-1', reason: 'idle' }]],
-			ended: []
+			ended: [],
+			endedReason: 'idle',
+			recorded: [[TOKEN, 'idle']]
 		}
 	},
 	{
@@ -202,15 +228,16 @@ const ROWS: Row[] = [
 		}
 	},
 	{
-		name: 'absolute lifetime reached while active: session ended, logged, cookie cleared',
+		name: 'absolute lifetime reached while active: session ended, logged, its reason, cookie kept',
 		setup: { session: refreshedBefore(ABSOLUTE, 1000) },
 		at: ABSOLUTE,
 		expect: {
 			signedIn: null,
-			cookie: { kind: 'clear' },
+			cookie: null,
 			writes: [],
 			log: [['expired', 'session-1', { user: 'user-1', reason: 'absolute-lifetime' }]],
-			ended: [TOKEN]
+			ended: [TOKEN],
+			endedReason: 'absolute-lifetime'
 		}
 	},
 	{
@@ -254,6 +281,9 @@ function world(setup: Row['setup'], now: number) {
 	const store = new MemorySessions(stored);
 	const log: LogLine[] = [];
 	const ended: string[] = [];
+	const storedEndings = new Map<string, string>(setup.endingStored ? [[TOKEN, setup.endingStored]] : []);
+	const lookedUp: string[] = [];
+	const recorded: Array<[string, string]> = [];
 	const validator = createSessionValidator({
 		store,
 		revokeSession: async (token, ending) => {
@@ -265,6 +295,15 @@ function world(setup: Row['setup'], now: number) {
 				log.push([ending.log.event, row.id, { user: row.userId, reason: ending.log.reason }]);
 			}
 			return revoked;
+		},
+		endings: {
+			record: async (tokens, reason) => {
+				for (const token of tokens) recorded.push([token, reason]);
+			},
+			find: async (token) => {
+				lookedUp.push(token);
+				return storedEndings.get(token) ?? null;
+			}
 		},
 		log: { session: (event, sessionId, fields = {}) => log.push([event, sessionId, fields]) },
 		secret: SECRET,
@@ -278,12 +317,12 @@ function world(setup: Row['setup'], now: number) {
 			void store.extend(session.id, at(now + IDLE), at(now), session.updatedAt);
 		};
 	}
-	return { store, log, ended, validator };
+	return { store, log, ended, lookedUp, recorded, validator };
 }
 
 describe('validateSessionCookie', () => {
 	it.each(ROWS)('$name', async ({ setup, at: now, expect: expected }) => {
-		const { store, log, ended, validator } = world(setup, now);
+		const { store, log, ended, lookedUp, recorded, validator } = world(setup, now);
 		const cookie = setup.cookie === undefined ? cookieFor(TOKEN) : setup.cookie;
 
 		const result = await validator.validateSessionCookie(cookie);
@@ -311,6 +350,9 @@ describe('validateSessionCookie', () => {
 		expect(log).toEqual(expected.log);
 		expect(ended).toEqual(expected.ended ?? []);
 		if (expected.ended?.length) expect(store.row(TOKEN)).toBeUndefined();
+		expect(result.endedReason ?? null).toBe(expected.endedReason ?? null);
+		expect(lookedUp).toEqual(expected.lookedUp ?? []);
+		expect(recorded).toEqual(expected.recorded ?? []);
 	});
 
 	it('a refresh moves the stored row, which the next request then finds not due', async () => {

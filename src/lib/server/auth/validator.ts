@@ -3,13 +3,20 @@ import { hasCookie, sessionCookieName, signSessionToken, verifiedSessionToken } 
 import type { SessionLog } from '../session-log';
 import type { SessionRows, StoredSession } from '../db/port';
 import type { RevokeSession } from './sessions';
+import type { SessionEndings } from './session-endings';
 
 /** What the response must do with the session cookie; null for nothing. */
 export type CookieAction = { kind: 'reissue'; value: string; maxAge: number | undefined } | { kind: 'clear' } | null;
 
-/** A request's user and session (or null for both), and what to do with its session cookie. */
+/**
+ * A request's user and session (or null for both), and what to do with its session cookie. A
+ * signed-out request whose validly signed cookie belongs to a session that ended for a known
+ * reason carries that reason, and its cookie is kept: the sign-in page reads the reason and
+ * clears the cookie (docs/decisions/0018-why-a-session-ended.md).
+ */
 export type SessionValidationResult =
-	(StoredSession & { cookie: CookieAction }) | { session: null; user: null; cookie: CookieAction };
+	| (StoredSession & { cookie: CookieAction; endedReason?: undefined })
+	| { session: null; user: null; cookie: CookieAction; endedReason: string | null };
 
 export interface SessionValidatorOptions {
 	/**
@@ -17,8 +24,10 @@ export interface SessionValidatorOptions {
 	 * per request and one guarded UPDATE per refresh. Ending a session is sessions.ts's job.
 	 */
 	store: Pick<SessionRows, 'findByToken' | 'extend'>;
-	/** Ends a session with its log line (sessions.ts). */
+	/** Ends a session with its log line and its reason (sessions.ts). */
 	revokeSession: RevokeSession;
+	/** Why sessions ended (session-endings.ts): the idle end records its reason, a missing session is looked up. */
+	endings: Pick<SessionEndings, 'record' | 'find'>;
 	log: SessionLog;
 	secret: string;
 	cookies: CookieSettings;
@@ -37,6 +46,7 @@ type Session = StoredSession['session'];
 export function createSessionValidator({
 	store,
 	revokeSession,
+	endings,
 	log,
 	secret,
 	cookies,
@@ -47,22 +57,28 @@ export function createSessionValidator({
 	/** Signature → row → absolute lifetime → idle expiry → refresh when due. */
 	async function validateSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
 		const token = verifiedSessionToken(cookieHeader, cookieName, secret);
+		// A cookie without a valid signature is never looked up, for its session or its ending.
 		if (!token) return signedOut(hasCookie(cookieHeader, cookieName));
 
 		const found = await store.findByToken(token);
-		if (!found) return signedOut(true);
+		if (!found) {
+			const reason = await endings.find(token, clock());
+			return reason === null ? signedOut(true) : ended(reason);
+		}
 		const { session, user } = found;
 		const now = clock();
 
 		if (reachedAbsoluteLifetime(session, now)) {
 			// Deleted, not just refused, so Better Auth's own getSession agrees from now on.
 			await revokeSession(session.token, { log: { event: 'expired', reason: 'absolute-lifetime' } });
-			return signedOut(true);
+			return ended('absolute-lifetime');
 		}
 
 		if (idleExpired(session, now)) {
 			log.session('expired', session.id, { user: session.userId, reason: 'idle' });
-			return signedOut(true);
+			// The row is left to the purge; its reason is kept for the sign-in page.
+			await endings.record([session.token], 'idle', now);
+			return ended('idle');
 		}
 
 		if (!refreshDue(session, now)) return { session, user, cookie: null };
@@ -84,7 +100,12 @@ export function createSessionValidator({
 export type SessionValidator = ReturnType<typeof createSessionValidator>;
 
 function signedOut(hadCookie: boolean): SessionValidationResult {
-	return { session: null, user: null, cookie: hadCookie ? { kind: 'clear' } : null };
+	return { session: null, user: null, cookie: hadCookie ? { kind: 'clear' } : null, endedReason: null };
+}
+
+/** Signed out for a known reason: the cookie stays until the sign-in page has shown it. */
+function ended(reason: string): SessionValidationResult {
+	return { session: null, user: null, cookie: null, endedReason: reason };
 }
 
 function reachedAbsoluteLifetime(session: Session, now: number): boolean {

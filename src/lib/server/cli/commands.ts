@@ -5,6 +5,7 @@ import { purgeExpiredSessions } from '../purge';
 import type { NewSecurityEvent, SecurityEventType } from '../security-log';
 import { describeDevice } from '../user-agent';
 import type { SessionLog } from '../session-log';
+import type { SessionEndings } from '../auth/session-endings';
 import type { Command, RevokeTarget } from './args';
 import {
 	formatPurge,
@@ -18,11 +19,12 @@ import {
 } from './format';
 import { EXIT, type ExitCode, type Output } from './output';
 
-/** The storage, Better Auth's Redis copies and the session log: what auth/sessions.ts ends sessions with. */
+/** The storage, Better Auth's Redis copies, the session log and the endings' reasons: what auth/sessions.ts ends sessions with. */
 export interface CommandDependencies {
 	database: Storage;
 	cache: SecondaryStorage | null;
 	log: SessionLog;
+	endings: SessionEndings;
 	output: Output;
 	/** PURGE_BATCH_SIZE: what purge-expired deletes per statement when --batch is not given. */
 	purgeBatchSize: number;

@@ -5,6 +5,7 @@ import { openStorage, type Storage } from '../db';
 import { safeErrorMessage } from '../errors';
 import { createRedis, redisReady } from '../redis';
 import { createSessionLog, type SessionLog } from '../session-log';
+import { createSessionEndings, type SessionEndings } from '../auth/session-endings';
 
 /**
  * What the commands need, built from the configuration alone: the storage port, Better Auth's
@@ -15,6 +16,8 @@ export interface CliStack {
 	database: Storage;
 	cache: SecondaryStorage | null;
 	log: SessionLog;
+	/** Where the reason of each ending is kept for the browser that held the session (an operator's: `cli`). */
+	endings: SessionEndings;
 	/** Closes the pool and Redis, so the process ends by itself once output is written. */
 	close(): Promise<void>;
 }
@@ -40,7 +43,8 @@ export async function openStack(config: AppConfig, writeLogLine: (line: string) 
 	}
 	if (redis) await waitForRedis(redis, writeLogLine);
 	const log = createSessionLog(config.secret, writeLogLine);
-	return { database, cache: redis ? secondaryStorageOf(redis) : null, log, close };
+	const endings = createSessionEndings(database.endings, config.secret, { logError: writeLogLine });
+	return { database, cache: redis ? secondaryStorageOf(redis) : null, log, endings, close };
 }
 
 /**

@@ -22,6 +22,7 @@ export interface Storage {
 	readonly securityEvents: SecurityEventRows;
 	readonly rateLimits: RateLimitWindows;
 	readonly codes: CodeRows;
+	readonly endings: SessionEndingRows;
 	readonly purge: PurgeRows;
 	/**
 	 * Brings the schema up to date from the migrations under `root` (the working directory by
@@ -202,10 +203,25 @@ export interface CodeRows {
 	spend(id: string, seen: string): Promise<boolean>;
 }
 
+/**
+ * Why sessions ended, for the browsers that held them (auth/session-endings.ts): one row per
+ * ended token, keyed by a keyed hash of it — the storage never sees a token here.
+ */
+export interface SessionEndingRows {
+	/**
+	 * Stores `reason` for each hash, kept until `expiresAt`. A hash that already has a reason keeps
+	 * it: the first ending of a session is the one that ended it (an idle session later swept up by
+	 * "sign out everywhere" stays idle).
+	 */
+	record(tokenHashes: string[], reason: string, endedAt: Date, expiresAt: Date): Promise<void>;
+	/** The reason stored for this hash, unless it expired by `now`; null when none. */
+	find(tokenHash: string, now: Date): Promise<{ reason: string; endedAt: Date } | null>;
+}
+
 export interface PurgeRows {
 	/** Deletes at most `limit` sessions whose expiresAt is before `now`; returns how many. */
 	expiredSessions(now: number, limit: number): Promise<number>;
-	/** Deletes expired sign-in codes and finished rate-limit windows; returns how many rows. */
+	/** Deletes expired sign-in codes, finished rate-limit windows and expired ending reasons; returns how many rows. */
 	expiredOther(now: number): Promise<number>;
 	/** Takes the lease `name` for `holder` when it is free, expired or already theirs; true when taken. */
 	acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;

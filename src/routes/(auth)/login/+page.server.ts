@@ -4,31 +4,42 @@ import { oauthErrorMessage, startOAuthSignIn } from '#lib/server/auth/oauth-sign
 import { providerButtons } from '#lib/server/auth/providers.ts';
 import { normalizeEmail, sendSignInCode, verifySignInCode } from '#lib/server/auth/otp-sign-in.ts';
 import { safeRedirectPath } from '#lib/server/auth/redirect-path.ts';
+import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
+import { endedMessage } from '#lib/server/auth/session-endings.ts';
 import { getConfig } from '#lib/server/config.ts';
 import { readForm } from '#lib/server/forms.ts';
 import type { Actions, PageServerLoad } from './$types';
 
-export const load: PageServerLoad = ({ locals, url }) => {
+export const load: PageServerLoad = ({ locals, url, cookies, setHeaders }) => {
 	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
 	if (locals.user) redirect(303, redirectTo);
 	const config = getConfig();
+	let ended: string | null = null;
+	if (locals.endedReason) {
+		// Shown once: the cookie that proved the ending is cleared with this answer, so a reload
+		// shows the plain page. The sentence is this browser's, never a shared cache's.
+		ended = endedMessage(locals.endedReason);
+		clearSessionCookie({ cookies });
+		setHeaders({ 'cache-control': 'private, no-store' });
+	}
 	return {
 		redirectTo,
-		notice: noticeFor(url.searchParams),
+		notice: ended ?? noticeFor(url.searchParams),
 		oauthError: oauthErrorMessage(url.searchParams.get('error')),
 		providers: providerButtons(config.oauth),
 		rememberMeOffered: config.sessions.rememberMeOffered
 	};
 };
 
-/** Why the visitor landed here, from the flag the redirect that brought them set. */
+/**
+ * What this browser just did itself, from the flag its own action's redirect set (the cookie is
+ * already cleared). Why a session ended elsewhere never comes from the URL: only from the stored
+ * reason a validly signed cookie leads to (locals.endedReason).
+ */
 function noticeFor(params: URLSearchParams): string | null {
 	if (params.has('signedOut')) return 'You are signed out.';
 	if (params.has('signedOutEverywhere')) return 'You are signed out on every device.';
 	if (params.has('accountDeleted')) return 'Your account and all its sessions have been deleted.';
-	if (params.get('ended') === 'network') {
-		return 'Your session ended because it was used from a new network. Please sign in again.';
-	}
 	return null;
 }
 

@@ -133,3 +133,20 @@ export const jobLease = mysqlTable('job_lease', {
 	/** Epoch milliseconds after which another instance may take the lease. */
 	expiresAt: bigint('expires_at', { mode: 'number' }).notNull()
 });
+
+/**
+ * Why a session ended, for the browser that held it (auth/session-endings.ts): keyed by a keyed
+ * hash of the ended token (64 hex characters), never the token, and with no user id. Kept until
+ * `expires_at`, then purged with the rest (purge.ts).
+ */
+export const sessionEnding = mysqlTable(
+	'session_ending',
+	{
+		tokenHash: id('token_hash').primaryKey(),
+		/** The ending's reason as the session log names it (`idle`, `revoked`, …). */
+		reason: text('reason').notNull(),
+		endedAt: timestamp('ended_at').notNull(),
+		expiresAt: timestamp('expires_at').notNull()
+	},
+	(table) => [index('session_ending_expires_at_idx').on(table.expiresAt)]
+);

@@ -131,6 +131,15 @@ export const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
 export const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
 export const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < ?';
 /**
+ * One row per hash (`VALUES ?` takes a list of rows). The first ending of a token is kept: a
+ * later one finds the hash taken and leaves the row as it is (unlike INSERT IGNORE, which would
+ * hide other errors as well).
+ */
+export const RECORD_ENDINGS = `INSERT INTO session_ending (token_hash, reason, ended_at, expires_at) VALUES ?
+	ON DUPLICATE KEY UPDATE token_hash = token_hash`;
+export const ENDING_OF = 'SELECT reason, ended_at FROM session_ending WHERE token_hash = ? AND expires_at > ?';
+export const PURGE_ENDINGS = 'DELETE FROM session_ending WHERE expires_at < ?';
+/**
  * Takes the lease when it is free, expired or already this holder's. `expires_at` moves exactly
  * when `holder` is (or becomes) this holder, under either order of assignment.
  */
@@ -415,14 +424,30 @@ export function mysqlCodes(database: MysqlDatabase) {
 	};
 }
 
+export function mysqlEndings(database: MysqlDatabase) {
+	const pool = database.client;
+	return {
+		async record(tokenHashes: string[], reason: string, endedAt: Date, expiresAt: Date): Promise<void> {
+			if (tokenHashes.length === 0) return;
+			const rows = tokenHashes.map((hash) => [hash, reason, endedAt, expiresAt]);
+			await affected(database, pool, RECORD_ENDINGS, [rows]);
+		},
+		async find(tokenHash: string, now: Date): Promise<{ reason: string; endedAt: Date } | null> {
+			const [row] = await rowsOf<{ reason: string; ended_at: Date }>(database, pool, ENDING_OF, [tokenHash, now]);
+			return row ? { reason: row.reason, endedAt: row.ended_at } : null;
+		}
+	};
+}
+
 export function mysqlPurge(database: MysqlDatabase) {
 	const pool = database.client;
 	return {
 		/** Deletes at most `limit` sessions whose expiresAt is before `now`, oldest first; returns how many. */
 		expiredSessions: (now: number, limit: number) => affected(database, pool, PURGE_SESSIONS, [new Date(now), limit]),
-		/** Deletes expired sign-in codes and finished rate-limit windows; returns how many rows. */
+		/** Deletes expired sign-in codes, finished rate-limit windows and expired ending reasons; returns how many rows. */
 		expiredOther: async (now: number) =>
 			(await affected(database, pool, PURGE_CODES, [new Date(now)])) +
+			(await affected(database, pool, PURGE_ENDINGS, [new Date(now)])) +
 			(await affected(database, pool, PURGE_WINDOWS, [now])) +
 			(await affected(database, pool, PURGE_AUTH_LIMITS, [now - DAY_MS])),
 		/** Takes the lease when it is free, expired or already this holder's; true when taken. */
@@ -460,6 +485,7 @@ export function mysqlStorage(database: MysqlDatabase, options: StorageOptions = 
 		securityEvents: mysqlSecurityEvents(database),
 		rateLimits: mysqlRateLimits(database),
 		codes: mysqlCodes(database),
+		endings: mysqlEndings(database),
 		purge: mysqlPurge(database),
 		migrate: (root) => migrateMysql(database, root),
 		ping: () => pingMysql(database),

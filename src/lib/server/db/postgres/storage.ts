@@ -121,6 +121,13 @@ const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session 
 const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < $1';
 const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < $1';
 const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < $1';
+/** The first ending of a token is kept: a later one finds the hash taken and writes nothing. */
+const RECORD_ENDINGS = `INSERT INTO session_ending (token_hash, reason, ended_at, expires_at)
+	SELECT hash, $2, $3, $4 FROM unnest($1::text[]) AS hash
+	ON CONFLICT (token_hash) DO NOTHING`;
+const ENDING_OF = `SELECT reason, (extract(epoch from ended_at) * 1000)::float8 AS ended_at
+	FROM session_ending WHERE token_hash = $1 AND expires_at > $2`;
+const PURGE_ENDINGS = 'DELETE FROM session_ending WHERE expires_at < $1';
 const ACQUIRE_LEASE = `
 	INSERT INTO job_lease (name, holder, expires_at) VALUES ($1, $2, $3)
 	ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -295,10 +302,20 @@ export function postgresStorage(
 			update: async (id, seen, value, now) => (await changed(UPDATE_CODE, [value, now, id, seen])) === 1,
 			spend: async (id, seen) => (await changed(SPEND_CODE, [id, seen])) === 1
 		},
+		endings: {
+			async record(tokenHashes, reason, endedAt, expiresAt) {
+				if (tokenHashes.length > 0) await changed(RECORD_ENDINGS, [tokenHashes, reason, endedAt, expiresAt]);
+			},
+			async find(tokenHash, now) {
+				const [row] = (await rowsOf(ENDING_OF, [tokenHash, now])) as Array<{ reason: string; ended_at: number }>;
+				return row ? { reason: row.reason, endedAt: new Date(row.ended_at) } : null;
+			}
+		},
 		purge: {
 			expiredSessions: (now, limit) => changed(PURGE_SESSIONS, [new Date(now), limit]),
 			expiredOther: async (now) =>
 				(await changed(PURGE_CODES, [new Date(now)])) +
+				(await changed(PURGE_ENDINGS, [new Date(now)])) +
 				(await changed(PURGE_WINDOWS, [now])) +
 				(await changed(PURGE_AUTH_LIMITS, [now - DAY_MS])),
 			async acquireLease(name, holder, ttlMs, now) {

@@ -116,3 +116,20 @@ export const jobLease = sqliteTable('job_lease', {
 	/** Epoch milliseconds after which another instance may take the lease. */
 	expiresAt: integer('expires_at').notNull()
 });
+
+/**
+ * Why a session ended, for the browser that held it (auth/session-endings.ts): keyed by a keyed
+ * hash of the ended token, never the token, and with no user id. Kept until `expires_at`, then
+ * purged with the rest (purge.ts).
+ */
+export const sessionEnding = sqliteTable(
+	'session_ending',
+	{
+		tokenHash: text('token_hash').primaryKey(),
+		/** The ending's reason as the session log names it (`idle`, `revoked`, …). */
+		reason: text('reason').notNull(),
+		endedAt: timestamp('ended_at').notNull(),
+		expiresAt: timestamp('expires_at').notNull()
+	},
+	(table) => [index('session_ending_expires_at_idx').on(table.expiresAt)]
+);

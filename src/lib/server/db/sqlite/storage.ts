@@ -116,6 +116,11 @@ const PURGE_SESSIONS = 'DELETE FROM session WHERE id IN (SELECT id FROM session 
 const PURGE_CODES = 'DELETE FROM verification WHERE expires_at < ?';
 const PURGE_WINDOWS = 'DELETE FROM rate_limit_window WHERE resets_at < ?';
 const PURGE_AUTH_LIMITS = 'DELETE FROM rate_limit WHERE last_request < ?';
+/** The first ending of a token is kept: a later one finds the hash taken and writes nothing. */
+const RECORD_ENDING = `INSERT INTO session_ending (token_hash, reason, ended_at, expires_at) VALUES (?, ?, ?, ?)
+	ON CONFLICT (token_hash) DO NOTHING`;
+const ENDING_OF = 'SELECT reason, ended_at FROM session_ending WHERE token_hash = ? AND expires_at > ?';
+const PURGE_ENDINGS = 'DELETE FROM session_ending WHERE expires_at < ?';
 const ACQUIRE_LEASE = `
 	INSERT INTO job_lease (name, holder, expires_at) VALUES (?, ?, ?)
 	ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
@@ -190,7 +195,9 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const updateCode = prepare<[string, number, string, string]>(UPDATE_CODE);
 		const spendCode = prepare<[string, string]>(SPEND_CODE);
 		const purgeSessions = prepare<[number, number]>(PURGE_SESSIONS);
-		const purgeOther = [PURGE_CODES, PURGE_WINDOWS].map((sql) => prepare<[number]>(sql));
+		const recordEnding = prepare<[string, string, number, number]>(RECORD_ENDING);
+		const endingOf = prepare<[string, number], [string, number]>(ENDING_OF).raw(true);
+		const purgeOther = [PURGE_CODES, PURGE_WINDOWS, PURGE_ENDINGS].map((sql) => prepare<[number]>(sql));
 		const purgeAuthLimits = prepare<[number]>(PURGE_AUTH_LIMITS);
 		const acquireLease = prepare<[string, string, number, number], { holder: string }>(ACQUIRE_LEASE);
 		const releaseLease = prepare<[string, string]>(RELEASE_LEASE);
@@ -221,6 +228,8 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			codeOf,
 			updateCode,
 			spendCode,
+			recordEnding,
+			endingOf,
 			purgeSessions,
 			purgeOther,
 			purgeAuthLimits,
@@ -360,6 +369,18 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			find: async (holder) => q().codeOf.get(holder) ?? null,
 			update: (id, seen, value, now) => write(() => q().updateCode.run(value, now.getTime(), id, seen).changes === 1),
 			spend: (id, seen) => write(() => q().spendCode.run(id, seen).changes === 1)
+		},
+		endings: {
+			record: (tokenHashes, reason, endedAt, expiresAt) =>
+				write(() =>
+					client.transaction(() => {
+						for (const hash of tokenHashes) q().recordEnding.run(hash, reason, endedAt.getTime(), expiresAt.getTime());
+					})()
+				),
+			async find(tokenHash, now) {
+				const row = q().endingOf.get(tokenHash, now.getTime());
+				return row ? { reason: row[0], endedAt: new Date(row[1]) } : null;
+			}
 		},
 		purge: {
 			expiredSessions: (now, limit) => write(() => q().purgeSessions.run(now, limit).changes),
