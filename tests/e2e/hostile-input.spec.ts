@@ -54,15 +54,16 @@ test('user agents with markup, a tab and 10 KB are stored bounded and shown as t
 	const email = uniqueEmail('hostile-agent');
 	const dialogs: string[] = [];
 	const pages: Page[] = [];
-	for (const { userAgent } of HOSTILE_AGENTS) {
+	for (const { userAgent, device } of HOSTILE_AGENTS) {
 		const context = await browser.newContext({ baseURL: SMTP_APP.origin, userAgent, javaScriptEnabled });
 		const page = await context.newPage();
 		collectDialogs(page, dialogs);
 		pages.push(page);
 		await signInAs(page, email);
 		await visit(page, '/account', 'Your account');
-		const shown = await page.locator('dt:text-is("Browser") + dd').evaluate((element) => element.textContent);
+		const shown = await page.locator('dt:text-is("User agent") + dd code').evaluate((element) => element.textContent);
 		expect(shown).toBe(storedForm(userAgent));
+		await expect(page.locator('dt:text-is("Device") + dd')).toHaveText(device);
 	}
 
 	const stored = storedUserAgents(email);

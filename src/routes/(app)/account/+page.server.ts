@@ -5,6 +5,7 @@ import { confirmEmailChange, requestEmailChange } from '#lib/server/auth/email-c
 import { getEmailChangeService } from '#lib/server/auth/server.ts';
 import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { readForm } from '#lib/server/forms.ts';
+import { describeDevice } from '#lib/server/user-agent.ts';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = (event) => {
@@ -16,6 +17,7 @@ export const load: PageServerLoad = (event) => {
 			createdAt: session.createdAt,
 			expiresAt: session.expiresAt,
 			ipAddress: session.ipAddress ?? null,
+			device: describeDevice(session.userAgent),
 			userAgent: session.userAgent ?? null,
 			policy: session.policy,
 			idleSeconds: session.idleSeconds,
