@@ -1,6 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
 import {
 	ATTACK_APP,
+	IDLE_APP,
 	OIDC_PROVIDER,
 	OUTBOX_APP,
 	PRODUCTION_APP,
@@ -119,6 +120,14 @@ export default defineConfig({
 			SESSION_PRESET: 'high-security'
 		}),
 		// The published per-network limits: the attack's stranger meets them as a real one would.
-		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {})
+		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
+		// Sessions idle out in minutes, so that the idle warning's tests reach its times.
+		latchkey(IDLE_APP, {
+			...smtpMail,
+			SESSION_EXPIRES_IN: '2m',
+			SESSION_UPDATE_AGE: '1m',
+			IDLE_WARNING: '1m',
+			REMEMBER_ME: 'off'
+		})
 	]
 });

@@ -48,7 +48,22 @@ export const HTTPS_PROXY_PORT = 4179;
  */
 export const ATTACK_APP = server(4180, 'attack');
 
-export const ALL_APPS = [SMTP_APP, OUTBOX_APP, PRODUCTION_APP, PROXIED_APP, STRICT_APP, HTTPS_APP, ATTACK_APP];
+/**
+ * Sessions idle out after two minutes and warn one minute before: the idle warning's tests move
+ * the browser's clock, and the stored expiry, rather than wait.
+ */
+export const IDLE_APP = server(4184, 'idle');
+
+export const ALL_APPS = [
+	SMTP_APP,
+	OUTBOX_APP,
+	PRODUCTION_APP,
+	PROXIED_APP,
+	STRICT_APP,
+	HTTPS_APP,
+	ATTACK_APP,
+	IDLE_APP
+];
 
 /**
  * The OpenID Connect provider (tests/e2e/support/oidc-provider.ts) the SMTP app signs in with.
