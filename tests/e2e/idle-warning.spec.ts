@@ -28,14 +28,24 @@ function sessionOf(email: string): { id: string; expiresAt: number; updatedAt: n
 /**
  * Waits until the page has hydrated, so that its idle timer has read the browser's clock before
  * the test moves it: the root layout's focus listener, attached in the same pass, then asks the
- * server for the page's data again.
+ * server for the page's data again. The answer is awaited whole and then one task more, since a
+ * clock moved before the new times arrive would be taken as the server's time.
  */
 async function hydrated(page: Page): Promise<void> {
 	await expect(async () => {
-		const reloaded = page.waitForRequest((request) => request.url().includes('__data.json'), { timeout: 1000 });
+		const answer = page.waitForResponse((response) => response.url().includes('__data.json'), { timeout: 2000 });
 		await page.evaluate(() => window.dispatchEvent(new Event('focus')));
-		await reloaded;
+		const body = (await answer).text();
+		// A reload that the page dropped for a newer one has no body to wait for: try again.
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const dropped = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no body')), 2000)));
+		try {
+			await Promise.race([body, dropped]);
+		} finally {
+			clearTimeout(timer);
+		}
 	}).toPass();
+	await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
 }
 
 function setStoredExpiry(sessionId: string, expiresAt: number): void {
