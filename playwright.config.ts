@@ -2,6 +2,7 @@ import { defineConfig, devices } from '@playwright/test';
 import {
 	ATTACK_APP,
 	LIMIT_APP,
+	IDLE_APP,
 	OIDC_PROVIDER,
 	OUTBOX_APP,
 	PRODUCTION_APP,
@@ -121,6 +122,14 @@ export default defineConfig({
 		}),
 		// The published per-network limits: the attack's stranger meets them as a real one would.
 		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
-		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' })
+		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' }),
+		// Sessions idle out in minutes, so that the idle warning's tests reach its times.
+		latchkey(IDLE_APP, {
+			...smtpMail,
+			SESSION_EXPIRES_IN: '2m',
+			SESSION_UPDATE_AGE: '1m',
+			IDLE_WARNING: '1m',
+			REMEMBER_ME: 'off'
+		})
 	]
 });

@@ -602,6 +602,65 @@ describe('loadConfig session settings', () => {
 	});
 });
 
+describe('loadConfig IDLE_WARNING', () => {
+	let dataDir: string;
+	beforeEach(() => {
+		dataDir = mkdtempSync(join(tmpdir(), 'latchkey-config-'));
+	});
+	afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+	const configError = (env: Env) => {
+		try {
+			loadConfig(env, dataDir);
+		} catch (error) {
+			if (error instanceof ConfigError) return error;
+			throw error;
+		}
+		throw new Error('expected a ConfigError');
+	};
+
+	it.each([
+		[{}, 120],
+		[{ IDLE_WARNING: '5m' }, 300],
+		[{ IDLE_WARNING: '90' }, 90],
+		[{ IDLE_WARNING: 'off' }, null],
+		[{ IDLE_WARNING: 'OFF' }, null],
+		[{ SESSION_EXPIRES_IN: '2m', SESSION_UPDATE_AGE: '1m', IDLE_WARNING: '1m', REMEMBER_ME: 'off' }, 60]
+	])('reads %j as %s seconds', (env, seconds) => {
+		expect(loadConfig({ BETTER_AUTH_SECRET: SECRET, ...env }, dataDir).idleWarningSeconds).toBe(seconds);
+	});
+
+	it('refuses a warning no shorter than the idle time, naming the value', () => {
+		const error = configError({
+			BETTER_AUTH_SECRET: SECRET,
+			SESSION_EXPIRES_IN: '10m',
+			SESSION_UPDATE_AGE: '1m',
+			IDLE_WARNING: '10m'
+		});
+		expect(error.problems).toEqual([
+			'IDLE_WARNING="10m" is 600s, not shorter than the session idle time (600s, from SESSION_EXPIRES_IN or the preset); use a shorter duration or off'
+		]);
+	});
+
+	it('refuses the default when the idle time is shorter, and says the value is the default', () => {
+		const error = configError({ BETTER_AUTH_SECRET: SECRET, SESSION_EXPIRES_IN: '90s', SESSION_UPDATE_AGE: '30s' });
+		expect(error.problems).toHaveLength(1);
+		expect(error.problems[0]).toContain('IDLE_WARNING (unset, so 2m) is 120s');
+	});
+
+	it('compares with remember-me too when the checkbox is offered', () => {
+		const env = { BETTER_AUTH_SECRET: SECRET, SESSION_PRESET: 'mobile', IDLE_WARNING: '40d' };
+		expect(configError(env).problems[0]).toContain('(2592000s');
+		expect(loadConfig({ ...env, REMEMBER_ME: 'off' }, dataDir).idleWarningSeconds).toBe(40 * 24 * 3600);
+	});
+
+	it('refuses a value that is no duration', () => {
+		expect(configError({ BETTER_AUTH_SECRET: SECRET, IDLE_WARNING: 'soon' }).problems).toEqual([
+			'IDLE_WARNING="soon" is not a duration; use seconds (3600) or a number with s, m, h or d (15m, 1h, 30d)'
+		]);
+	});
+});
+
 describe('loadConfig cookie settings', () => {
 	it('marks cookies secure for an https ORIGIN', () => {
 		const config = loadConfig({ BETTER_AUTH_SECRET: SECRET, ORIGIN: 'https://auth.example.com' }, dataDir);

@@ -1,6 +1,14 @@
 import { isIP } from 'node:net';
 import { parseOAuthProviders, type OAuthProviders } from './auth/providers';
-import { appPolicyFrom, durationOr, durationOrOff, parsePresetName, type SessionSettings } from './auth/policy';
+import {
+	appPolicyFrom,
+	durationOr,
+	durationOrOff,
+	parsePresetName,
+	PRESETS,
+	type SessionPolicy,
+	type SessionSettings
+} from './auth/policy';
 import { parseDatabaseUrl, type DatabaseTarget } from './db/target';
 import { DEFAULT_PER_ADDRESS_LIMITS, signInLimits, type SignInLimits } from './rate-limit-rules';
 import { resolveAuthSecret } from './secret';
@@ -33,6 +41,8 @@ export interface AppConfig {
 	reauthWindowSeconds: number;
 	/** End a session used from a new network, instead of only reporting it. */
 	ipChangeRevokes: boolean;
+	/** IDLE_WARNING in seconds: how long before a session's idle end its pages warn; null for never. */
+	idleWarningSeconds: number | null;
 	signInLimits: SignInLimits;
 	cookies: CookieSettings;
 	oauth: OAuthProviders;
@@ -65,6 +75,7 @@ export interface PurgeSettings {
 
 export const DATA_DIR = 'data';
 const DEFAULT_REAUTH_WINDOW_SECONDS = 15 * 60;
+const DEFAULT_IDLE_WARNING_SECONDS = 2 * 60;
 const DEV_ORIGIN = 'http://localhost:5173';
 const DEFAULT_MAIL_FROM = 'Latchkey <no-reply@localhost>';
 
@@ -130,6 +141,10 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
 	);
 	const sessionLimit = collect(() => parseSessionLimit(env));
+	const idleWarningSeconds =
+		appPolicy && rememberMeOffered !== undefined
+			? collect(() => parseIdleWarning(env.IDLE_WARNING, shortestIdleSeconds(appPolicy, rememberMeOffered)))
+			: undefined;
 	const sendLimit = collect(() =>
 		parseCount('OTP_SEND_LIMIT_PER_IP', env.OTP_SEND_LIMIT_PER_IP, DEFAULT_PER_ADDRESS_LIMITS.send)
 	);
@@ -157,6 +172,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 		sessionLimit: sessionLimit!,
 		reauthWindowSeconds: reauthWindowSeconds!,
 		ipChangeRevokes: ipChangeRevokes!,
+		idleWarningSeconds: idleWarningSeconds!,
 		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
 		oauth: oauth!,
 		redisUrl: redisUrl!,
@@ -203,6 +219,31 @@ export function parseOrigin(raw: string | undefined, production: boolean): strin
 		);
 	}
 	return url.origin;
+}
+
+/**
+ * The shortest idle time a new sign-in can get: the app's policy, or remember-me's when the
+ * checkbox is offered and its idle time is shorter.
+ */
+function shortestIdleSeconds(appPolicy: SessionPolicy, rememberMeOffered: boolean): number {
+	return rememberMeOffered
+		? Math.min(appPolicy.idleSeconds, PRESETS['remember-me'].idleSeconds)
+		: appPolicy.idleSeconds;
+}
+
+/**
+ * IDLE_WARNING: a duration, or `off`. A warning as long as the idle time would show as soon as
+ * a session is used, so it must be shorter than the shortest idle time a sign-in can get.
+ */
+export function parseIdleWarning(raw: string | undefined, idleSeconds: number): number | null {
+	const seconds = durationOrOff('IDLE_WARNING', raw, DEFAULT_IDLE_WARNING_SECONDS);
+	if (seconds !== null && seconds >= idleSeconds) {
+		const named = raw?.trim() ? `IDLE_WARNING="${raw}"` : 'IDLE_WARNING (unset, so 2m)';
+		throw new Error(
+			`${named} is ${seconds}s, not shorter than the session idle time (${idleSeconds}s, from SESSION_EXPIRES_IN or the preset); use a shorter duration or off`
+		);
+	}
+	return seconds;
 }
 
 export function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {

@@ -79,7 +79,8 @@ export const FORM_ACTIONS: FormAction[] = [
 		refusals: ['Choose a session to revoke.', 'That session does not exist or has already ended.']
 	},
 	{ path: '/account/sessions?/signOutOthers', signedIn: true, fields: NO_FIELDS, refusals: [] },
-	{ path: '/account/sessions?/signOutEverywhere', signedIn: true, fields: NO_FIELDS, refusals: [] }
+	{ path: '/account/sessions?/signOutEverywhere', signedIn: true, fields: NO_FIELDS, refusals: [] },
+	{ path: '/session?/extend', signedIn: true, fields: NO_FIELDS, refusals: [] }
 ];
 
 const ROUTES = 'src/routes';

@@ -54,6 +54,12 @@ export const ATTACK_APP = server(4180, 'attack');
  */
 export const LIMIT_APP = server(4182, 'limit');
 
+/**
+ * Sessions idle out after two minutes and warn one minute before: the idle warning's tests move
+ * the browser's clock, and the stored expiry, rather than wait.
+ */
+export const IDLE_APP = server(4184, 'idle');
+
 export const ALL_APPS = [
 	SMTP_APP,
 	OUTBOX_APP,
@@ -62,7 +68,8 @@ export const ALL_APPS = [
 	STRICT_APP,
 	HTTPS_APP,
 	ATTACK_APP,
-	LIMIT_APP
+	LIMIT_APP,
+	IDLE_APP
 ];
 
 /**

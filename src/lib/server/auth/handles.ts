@@ -59,6 +59,13 @@ export function startSessionValidation(): void {
 	});
 }
 
+/** The validator init built, for the action that slides a session on request ("Stay signed in"). */
+export function sessionValidator(): SessionValidator {
+	if (!validator)
+		throw new Error('the session validator is used before startSessionValidation (init in hooks.server.ts)');
+	return validator;
+}
+
 /** Where every request's session is validated (and slid forward when due): see validator.ts. */
 export const sessionLocals: Handle = async ({ event, resolve }) => {
 	if (!validator) throw new Error('sessionLocals runs before startSessionValidation (init in hooks.server.ts)');

@@ -55,7 +55,19 @@ export function createSessionValidator({
 	const cookieName = sessionCookieName(cookies);
 
 	/** Signature → row → absolute lifetime → idle expiry → refresh when due. */
-	async function validateSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
+	function validateSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
+		return validate(cookieHeader, false);
+	}
+
+	/**
+	 * "Stay signed in": the same checks, then the slide now, whatever the refresh interval says —
+	 * still never past the absolute lifetime, through the same compare-and-set.
+	 */
+	function extendSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
+		return validate(cookieHeader, true);
+	}
+
+	async function validate(cookieHeader: string | null, slideNow: boolean): Promise<SessionValidationResult> {
 		const token = verifiedSessionToken(cookieHeader, cookieName, secret);
 		// A cookie without a valid signature is never looked up, for its session or its ending.
 		if (!token) return signedOut(hasCookie(cookieHeader, cookieName));
@@ -81,7 +93,7 @@ export function createSessionValidator({
 			return ended('idle');
 		}
 
-		if (!refreshDue(session, now)) return { session, user, cookie: null };
+		if (!slideNow && !refreshDue(session, now)) return { session, user, cookie: null };
 		const expiresAt = slidExpiry(session, now);
 		// At its absolute limit a session has nothing left to extend.
 		if (expiresAt <= session.expiresAt.getTime()) return { session, user, cookie: null };
@@ -89,12 +101,16 @@ export function createSessionValidator({
 		// Compare-and-set: of the requests that find the refresh due together, one writes and logs.
 		// The others still reissue the cookie, since the row now expires when theirs would have.
 		if (await store.extend(session.id, refreshed.expiresAt, refreshed.updatedAt, session.updatedAt)) {
-			log.session('refreshed', session.id, { user: session.userId, policy: session.policy });
+			log.session('refreshed', session.id, {
+				user: session.userId,
+				policy: session.policy,
+				...(slideNow ? { reason: 'stay-signed-in' } : {})
+			});
 		}
 		return { session: refreshed, user, cookie: reissuedCookie(refreshed, now, secret) };
 	}
 
-	return { cookieName, validateSessionCookie };
+	return { cookieName, validateSessionCookie, extendSessionCookie };
 }
 
 export type SessionValidator = ReturnType<typeof createSessionValidator>;
