@@ -131,7 +131,13 @@ async function startAttack(browser: Browser, email: string, block: string, turns
 	const strangers: Stranger[] = [];
 	for (let i = 0; i < STRANGERS; i++) {
 		const network = `${block}.${i + 1}`;
-		const context = await browser.newContext({ baseURL: ATTACK_APP.origin, extraHTTPHeaders: from(network) });
+		// Each request on a connection of its own: a stranger's turn can come round after the
+		// server's keep-alive timeout, and a request sent on a socket the server is closing just
+		// then is reset before it arrives (a race of this client, not an answer of the app).
+		const context = await browser.newContext({
+			baseURL: ATTACK_APP.origin,
+			extraHTTPHeaders: { ...from(network), connection: 'close' }
+		});
 		strangers.push({ network, context, sends: i % 2 === 0 });
 	}
 	const tally: StrangerTally = {
