@@ -132,8 +132,7 @@ export async function revokeUserSessions(
 ): Promise<number> {
 	const active = await services.database.sessions.listActiveByUser(userId, new Date(now));
 	const ended = await services.database.sessions.endByUser(userId);
-	await services.endings.record(tokensOf(ended), ending.reason);
-	await clearCachedCopies(services.cache, ended);
+	await forgetEnded(services, ended, ending.reason);
 	await recordEnding(services, active, {
 		log: { event: 'revoked', reason: ending.reason },
 		securityEvent: ending.securityEvent(active.length)
@@ -246,8 +245,7 @@ export async function revokeOtherSessionsFor(
 		(session) => session.id !== actor.sessionId
 	);
 	const ended = await services.database.sessions.endOthers(actor.userId, actor.sessionId);
-	await services.endings.record(tokensOf(ended), ending.reason);
-	await clearCachedCopies(services.cache, ended);
+	await forgetEnded(services, ended, ending.reason);
 	await recordEnding(services, others, {
 		log: { event: 'revoked', reason: ending.reason },
 		securityEvent: ending.securityEvent(others.length)
@@ -276,8 +274,7 @@ export async function deleteAccount(actor: Actor, services = getSessionServices(
 		detail: { sessions: active.length }
 	});
 	const ended = await services.database.sessions.deleteUser(actor.userId);
-	await services.endings.record(tokensOf(ended), 'account-deleted');
-	await clearCachedCopies(services.cache, ended);
+	await forgetEnded(services, ended, 'account-deleted');
 	await recordEnding(services, active, { log: { event: 'revoked', reason: 'account-deleted' } });
 }
 
@@ -287,9 +284,18 @@ export async function deleteAccount(actor: Actor, services = getSessionServices(
  */
 async function finishEnding(services: SessionServices, ended: EndedSession[], ending: SessionEnding): Promise<void> {
 	if (ended.length === 0) return;
-	if (ending.log) await services.endings.record(tokensOf(ended), ending.log.reason);
-	await clearCachedCopies(services.cache, ended);
+	await forgetEnded(services, ended, ending.log?.reason ?? null);
 	await recordEnding(services, ended, ending);
+}
+
+/**
+ * What every ending does once its rows are deleted: keeps the reason for the browsers that held
+ * them (first, so their next request finds it; none for a replaced session), then clears their
+ * cached copies.
+ */
+async function forgetEnded(services: SessionServices, ended: EndedSession[], reason: string | null): Promise<void> {
+	if (reason !== null) await services.endings.record(tokensOf(ended), reason);
+	await clearCachedCopies(services.cache, ended);
 }
 
 /** One session log line per ended session, then the ending's security event. */
