@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter } from '../../src/lib/server/rate-limit';
-import {
-	latestCodeTo,
-	newVisitor,
-	sessionCookieFrom,
-	signIn,
-	signInActions,
-	signInServiceOf,
-	TestClock,
-	type TestApp
-} from './support/app';
+import { sessionCookieFrom, signIn, TestClock, verifyAtOnce, type TestApp } from './support/app';
 import { DIALECTS } from './support/databases';
 import { useScratchApp } from './support/suite';
 
@@ -72,16 +62,7 @@ describe.each(DIALECTS)('the concurrent-session limit on %s', (dialect) => {
 	it('10 sign-ins of one user at once leave at most the limit, never an error, every other ending logged', async () => {
 		const email = `limit-race-${dialect}@example.com`;
 		await signIn(suite.app, email);
-		// Counted apart from the app's own counters, as signIn does: the test measures the limit, not them.
-		const actions = signInActions(suite.app, { ...signInServiceOf(suite.app), limiter: new MemoryRateLimiter() });
-		const browsers = [];
-		for (let i = 0; i < 10; i++) {
-			const visitor = newVisitor();
-			expect(await actions.send(email, visitor)).toBeNull();
-			browsers.push({ visitor, code: latestCodeTo(suite.app, email)! });
-		}
-
-		const outcomes = await Promise.all(browsers.map(({ visitor, code }) => actions.verify(email, code, visitor)));
+		const outcomes = await verifyAtOnce(suite.app, email, 10);
 
 		// On MySQL Better Auth reads a new session back after inserting it, and another sign-in's
 		// limit may end it in between: that browser is told, never given an error page.

@@ -1,16 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { normalizeEmail } from '../../src/lib/server/auth/otp-sign-in';
-import { MemoryRateLimiter } from '../../src/lib/server/rate-limit';
-import {
-	authRequest,
-	latestCodeTo,
-	newVisitor,
-	sessionCookieFrom,
-	signIn,
-	signInActions,
-	signInServiceOf
-} from './support/app';
+import { authRequest, newVisitor, sessionCookieFrom, signIn, signInActions, verifyAtOnce } from './support/app';
 import { wrongCode } from './support/brute-force';
 import { DIALECTS } from './support/databases';
 import { useScratchApp } from './support/suite';
@@ -97,18 +88,9 @@ describe.each(DIALECTS)('email-OTP sign-in on %s', (dialect) => {
 
 	it('signs in every browser of a new address that proves it at the same moment, into one account', async () => {
 		const email = `first-at-once-${dialect}@example.com`;
-		// Counted apart from the app's own counters: the test is about the account, not the limits.
-		const actions = signInActions(suite.app, { ...signInServiceOf(suite.app), limiter: new MemoryRateLimiter() });
-		const browsers = [];
-		for (let i = 0; i < 10; i++) {
-			const visitor = newVisitor();
-			expect(await actions.send(email, visitor)).toBeNull();
-			browsers.push({ visitor, code: latestCodeTo(suite.app, email)! });
-		}
+		const outcomes = await verifyAtOnce(suite.app, email, 10);
 
-		const outcomes = await Promise.all(browsers.map(({ visitor, code }) => actions.verify(email, code, visitor)));
-
-		expect(outcomes).toEqual(browsers.map(() => null));
+		expect(outcomes).toEqual(Array.from({ length: 10 }, () => null));
 		const user = await suite.app.database.users.findByEmail(email);
 		const sessions = (await sessionRows(suite.app.database)).filter((row) => row.userId === user!.id);
 		expect(sessions).toHaveLength(10);

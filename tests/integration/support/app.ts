@@ -252,6 +252,23 @@ export function signInActions(app: TestApp, service: SignInService = signInServi
 	};
 }
 
+/**
+ * `count` browsers of one address each ask for a code of their own, one after another, then all
+ * confirm theirs at the same moment: the verify step's outcomes, in the browsers' order. Counted
+ * apart from the app's own limits, as signIn is: such a test is about what happens at once.
+ */
+export async function verifyAtOnce(app: TestApp, email: string, count: number) {
+	const actions = signInActions(app, { ...signInServiceOf(app), limiter: new MemoryRateLimiter() });
+	const browsers = [];
+	for (let i = 0; i < count; i++) {
+		const visitor = newVisitor();
+		const refused = await actions.send(email, visitor);
+		if (refused !== null) throw new Error(`sending browser ${i} a code was refused: ${JSON.stringify(refused)}`);
+		browsers.push({ visitor, code: latestCodeTo(app, email)! });
+	}
+	return Promise.all(browsers.map(({ visitor, code }) => actions.verify(email, code, visitor)));
+}
+
 /** The code last mailed to `email`. */
 export function latestCodeTo(app: TestApp, email: string): string | undefined {
 	return app.outbox.list().find((message) => message.to === email)?.code;
