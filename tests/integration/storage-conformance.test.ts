@@ -763,6 +763,12 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			expect(await storage.users.findByEmail(`nobody-${userId}@example.com`)).toBeNull();
 		});
 
+		it('finds a user and their address by id', async () => {
+			const userId = await newUser();
+			expect(await storage.users.findById(userId)).toEqual({ id: userId, email: `${userId}@example.com` });
+			expect(await storage.users.findById(`nobody-${userId}`)).toBeNull();
+		});
+
 		it("changes a user's email, marks it verified and moves updatedAt, and no other user's", async () => {
 			const userId = await newUser();
 			const bystander = await newUser();
@@ -877,6 +883,43 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 			console.log(`session limit on ${engine.name}: 10 sign-ins at once under a limit of 1 leave ${left.length}`);
 			expect(left).toHaveLength(1);
 			expect(signIns.map((created) => created.id)).toContain(left[0]!.id);
+		});
+
+		it('refuses a new session only when the user already has the limit of other active ones', async () => {
+			const userId = await newUser();
+			const now = Date.now();
+			const [first, second] = [await newSession(userId), await newSession(userId)];
+			await newSession(userId, { expiresAt: new Date(now - 1000) });
+			await newSession(await newUser());
+			const created = await newSession(userId);
+
+			expect(await storage.sessions.refuseBeyondLimit(userId, created.id, 3, new Date(now))).toBeNull();
+			expect(await storage.sessions.findByToken(created.token)).not.toBeNull();
+
+			const refused = await storage.sessions.refuseBeyondLimit(userId, created.id, 2, new Date(now));
+			expect(refused).toEqual({ id: created.id, token: created.token, userId });
+			expect(await storage.sessions.findByToken(created.token)).toBeNull();
+			for (const alive of [first, second]) expect(await storage.sessions.findByToken(alive.token)).not.toBeNull();
+			expect(await storage.sessions.refuseBeyondLimit(userId, created.id, 2, new Date(now))).toBeNull();
+		});
+
+		it('keeps exactly the room left when ten new sessions on two instances are checked at once', async () => {
+			const userId = await newUser();
+			await newSession(userId);
+			const created = await Promise.all(upTo(10).map(() => newSession(userId)));
+			const instances = [storage, other];
+			// Each check counts the others' new sessions: without the lock, checks running at once
+			// all see ten or more and every one is refused; under it, they run one after another.
+			const refused = await Promise.all(
+				created.map((session, n) => instances[n % 2]!.sessions.refuseBeyondLimit(userId, session.id, 3, new Date()))
+			);
+
+			const left = await storage.sessions.listActiveByUser(userId, new Date());
+			const kept = created.filter((_, n) => refused[n] === null).map((session) => session.id);
+			console.log(`session limit (refuse) on ${engine.name}: 10 sign-ins at once with room for 2 keep ${kept.length}`);
+			expect(left).toHaveLength(3);
+			expect(kept).toHaveLength(2);
+			for (const id of kept) expect(idsOf(left)).toContain(id);
 		});
 
 		it('deletes a user with their sessions, returning the sessions', async () => {

@@ -128,16 +128,20 @@ describe('MAX_SESSIONS_PER_USER and SESSION_LIMIT_ACTION', () => {
 		});
 	});
 
+	it('takes refuse as the other action, in any case', () => {
+		expect(parseSessionLimit({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: ' Refuse ' })).toEqual({
+			max: 2,
+			action: 'refuse'
+		});
+	});
+
 	it('refuses anything else at startup, naming the value', () => {
 		for (const value of ['0', '-2', '2.5', 'two', '1e3', '99999999999999999999'])
 			expect(configError({ MAX_SESSIONS_PER_USER: value }).problems).toEqual([
 				`MAX_SESSIONS_PER_USER="${value}" must be a whole number of at least 1, or off`
 			]);
 		expect(configError({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'kick' }).problems).toEqual([
-			'SESSION_LIMIT_ACTION="kick" is not an action; use end-oldest'
-		]);
-		expect(configError({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'refuse' }).problems).toEqual([
-			'SESSION_LIMIT_ACTION="refuse" is not available in this version; use end-oldest'
+			'SESSION_LIMIT_ACTION="kick" is not an action; use end-oldest or refuse'
 		]);
 	});
 });

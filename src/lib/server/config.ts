@@ -52,11 +52,17 @@ export interface AppConfig {
 	purge: PurgeSettings;
 }
 
+export const SESSION_LIMIT_ACTIONS = ['end-oldest', 'refuse'] as const;
+export type SessionLimitAction = (typeof SESSION_LIMIT_ACTIONS)[number];
+
 export interface SessionLimit {
 	/** The most sessions one user may have active at once. */
 	max: number;
-	/** What a sign-in over the limit does: end the user's least recently active sessions. */
-	action: 'end-oldest';
+	/**
+	 * What a sign-in over the limit does: end the user's least recently active sessions, or get
+	 * no session itself (the user can then sign out everywhere by an emailed link).
+	 */
+	action: SessionLimitAction;
 }
 
 export interface PoolSettings {
@@ -262,20 +268,24 @@ export function parseCount(name: string, raw: string | undefined, fallback: numb
 	return value;
 }
 
-/** MAX_SESSIONS_PER_USER (unset or `off`: no limit) and SESSION_LIMIT_ACTION (`end-oldest`). */
+/** MAX_SESSIONS_PER_USER (unset or `off`: no limit) and SESSION_LIMIT_ACTION (`end-oldest` or `refuse`). */
 export function parseSessionLimit(env: Env): SessionLimit | null {
 	const raw = env.MAX_SESSIONS_PER_USER?.trim();
-	const action = env.SESSION_LIMIT_ACTION?.trim().toLowerCase();
-	if (action === 'refuse')
-		throw new Error('SESSION_LIMIT_ACTION="refuse" is not available in this version; use end-oldest');
-	if (action && action !== 'end-oldest')
-		throw new Error(`SESSION_LIMIT_ACTION="${env.SESSION_LIMIT_ACTION}" is not an action; use end-oldest`);
+	const action = env.SESSION_LIMIT_ACTION?.trim().toLowerCase() || 'end-oldest';
+	if (!isSessionLimitAction(action))
+		throw new Error(
+			`SESSION_LIMIT_ACTION="${env.SESSION_LIMIT_ACTION}" is not an action; use ${SESSION_LIMIT_ACTIONS.join(' or ')}`
+		);
 	if (!raw || raw.toLowerCase() === 'off') return null;
 	if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1)
 		throw new Error(
 			`MAX_SESSIONS_PER_USER="${env.MAX_SESSIONS_PER_USER}" must be a whole number of at least 1, or off`
 		);
-	return { max: Number(raw), action: 'end-oldest' };
+	return { max: Number(raw), action };
+}
+
+function isSessionLimitAction(value: string): value is SessionLimitAction {
+	return (SESSION_LIMIT_ACTIONS as readonly string[]).includes(value);
 }
 
 function parseRedisUrl(raw: string | undefined): string | null {

@@ -50,6 +50,15 @@ export interface EmailChangeSendLimits extends ReauthLimits {
 	perAddressDaily: RateLimitRule;
 }
 
+/**
+ * What the way out of a refused sign-in is held to: asking for a link, per user (whose mailbox it
+ * fills) and per network; and using one, per network, which bounds the lookups of guessed links.
+ */
+export interface SignOutLinkLimits {
+	send: { perUser: RateLimitRule; perUserDaily: RateLimitRule; perNetwork: RateLimitRule };
+	use: { perNetwork: RateLimitRule };
+}
+
 const rule = (name: string, limit: number, windowSeconds: number): RateLimitRule => ({ name, limit, windowSeconds });
 
 /**
@@ -86,6 +95,14 @@ export function signInLimits(perAddress = DEFAULT_PER_ADDRESS_LIMITS) {
 			perSessionDaily: rule('email-change-send-session-day', 20, DAY_SECONDS),
 			perAddressDaily: rule('email-change-send-address-day', 10, DAY_SECONDS)
 		} satisfies EmailChangeSendLimits,
+		signOutLink: {
+			send: {
+				perUser: rule('sign-out-link-send-user', 3, SIGN_IN_WINDOW_SECONDS),
+				perUserDaily: rule('sign-out-link-send-user-day', 10, DAY_SECONDS),
+				perNetwork: rule('sign-out-link-send-ip', 10, SIGN_IN_WINDOW_SECONDS)
+			},
+			use: { perNetwork: rule('sign-out-link-use-ip', 30, SIGN_IN_WINDOW_SECONDS) }
+		} satisfies SignOutLinkLimits,
 		emailChangeVerifyCode: {
 			perSession: rule('email-change-verify-session', 10, SIGN_IN_WINDOW_SECONDS),
 			perSessionDaily: rule('email-change-verify-session-day', 50, DAY_SECONDS)

@@ -19,7 +19,8 @@ import { knownDeviceCookie } from './known-device';
 import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { secondaryStorageOf } from './cached-copies';
-import { enforceSessionLimit, revokeSession, type SessionServices } from './sessions';
+import { enforceSessionLimit, refuseSessionOverLimit, revokeSession, type SessionServices } from './sessions';
+import { markRefusedSignIn, refusedSignInCookie } from './refused-sign-in';
 import { createSessionEndings } from './session-endings';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
@@ -37,6 +38,11 @@ export interface AuthDependencies {
 
 /** The code signInWithAcceptedCode fails with when the session it created was ended at once. */
 export const SESSION_ENDED_AT_ONCE = 'SESSION_ENDED_AT_ONCE';
+/**
+ * The code a sign-in fails with when SESSION_LIMIT_ACTION=refuse kept it from a session; an OAuth
+ * callback puts it on /login as `error`, which sends the browser to /session-limit.
+ */
+export const SIGN_IN_REFUSED = 'SIGN_IN_REFUSED';
 
 /** Columns Latchkey adds to Better Auth's session; set at creation, never by the client. */
 const sessionPolicyFields = {
@@ -104,6 +110,30 @@ export function createAuth({
 						// by that sign-in; this one has no session (signInWithAcceptedCode says so).
 						if (!session) return;
 						const created = session as typeof session & { policy: string };
+						const method = signInMethod(context);
+						const replaced = context && replacedSessionToken(context, created.token, config);
+						if (replaced) await revokeSession(services, replaced, { log: null });
+						// The limit counts after the session this one replaces has ended, so a
+						// re-authentication never counts twice.
+						const limit = config.sessionLimit;
+						if (
+							limit?.action === 'refuse' &&
+							(await refuseSessionOverLimit(services, { ...created, method }, limit.max, clock()))
+						) {
+							const event = currentRequestEvent();
+							if (event)
+								markRefusedSignIn(
+									event.cookies,
+									refusedSignInCookie(config.cookies),
+									config.secret,
+									created.userId,
+									clock()
+								);
+							throw new APIError('FORBIDDEN', {
+								code: SIGN_IN_REFUSED,
+								message: 'This account is signed in on as many devices as it may be at once.'
+							});
+						}
 						log.session('created', created.id, { user: created.userId, policy: created.policy });
 						await recordSecurityEvent(database, {
 							userId: created.userId,
@@ -111,12 +141,9 @@ export function createAuth({
 							type: isReauthentication(context?.body) ? 'REAUTHENTICATED' : 'SIGN_IN',
 							ipAddress: created.ipAddress,
 							userAgent: created.userAgent,
-							detail: { method: signInMethod(context) }
+							detail: { method }
 						});
-						const replaced = context && replacedSessionToken(context, created.token, config);
-						if (replaced) await revokeSession(services, replaced, { log: null });
-						// After the session it replaces has ended, so a re-authentication never counts twice.
-						if (config.sessionLimit) await enforceSessionLimit(services, created, config.sessionLimit.max, clock());
+						if (limit?.action === 'end-oldest') await enforceSessionLimit(services, created, limit.max, clock());
 					}
 				}
 			}

@@ -13,7 +13,7 @@ import {
 } from '../rate-limit';
 import { databaseFault, safeErrorMessage } from '../errors';
 import { networkOf } from '../ip-network';
-import { SESSION_ENDED_AT_ONCE, type Auth } from './better-auth';
+import { SESSION_ENDED_AT_ONCE, SIGN_IN_REFUSED, type Auth } from './better-auth';
 import {
 	CODE_DIGITS,
 	CODE_LIFETIME_SECONDS,
@@ -72,6 +72,15 @@ const ENDED_AT_ONCE: SignInRefusal = {
 	status: 403,
 	message:
 		'Your account signed in on another device at the same moment, and the session limit kept that one. Send a new code to sign in here.'
+};
+
+/**
+ * SESSION_LIMIT_ACTION=refuse kept this sign-in from a session; the code is spent. The login
+ * action sends the browser on to /session-limit, which offers the way out.
+ */
+export const LIMIT_REFUSED: SignInRefusal = {
+	status: 403,
+	message: 'This account is signed in on as many devices as it may be at once, so this sign-in was refused.'
 };
 
 /**
@@ -270,6 +279,7 @@ async function spendAndSignIn(
 	} catch (error) {
 		if (isAPIError(error) && error.body?.code === 'INVALID_OTP') return REFUSALS.wrong;
 		if (isAPIError(error) && error.body?.code === SESSION_ENDED_AT_ONCE) return ENDED_AT_ONCE;
+		if (isAPIError(error) && error.body?.code === SIGN_IN_REFUSED) return LIMIT_REFUSED;
 		if (!databaseFault(error)) throw error;
 		console.error(`latchkey: could not check a sign-in code: ${safeErrorMessage(error)}`);
 		return SIGN_IN_UNAVAILABLE;

@@ -10,6 +10,8 @@ import type { EmailChangeService } from './email-change';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
 import { pendingSignInCookie, type SignInService } from './otp-sign-in';
+import { refusedSignInCookie } from './refused-sign-in';
+import type { SignOutLinkService } from './sign-out-link';
 import { getSessionServices, sessionRevoker } from './sessions';
 
 /**
@@ -70,6 +72,20 @@ export function getEmailChangeService(): EmailChangeService {
 		limiter: getRateLimiter(),
 		limits: { send: signInLimits.emailChangeSendCode, verify: signInLimits.emailChangeVerifyCode },
 		sessions: getSessionServices()
+	};
+}
+
+/** What the way out of a sign-in refused by the session limit needs: the link, its mail and limits. */
+export function getSignOutLinkService(): SignOutLinkService {
+	const { signInLimits, secret, origin, cookies } = getConfig();
+	return {
+		codes: { rows: getStorage().codes, secret, now: Date.now },
+		mailer: getMailer(),
+		limiter: getRateLimiter(),
+		limits: signInLimits.signOutLink,
+		sessions: getSessionServices(),
+		origin,
+		refusedCookie: refusedSignInCookie(cookies)
 	};
 }
 

@@ -177,6 +177,34 @@ export async function enforceSessionLimit(
 }
 
 /**
+ * MAX_SESSIONS_PER_USER after a sign-in, with the action refuse: deletes `created` when the user
+ * already has `limit` other active sessions, under the same lock as enforceSessionLimit, so of
+ * sign-ins at the same moment as many stay as there is room for. A refused session was never
+ * handed to a browser: no reason is kept for it, and the user's SIGN_IN_REFUSED event stands for
+ * it. Returns true when `created` was refused.
+ */
+export async function refuseSessionOverLimit(
+	services: SessionServices,
+	created: NewSession & { method: string },
+	limit: number,
+	now = Date.now()
+): Promise<boolean> {
+	const refused = await services.database.sessions.refuseBeyondLimit(created.userId, created.id, limit, new Date(now));
+	if (!refused) return false;
+	await finishEnding(services, [refused], {
+		log: null,
+		securityEvent: {
+			userId: created.userId,
+			ipAddress: created.ipAddress ?? null,
+			userAgent: created.userAgent ?? null,
+			type: 'SIGN_IN_REFUSED',
+			detail: { method: created.method, limit }
+		}
+	});
+	return true;
+}
+
+/**
  * The actor's active sessions, most recently active first, the current one marked.
  * `services` defaults to this process's; tests pass their own.
  */

@@ -134,6 +134,13 @@ export interface SessionRows {
 	 * previous ones left.
 	 */
 	endBeyondLimit(userId: string, keptSessionId: string, limit: number, now: Date): Promise<EndedSession[]>;
+	/**
+	 * Deletes and returns the new session `newSessionId` when the user already has `limit` other
+	 * sessions active at `now`; null (nothing deleted) when there is room for it, or it is gone.
+	 * Runs under the same lock as endBeyondLimit, so of sign-ins at the same moment as many stay
+	 * as there is room for and the rest are refused, never more.
+	 */
+	refuseBeyondLimit(userId: string, newSessionId: string, limit: number, now: Date): Promise<EndedSession | null>;
 	/** Deletes the user with their sessions (returned) and, by the foreign keys, their accounts: one transaction. */
 	deleteUser(userId: string): Promise<EndedSession[]>;
 }
@@ -141,6 +148,8 @@ export interface SessionRows {
 export interface UserRows {
 	/** The user whose email is exactly `email` (Better Auth stores addresses in lower case); null when none. */
 	findByEmail(email: string): Promise<Pick<UserRecord, 'id' | 'email'> | null>;
+	/** The user with this id and their address now; null when there is none. */
+	findById(userId: string): Promise<Pick<UserRecord, 'id' | 'email'> | null>;
 	/**
 	 * Gives the user the address `email` (already lower case), marked verified — the caller has
 	 * proved it with a code — and `updatedAt` = `now`. `taken` when another user has it (the

@@ -91,3 +91,24 @@ export function emailChangedNotice(to: string, maskedNewAddress: string): MailMe
 		].join('\n')
 	};
 }
+
+/**
+ * The way out of a sign-in refused by the session limit: a link that, once confirmed, signs out
+ * every device of the account. Whoever asked had just proved they own the address or the linked
+ * provider account, so a request the owner did not make means that proof is in other hands.
+ */
+export function signOutLinkMessage(to: string, url: string, expiresInMinutes: number): MailMessage {
+	return {
+		to,
+		subject: 'Sign out of Latchkey on every device',
+		text: [
+			'A sign-in to your Latchkey account was refused: the account is already signed in on as many devices as it may be at once.',
+			'',
+			`To sign out every device, open this link and confirm: ${url}`,
+			'',
+			`It works once and expires in ${expiresInMinutes} minutes. Afterwards, sign in again where you want to.`,
+			'If you did not try to sign in, do not open the link: someone else could sign in to your account. ' +
+				'Secure this mailbox and the accounts you sign in with, then sign out the devices you do not know from the devices page.'
+		].join('\n')
+	};
+}

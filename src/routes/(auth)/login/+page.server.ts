@@ -2,7 +2,8 @@ import { fail, redirect } from '@sveltejs/kit';
 import { getAuth, getSignInService } from '#lib/server/auth/server.ts';
 import { oauthErrorMessage, startOAuthSignIn } from '#lib/server/auth/oauth-sign-in.ts';
 import { providerButtons } from '#lib/server/auth/providers.ts';
-import { normalizeEmail, sendSignInCode, verifySignInCode } from '#lib/server/auth/otp-sign-in.ts';
+import { LIMIT_REFUSED, normalizeEmail, sendSignInCode, verifySignInCode } from '#lib/server/auth/otp-sign-in.ts';
+import { SIGN_IN_REFUSED } from '#lib/server/auth/better-auth.ts';
 import { safeRedirectPath } from '#lib/server/auth/redirect-path.ts';
 import { clearSessionCookie } from '#lib/server/auth/cookies.ts';
 import { endedMessage } from '#lib/server/auth/session-endings.ts';
@@ -13,6 +14,8 @@ import type { Actions, PageServerLoad } from './$types';
 export const load: PageServerLoad = ({ locals, url, cookies, setHeaders }) => {
 	const redirectTo = safeRedirectPath(url.searchParams.get('redirectTo'));
 	if (locals.user) redirect(303, redirectTo);
+	// An OAuth sign-in the session limit refused: the page that explains reads the browser's own cookie.
+	if (url.searchParams.get('error') === SIGN_IN_REFUSED) redirect(303, '/session-limit');
 	const config = getConfig();
 	let ended: string | null = null;
 	if (locals.endedReason) {
@@ -79,6 +82,7 @@ export const actions: Actions = {
 			code: field('code').trim(),
 			rememberMe: field('rememberMe') === 'on'
 		});
+		if (refusal === LIMIT_REFUSED) redirect(303, '/session-limit');
 		if (refusal) return fail(refusal.status, { verifyCode: { email, message: refusal.message } });
 		redirect(303, safeRedirectPath(event.url.searchParams.get('redirectTo')));
 	}

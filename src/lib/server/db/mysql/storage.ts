@@ -102,6 +102,7 @@ export const LOCK_OWN = `
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	FOR UPDATE`;
 export const USER_BY_EMAIL = 'SELECT id, email FROM `user` WHERE email = ?';
+export const ADDRESS_BY_ID = 'SELECT id, email FROM `user` WHERE id = ?';
 export const CHANGE_EMAIL = 'UPDATE `user` SET email = ?, email_verified = TRUE, updated_at = ? WHERE id = ?';
 export const DELETE_BY_IDS = 'DELETE FROM session WHERE id IN (?)';
 export const DELETE_USER = 'DELETE FROM `user` WHERE id = ?';
@@ -336,6 +337,16 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 				const beyond = others.slice(limit - 1).map((row) => row.id);
 				return beyond.length === 0 ? [] : deleteLocked(database, connection, LOCK_BY_IDS, [beyond]);
 			}),
+		refuseBeyondLimit: (userId: string, newSessionId: string, limit: number, now: Date) =>
+			inTransaction(database, async (connection) => {
+				await rowsOf(database, connection, LOCK_USER, [userId]);
+				const created = await rowsOf(database, connection, SESSION_EXISTS, [newSessionId]);
+				if (created.length === 0) return null;
+				const others = await rowsOf(database, connection, OTHERS_BY_ACTIVITY, [userId, newSessionId, now, now]);
+				if (others.length < limit) return null;
+				const [refused] = await deleteLocked(database, connection, LOCK_BY_IDS, [[newSessionId]]);
+				return refused ?? null;
+			}),
 		/** The user's active session with this id, read whole under its lock, then deleted. */
 		endOwn: (userId: string, sessionId: string, now: Date): Promise<SessionRecord | null> =>
 			inTransaction(database, async (connection) => {
@@ -360,6 +371,8 @@ export function mysqlUsers(database: MysqlDatabase) {
 		/** The user whose email is exactly `email`; null when none. */
 		findByEmail: async (email: string) =>
 			(await rowsOf<{ id: string; email: string }>(database, database.client, USER_BY_EMAIL, [email]))[0] ?? null,
+		findById: async (userId: string) =>
+			(await rowsOf<{ id: string; email: string }>(database, database.client, ADDRESS_BY_ID, [userId]))[0] ?? null,
 		/** Matched rows, not changed ones (see affected): the same address again is still `changed`. */
 		async changeEmail(userId: string, email: string, now: Date): Promise<EmailChange> {
 			try {

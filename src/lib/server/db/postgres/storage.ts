@@ -95,10 +95,16 @@ const END_BEYOND_LIMIT = `DELETE FROM session WHERE id IN (
 	WHERE user_id = $1 AND id <> $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
 	ORDER BY updated_at DESC, created_at DESC, id DESC OFFSET $4
 ) AND EXISTS (SELECT 1 FROM session WHERE id = $2) ${ENDED}`;
+/** Read committed, after LOCK_USER, as END_BEYOND_LIMIT. */
+const REFUSE_BEYOND_LIMIT = `DELETE FROM session WHERE id = $2 AND (
+	SELECT count(*) FROM session
+	WHERE user_id = $1 AND id <> $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
+) >= $4 ${ENDED}`;
 const END_OWN = `DELETE FROM session
 	WHERE id = $1 AND user_id = $2 AND expires_at >= $3 AND (absolute_expires_at IS NULL OR absolute_expires_at > $3)
 	RETURNING *`;
 const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = $1';
+const ADDRESS_BY_ID = 'SELECT id, email FROM "user" WHERE id = $1';
 const CHANGE_EMAIL = 'UPDATE "user" SET email = $1, email_verified = true, updated_at = $2 WHERE id = $3';
 /** PostgreSQL's unique_violation. */
 const UNIQUE_VIOLATION = '23505';
@@ -247,6 +253,12 @@ export function postgresStorage(
 					const { rows } = await client.query<EndedSession>(END_BEYOND_LIMIT, [userId, keptSessionId, now, limit - 1]);
 					return rows;
 				}),
+			refuseBeyondLimit: (userId, newSessionId, limit, now) =>
+				inTransaction(pool, async (client) => {
+					await client.query(LOCK_USER, [userId]);
+					const { rows } = await client.query<EndedSession>(REFUSE_BEYOND_LIMIT, [userId, newSessionId, now, limit]);
+					return rows[0] ?? null;
+				}),
 			endOwn: async (userId, sessionId, now) =>
 				(await wholeRows<SessionRecord>(END_OWN, [sessionId, userId, now], session))[0] ?? null,
 			deleteUser: (userId) =>
@@ -259,6 +271,9 @@ export function postgresStorage(
 		users: {
 			async findByEmail(email) {
 				return ((await rowsOf(USER_BY_EMAIL, [email]))[0] as { id: string; email: string } | undefined) ?? null;
+			},
+			async findById(userId) {
+				return ((await rowsOf(ADDRESS_BY_ID, [userId]))[0] as { id: string; email: string } | undefined) ?? null;
 			},
 			async changeEmail(userId, email, now): Promise<EmailChange> {
 				try {

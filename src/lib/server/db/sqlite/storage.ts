@@ -92,10 +92,15 @@ const END_BEYOND_LIMIT = `DELETE FROM session WHERE id IN (
 	WHERE user_id = ? AND id <> ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	ORDER BY updated_at DESC, created_at DESC, id DESC LIMIT -1 OFFSET ?
 ) AND EXISTS (SELECT 1 FROM session WHERE id = ?) ${ENDED}`;
+const REFUSE_BEYOND_LIMIT = `DELETE FROM session WHERE id = ? AND (
+	SELECT count(*) FROM session
+	WHERE user_id = ? AND id <> ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
+) >= ? ${ENDED}`;
 const END_OWN = `DELETE FROM session
 	WHERE id = ? AND user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)
 	RETURNING *`;
 const USER_BY_EMAIL = 'SELECT id, email FROM "user" WHERE email = ?';
+const ADDRESS_BY_ID = 'SELECT id, email FROM "user" WHERE id = ?';
 const CHANGE_EMAIL = 'UPDATE "user" SET email = ?, email_verified = 1, updated_at = ? WHERE id = ?';
 const DELETE_USER = 'DELETE FROM "user" WHERE id = ?';
 const EVENTS_PAGE = 'SELECT * FROM security_event WHERE user_id = ? ORDER BY created_at DESC LIMIT ? OFFSET ?';
@@ -180,9 +185,13 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const endByUser = prepare<[string], EndedSession>(END_BY_USER);
 		const endOthers = prepare<[string, string], EndedSession>(END_OTHERS);
 		const endBeyondLimit = prepare<[string, string, number, number, number, string], EndedSession>(END_BEYOND_LIMIT);
+		const refuseBeyondLimit = prepare<[string, string, string, number, number, number], EndedSession>(
+			REFUSE_BEYOND_LIMIT
+		);
 		const endOwn = prepare<[string, string, number, number], Row>(END_OWN).raw(true);
 		const readEndedOwn = rowReader<SessionRecord>(session, names(endOwn));
 		const userByEmail = prepare<[string], { id: string; email: string }>(USER_BY_EMAIL);
+		const addressById = prepare<[string], { id: string; email: string }>(ADDRESS_BY_ID);
 		const deleteUser = prepare<[string]>(DELETE_USER);
 		const changeEmail = prepare<[string, number, string]>(CHANGE_EMAIL);
 		const eventsPage = prepare<[string, number, number], Row>(EVENTS_PAGE).raw(true);
@@ -214,9 +223,11 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			endByUser,
 			endOthers,
 			endBeyondLimit,
+			refuseBeyondLimit,
 			endOwn,
 			readEndedOwn,
 			userByEmail,
+			addressById,
 			changeEmail,
 			deleteUser,
 			eventsPage,
@@ -308,6 +319,23 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 						)
 						.immediate()
 				),
+			refuseBeyondLimit: (userId, newSessionId, limit, now) =>
+				write(() =>
+					client
+						.transaction(
+							() =>
+								returned(
+									q().refuseBeyondLimit,
+									newSessionId,
+									userId,
+									newSessionId,
+									now.getTime(),
+									now.getTime(),
+									limit
+								)[0] ?? null
+						)
+						.immediate()
+				),
 			endOwn: (userId, sessionId, now) =>
 				write(() => {
 					const [row] = returned(q().endOwn, sessionId, userId, now.getTime(), now.getTime());
@@ -324,6 +352,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		},
 		users: {
 			findByEmail: async (email) => q().userByEmail.get(email) ?? null,
+			findById: async (userId) => q().addressById.get(userId) ?? null,
 			changeEmail: (userId, email, now) =>
 				write((): EmailChange => {
 					try {
