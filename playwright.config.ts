@@ -7,6 +7,7 @@ import {
 	OUTBOX_APP,
 	PRODUCTION_APP,
 	PROXIED_APP,
+	REFUSE_APP,
 	SMTP_APP,
 	SMTP_SINK,
 	STRICT_APP,
@@ -85,7 +86,8 @@ export default defineConfig({
 		{
 			name: 'chromium-no-js',
 			use: { ...chromium, javaScriptEnabled: false },
-			testMatch: /(journey|devices|reauth|hostile-email|session-limit|email-change|ended-reason)\.spec\.ts/
+			testMatch:
+				/(journey|devices|reauth|hostile-email|session-limit|session-limit-refuse|email-change|ended-reason)\.spec\.ts/
 		},
 		{ name: 'leak-scan', testMatch: /leak-scan\.spec\.ts/, dependencies: ['chromium', 'chromium-no-js'] }
 	],
@@ -123,6 +125,7 @@ export default defineConfig({
 		// The published per-network limits: the attack's stranger meets them as a real one would.
 		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
 		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' }),
+		latchkey(REFUSE_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'refuse' }),
 		// Sessions idle out in minutes, so that the idle warning's tests reach its times.
 		latchkey(IDLE_APP, {
 			...smtpMail,

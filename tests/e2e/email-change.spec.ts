@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { expectNoAxeViolations } from './support/axe';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { countMessagesTo, latestCodeFor, uniqueEmail } from './support/mail';
@@ -36,6 +37,8 @@ test('changing the address: a wrong code keeps the form, the right one signs out
 	const userId = userIdOf(old);
 
 	const code = await askForCode(page, next);
+	// axe runs in the page: with JavaScript off there is nothing to run it in.
+	if (javaScriptEnabled) await expectNoAxeViolations(page, 'email change, code step');
 	const wrong = code.slice(0, -1) + String((Number(code.at(-1)) + 1) % 10);
 	await page.getByLabel('Code from the email').fill(wrong);
 	await page.getByRole('button', { name: 'Change address' }).click();
@@ -50,6 +53,7 @@ test('changing the address: a wrong code keeps the form, the right one signs out
 	await page.getByRole('button', { name: 'Change address' }).click();
 	await expect(page).toHaveURL('/account?emailChanged');
 	await expect(page.getByRole('status')).toContainText(`Your address is now ${next}.`);
+	if (javaScriptEnabled) await expectNoAxeViolations(page, 'account page after the change');
 	expect(userIdOf(next)).toBe(userId);
 	expect(userIdOf(old)).toBeUndefined();
 	await expect.poll(() => countMessagesTo(old)).toBe(noticesBefore + 1);

@@ -1,4 +1,5 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { expectNoAxeViolations } from './support/axe';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
 import { SESSION_COOKIE, SMTP_APP } from './support/servers';
@@ -46,6 +47,8 @@ test('a browser revoked from another browser reads "another device" once, then t
 		await revoked.page.goto('/account');
 		await expect(revoked.page).toHaveURL('/login?redirectTo=%2Faccount');
 		await expect(revoked.page.getByRole('status')).toHaveText(ANOTHER_DEVICE);
+		// axe runs in the page: with JavaScript off there is nothing to run it in.
+		if (javaScriptEnabled) await expectNoAxeViolations(revoked.page, 'sign-in page with a reason');
 		// Shown once: the cookie that proved it is gone.
 		expect(await sessionCookieOf(revoked.context)).toBeUndefined();
 

@@ -1,10 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
 import { IDLE_APP, SESSION_COOKIE } from './support/servers';
 import { signInAs } from './support/sign-in';
+import { expectNoAxeViolations } from './support/axe';
 
 // IDLE_APP: sessions idle out after 2 minutes (refresh after 1), the warning shows 1 minute
 // before. The browser's clock is Playwright's fake one, moved by the tests; the server's is real,
@@ -98,11 +98,7 @@ test('the warning shows a minute before the idle end; "Stay signed in" slides th
 	await page.keyboard.press('Shift+Tab');
 	await expect(stay).toBeFocused();
 
-	const axe = await new AxeBuilder({ page }).include('dialog').analyze();
-	console.log(
-		`idle warning axe: ${axe.passes.length} rules passed, ${axe.violations.length} violations, ${axe.incomplete.length} incomplete`
-	);
-	expect(axe.violations.map(({ id, help, nodes }) => ({ id, help, nodes: nodes.length }))).toEqual([]);
+	await expectNoAxeViolations(page, 'idle warning', 'dialog');
 
 	// The stored expiry moved earlier than the sign-in left it, and no refresh due (the last one
 	// was seconds ago): only "Stay signed in" sliding now can move it to now + the idle time.

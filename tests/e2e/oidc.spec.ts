@@ -2,43 +2,9 @@ import type { APIRequestContext, Page } from '@playwright/test';
 import { withAppDatabase } from './support/database';
 import { expect, test } from './support/fixtures';
 import { uniqueEmail } from './support/mail';
-import { OIDC_PROVIDER, PRODUCTION_APP, PROXIED_APP, SESSION_COOKIE, SMTP_APP } from './support/servers';
+import { continueWithProvider, postToProvider, providerSignsIn } from './support/oidc';
+import { PRODUCTION_APP, PROXIED_APP, SESSION_COOKIE, SMTP_APP } from './support/servers';
 import { signInAs } from './support/sign-in';
-
-interface Identity {
-	sub: string;
-	email: string;
-	email_verified: boolean;
-	name: string;
-}
-
-let subjects = 0;
-
-/** Tells the test provider who signs in next. */
-async function providerSignsIn(email: string, emailVerified = true): Promise<Identity> {
-	subjects += 1;
-	const identity = {
-		sub: `subject-${Date.now()}-${subjects}`,
-		email,
-		email_verified: emailVerified,
-		name: 'Test User'
-	};
-	await postToProvider('/identity', identity);
-	return identity;
-}
-
-async function postToProvider(path: string, body: unknown = {}) {
-	const response = await fetch(`http://127.0.0.1:${OIDC_PROVIDER.controlPort}${path}`, {
-		method: 'POST',
-		body: JSON.stringify(body)
-	});
-	expect(response.ok).toBe(true);
-}
-
-async function continueWithProvider(page: Page, options: { rememberMe?: boolean } = {}) {
-	if (options.rememberMe) await page.getByLabel('Remember me on this device').check();
-	await page.getByRole('button', { name: `Continue with ${OIDC_PROVIDER.name}` }).click();
-}
 
 function usersWithEmail(email: string) {
 	return withAppDatabase(SMTP_APP, (db) =>

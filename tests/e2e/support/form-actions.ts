@@ -80,7 +80,19 @@ export const FORM_ACTIONS: FormAction[] = [
 	},
 	{ path: '/account/sessions?/signOutOthers', signedIn: true, fields: NO_FIELDS, refusals: [] },
 	{ path: '/account/sessions?/signOutEverywhere', signedIn: true, fields: NO_FIELDS, refusals: [] },
-	{ path: '/session?/extend', signedIn: true, fields: NO_FIELDS, refusals: [] }
+	{ path: '/session?/extend', signedIn: true, fields: NO_FIELDS, refusals: [] },
+	{
+		path: '/session-limit?/sendLink',
+		signedIn: false,
+		fields: NO_FIELDS,
+		refusals: ['This browser has no refused sign-in to act on any more.']
+	},
+	{
+		path: '/sign-out-everywhere?/confirm',
+		signedIn: false,
+		fields: () => ({ user: 'someone', token: 'x'.repeat(43) }),
+		refusals: ['This link is not valid: it has been used, replaced by a newer one, or mistyped.']
+	}
 ];
 
 const ROUTES = 'src/routes';

@@ -31,6 +31,31 @@ export async function latestCodeFor(email: string, previousCount = 0): Promise<s
 	return code;
 }
 
+/** A message body as sent: quoted-printable (nodemailer's choice for long lines) decoded. */
+function bodyOf(raw: string): string {
+	const [headers = '', ...rest] = raw.split(/\r?\n\r?\n/);
+	const body = rest.join('\n');
+	if (!/content-transfer-encoding:\s*quoted-printable/i.test(headers)) return body;
+	return Buffer.from(
+		body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+		'latin1'
+	).toString('utf8');
+}
+
+/** The first link to `path` in the newest message the SMTP sink received for `email`, once it arrives. */
+export async function latestLinkFor(email: string, path: string, previousCount = 0): Promise<URL> {
+	let messages: ReceivedMessage[] = [];
+	await expect
+		.poll(async () => (messages = await messagesTo(email)).length, { message: `mail for ${email}`, timeout: 10_000 })
+		.toBeGreaterThan(previousCount);
+	const link = bodyOf(messages.at(-1)!.raw)
+		.match(/https?:\/\/\S+/g)
+		?.map((candidate) => new URL(candidate))
+		.find((url) => url.pathname === path);
+	if (!link) throw new Error(`no link to ${path} in the message to ${email}`);
+	return link;
+}
+
 export async function countMessagesTo(email: string): Promise<number> {
 	return (await messagesTo(email)).length;
 }

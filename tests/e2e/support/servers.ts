@@ -55,6 +55,12 @@ export const ATTACK_APP = server(4180, 'attack');
 export const LIMIT_APP = server(4182, 'limit');
 
 /**
+ * MAX_SESSIONS_PER_USER=2 with SESSION_LIMIT_ACTION=refuse: a third sign-in gets no session, and
+ * the way out is an emailed link that signs out every device.
+ */
+export const REFUSE_APP = server(4186, 'refuse');
+
+/**
  * Sessions idle out after two minutes and warn one minute before: the idle warning's tests move
  * the browser's clock, and the stored expiry, rather than wait.
  */
@@ -69,6 +75,7 @@ export const ALL_APPS = [
 	HTTPS_APP,
 	ATTACK_APP,
 	LIMIT_APP,
+	REFUSE_APP,
 	IDLE_APP
 ];
 

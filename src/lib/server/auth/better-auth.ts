@@ -20,7 +20,7 @@ import { sessionCookieName, verifiedSessionToken } from './cookies';
 import { policyForSignIn, type SessionSettings } from './policy';
 import { secondaryStorageOf } from './cached-copies';
 import { enforceSessionLimit, refuseSessionOverLimit, revokeSession, type SessionServices } from './sessions';
-import { markRefusedSignIn, refusedSignInCookie } from './refused-sign-in';
+import { refusedSignIn, refusedSignInCookie } from './refused-sign-in';
 import { createSessionEndings } from './session-endings';
 import { OIDC_PROVIDER_ID, type OAuthProviders, type OidcClient } from './providers';
 
@@ -120,15 +120,16 @@ export function createAuth({
 							limit?.action === 'refuse' &&
 							(await refuseSessionOverLimit(services, { ...created, method }, limit.max, clock()))
 						) {
-							const event = currentRequestEvent();
-							if (event)
-								markRefusedSignIn(
-									event.cookies,
-									refusedSignInCookie(config.cookies),
-									config.secret,
-									created.userId,
-									clock()
-								);
+							const refused = refusedSignIn(
+								refusedSignInCookie(config.cookies),
+								config.secret,
+								created.userId,
+								clock()
+							);
+							// A form action answers with the request event's cookies; an OAuth callback
+							// answers with Better Auth's own response, which carries the endpoint's.
+							currentRequestEvent()?.cookies.set(refused.name, refused.value, refused.attributes);
+							context?.setCookie(refused.name, refused.value, refused.attributes);
 							throw new APIError('FORBIDDEN', {
 								code: SIGN_IN_REFUSED,
 								message: 'This account is signed in on as many devices as it may be at once.'

@@ -40,17 +40,17 @@ export function sameDigest(a: string, b: string): boolean {
 	return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }
 
-/** Marks this browser as refused for `userId` until REFUSED_SIGN_IN_SECONDS from `now`. */
-export function markRefusedSignIn(
-	cookies: Pick<Cookies, 'set'>,
-	cookie: RefusedSignInCookie,
-	secret: string,
-	userId: string,
-	now: number
-): void {
+/**
+ * The cookie that marks a browser as refused for `userId` until REFUSED_SIGN_IN_SECONDS from
+ * `now`: its name, value and attributes, for whichever response reaches the browser to set.
+ */
+export function refusedSignIn(cookie: RefusedSignInCookie, secret: string, userId: string, now: number) {
 	const expiresAt = now + REFUSED_SIGN_IN_SECONDS * 1000;
-	const value = `${expiresAt}.${sign(secret, 'refused sign-in', String(expiresAt), userId)}.${userId}`;
-	cookies.set(cookie.name, value, { ...refusedCookieAttributes(cookie), maxAge: REFUSED_SIGN_IN_SECONDS });
+	return {
+		name: cookie.name,
+		value: `${expiresAt}.${sign(secret, 'refused sign-in', String(expiresAt), userId)}.${userId}`,
+		attributes: { ...refusedCookieAttributes(cookie), maxAge: REFUSED_SIGN_IN_SECONDS }
+	};
 }
 
 /** The user this browser was refused as, when its cookie is validly signed and not yet expired. */

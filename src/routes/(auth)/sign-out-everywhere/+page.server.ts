@@ -27,7 +27,13 @@ export const actions: Actions = {
 			ipAddress: event.getClientAddress(),
 			userAgent: event.request.headers.get('user-agent')
 		});
-		if (used.refusal) return fail(used.refusal.status, { message: used.refusal.message });
+		// A link that may still work (the devices could not be signed out just now) stays on the
+		// page to try again: a form posted without JavaScript has left the link's URL behind.
+		if (used.refusal)
+			return fail(used.refusal.status, {
+				message: used.refusal.message,
+				link: used.refusal.status === 503 ? link : null
+			});
 		clearRefusedSignIn(event.cookies, service.refusedCookie);
 		// This browser's own session, when it was the user's, ended with the others.
 		if (optionalAuth(event).user?.id === link!.user) clearSessionCookie(event);
