@@ -163,6 +163,11 @@ describe.each(DIALECTS)('why a session ended, on %s', (dialect) => {
 		expect((await sessionRows(suite.app.database)).some((row) => row.id === laptop.actor.sessionId)).toBe(true);
 		// The next visit finds it again; once the purge has taken the row, the record alone answers.
 		expect(await verdict(laptop.cookie)).toBe('idle');
+		// Logged once, by the visit that found it idle: the next only read the kept reason.
+		const idleLines = suite.app.logLines
+			.map((line) => JSON.parse(line) as { event: string; user?: string; reason?: string })
+			.filter((line) => line.event === 'session.expired' && line.user === laptop.actor.userId);
+		expect(idleLines).toHaveLength(1);
 		await purgeExpiredSessions(suite.app.database, { batchSize: 100, pauseMs: 0, now: clock.now });
 		expect((await sessionRows(suite.app.database)).some((row) => row.id === laptop.actor.sessionId)).toBe(false);
 		expect(await verdict(laptop.cookie)).toBe('idle');

@@ -213,7 +213,23 @@ const ROWS: Row[] = [
 			log: [['expired', 'session-1', { user: 'user-1', reason: 'idle' }]],
 			ended: [],
 			endedReason: 'idle',
+			lookedUp: [TOKEN],
 			recorded: [[TOKEN, 'idle']]
+		}
+	},
+	{
+		name: 'idle expired, its reason already kept by an earlier request: nothing logged or written again',
+		setup: { endingStored: 'idle' },
+		at: IDLE + 1,
+		expect: {
+			signedIn: null,
+			cookie: null,
+			writes: [],
+			log: [],
+			ended: [],
+			endedReason: 'idle',
+			lookedUp: [TOKEN],
+			recorded: []
 		}
 	},
 	{

@@ -87,9 +87,13 @@ export function createSessionValidator({
 		}
 
 		if (idleExpired(session, now)) {
-			log.session('expired', session.id, { user: session.userId, reason: 'idle' });
-			// The row is left to the purge; its reason is kept for the sign-in page.
-			await endings.record([session.token], 'idle', now);
+			// The row is left to the purge, so the browser's next requests find it again until the
+			// sign-in page clears its cookie: the first logs the end and keeps the reason for that
+			// page, the others only read it.
+			if ((await endings.find(token, now)) === null) {
+				log.session('expired', session.id, { user: session.userId, reason: 'idle' });
+				await endings.record([session.token], 'idle', now);
+			}
 			return ended('idle');
 		}
 
