@@ -50,6 +50,8 @@ function storedSession(changes: Partial<Session> = {}): StoredSession {
 		absoluteExpiresAt: at(ABSOLUTE),
 		persistent: true,
 		knownNetworks: '',
+		deviceKey: null,
+		deviceBoundAt: null,
 		...changes
 	};
 	const user = {
