@@ -105,6 +105,9 @@ export function createAuth({
 						if (!session) return;
 						const created = session as typeof session & { policy: string };
 						log.session('created', created.id, { user: created.userId, policy: created.policy });
+						// The response to this request invites the browser to bind the new session (handles.ts).
+						const locals = currentRequestEvent()?.locals;
+						if (locals) locals.newSessionId = created.id;
 						await recordSecurityEvent(database, {
 							userId: created.userId,
 							sessionId: created.id,
