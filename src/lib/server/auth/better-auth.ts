@@ -45,7 +45,11 @@ const sessionPolicyFields = {
 	idleSeconds: { type: 'number', required: true, input: false },
 	refreshSeconds: { type: 'number', required: true, input: false },
 	absoluteExpiresAt: { type: 'date', required: false, input: false },
-	persistent: { type: 'boolean', required: true, input: false }
+	persistent: { type: 'boolean', required: true, input: false },
+	// Written by the device binding (device-binding.ts), never at creation: Better Auth reads the
+	// session row with them, as the validator does.
+	deviceKey: { type: 'string', required: false, input: false },
+	deviceBoundAt: { type: 'date', required: false, input: false }
 } as const;
 
 /**
