@@ -149,8 +149,9 @@ export function createDeviceBinding({
 	}
 
 	/**
-	 * Spends the session's challenge of this purpose when `jti` is it: true for the one proof that
-	 * answers it in time. A stale, unknown or already spent challenge is refused.
+	 * Spends the session's challenge of this purpose when `jti` is it: null (accepted) for the one
+	 * proof that answers it in time, the refusal otherwise. A stale, unknown or already spent
+	 * challenge is refused.
 	 */
 	async function spendChallenge(
 		purpose: string,
