@@ -124,7 +124,8 @@ export default defineConfig({
 		}),
 		// The published per-network limits: the attack's stranger meets them as a real one would.
 		latchkey(ATTACK_APP, { ...smtpMail, ADDRESS_HEADER: 'x-forwarded-for', XFF_DEPTH: '1' }, 'node build', {}),
-		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2' }),
+		// Also device-bound sessions: its sign-ins invite registration (device-bound.spec.ts).
+		latchkey(LIMIT_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2', DEVICE_BOUND_SESSIONS: 'on' }),
 		latchkey(REFUSE_APP, { ...smtpMail, ...oidc, MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'refuse' }),
 		// Sessions idle out in minutes, so that the idle warning's tests reach its times.
 		latchkey(IDLE_APP, {

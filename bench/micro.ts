@@ -18,7 +18,7 @@ import {
 import { measureAlternately, type Contender, type Measurement } from './measure';
 import { createScratchDatabase, POSTGRES_ADMIN_URL, type Dialect } from './scratch';
 import { seedPopulation } from './seed';
-import { buildStack, seedSignedIn, signIn, type BenchStack, type SignedIn } from './stack';
+import { buildStack, seedBoundSignedIn, seedSignedIn, signIn, type BenchStack, type SignedIn } from './stack';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_EMAIL = 'bench@example.com';
@@ -61,6 +61,8 @@ interface Options {
 interface DialectResult {
 	dialect: Dialect;
 	validator: Measurement;
+	/** The validator on sessions bound to their device, each request with its credential cookie. */
+	bound: Measurement;
 	getSession: Measurement;
 	/** getSession's cost per call over the validator's. */
 	ratio: number;
@@ -92,10 +94,11 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Dialect
 			const stack = buildStack(scratch.target, database);
 			// One real sign-in, so the rotation holds a cookie exactly as Better Auth issues it.
 			const signedIn = [await signIn(stack, BENCH_EMAIL), ...(await seedSignedIn(stack, database, options.users - 1))];
+			const bound = await seedBoundSignedIn(stack, database, options.users);
 			progress(`${dialect}: ${options.users} users signed in; seeding ${options.sessions} sessions of other users`);
 			await seedPopulation(database, options.sessions);
-			progress(`${dialect}: measuring for about ${2 * options.seconds} s`);
-			return await compare(dialect, stack, signedIn, options.seconds);
+			progress(`${dialect}: measuring for about ${3 * options.seconds} s`);
+			return await compare(dialect, stack, signedIn, bound, options.seconds);
 		} finally {
 			await database.close();
 		}
@@ -104,21 +107,26 @@ async function benchDialect(dialect: Dialect, options: Options): Promise<Dialect
 	}
 }
 
-async function compare(dialect: Dialect, stack: BenchStack, signedIn: SignedIn[], seconds: number) {
+async function compare(dialect: Dialect, stack: BenchStack, signedIn: SignedIn[], bound: SignedIn[], seconds: number) {
 	const roundMs = (seconds * 1000) / ROUNDS;
 	const schedule = { rounds: ROUNDS, roundMs, warmupMs: Math.min(MAX_WARMUP_MS, roundMs), signal: interrupted.signal };
-	const [validator, getSession] = await measureAlternately(contenders(stack, signedIn), schedule);
+	const [validator, getSession, boundValidator] = await measureAlternately(
+		contenders(stack, signedIn, bound),
+		schedule
+	);
 	return {
 		dialect,
 		validator: validator!,
+		bound: boundValidator!,
 		getSession: getSession!,
 		ratio: getSession!.medianMicros / validator!.medianMicros
 	};
 }
 
-function contenders({ validator, auth }: BenchStack, signedIn: SignedIn[]): Contender[] {
+function contenders({ validator, auth }: BenchStack, signedIn: SignedIn[], bound: SignedIn[]): Contender[] {
 	const validatorTurn = inTurn(signedIn);
 	const getSessionTurn = inTurn(signedIn);
+	const boundTurn = inTurn(bound);
 	return [
 		{
 			name: 'validator',
@@ -135,6 +143,14 @@ function contenders({ validator, auth }: BenchStack, signedIn: SignedIn[]): Cont
 				const { userId, cookie } = getSessionTurn();
 				return (await auth.api.getSession({ headers: new Headers({ cookie }) }))?.user.id === userId;
 			}
+		},
+		{
+			name: 'validator (bound)',
+			call: async () => {
+				const { userId, cookie } = boundTurn();
+				const result = await validator.validateSessionCookie(cookie);
+				return result.user?.id === userId && result.cookie === null;
+			}
 		}
 	];
 }
@@ -147,14 +163,15 @@ function inTurn(signedIn: SignedIn[]): () => SignedIn {
 
 function printResults(results: DialectResult[]): void {
 	printTable(
-		['dialect', 'validator µs/call', 'getSession µs/call', 'getSession/validator'],
+		['dialect', 'validator µs/call', 'bound µs/call', 'getSession µs/call', 'getSession/validator'],
 		results.map((r) => [
 			r.dialect,
 			r.validator.medianMicros.toFixed(1),
+			r.bound.medianMicros.toFixed(1),
 			r.getSession.medianMicros.toFixed(1),
 			`${r.ratio.toFixed(1)}×`
 		]),
-		['left', 'right', 'right', 'right']
+		['left', 'right', 'right', 'right', 'right']
 	);
 }
 
@@ -180,6 +197,7 @@ function writeReport(options: Options, results: DialectResult[], pass: boolean |
 		results: results.map((r) => ({
 			dialect: r.dialect,
 			validatorMicrosPerCall: r.validator.medianMicros,
+			boundValidatorMicrosPerCall: r.bound.medianMicros,
 			getSessionMicrosPerCall: r.getSession.medianMicros,
 			ratio: r.ratio,
 			// Process CPU per call (includes worker threads, e.g. WebCrypto on libuv's pool): wall minus this is waiting.

@@ -5,10 +5,12 @@ import { CLIENT_ADDRESS_HEADER } from '../src/lib/server/http/client-address';
 import { createSessionValidator, type SessionValidator } from '../src/lib/server/auth/validator';
 import { PRESETS } from '../src/lib/server/auth/policy';
 import { signSessionToken } from '../src/lib/server/auth/cookies';
+import { credentialCookieName, credentialValue, deviceCredentialCheck } from '../src/lib/server/auth/device-binding';
 import { loadConfig } from '../src/lib/server/config';
 import { storageOf, type Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
 import { createSessionLog } from '../src/lib/server/session-log';
+import { runStatement } from '../tests/integration/support/rows';
 import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
 export const BENCH_ORIGIN = 'http://localhost:5173';
@@ -41,7 +43,8 @@ export function buildStack(target: DatabaseTarget, database: Database): BenchSta
 		endings,
 		log,
 		secret: config.secret,
-		cookies: config.cookies
+		cookies: config.cookies,
+		deviceCredential: deviceCredentialCheck(config.secret, config.cookies)
 	});
 	return { auth, validator };
 }
@@ -68,6 +71,39 @@ export async function seedSignedIn(stack: BenchStack, database: Database, count:
 		userId: userIdOf(prefix, index),
 		cookie: `${stack.validator.cookieName}=${encodeURIComponent(signSessionToken(tokenOf(index), BENCH_SECRET))}`
 	}));
+}
+
+/** A P-256 public key as a registration stores it; the bench never signs with it. */
+const BENCH_DEVICE_KEY = JSON.stringify({
+	alg: 'ES256',
+	jwk: {
+		kty: 'EC',
+		crv: 'P-256',
+		x: '6_GB2voQ0qroMh6OlDFCFS_SJriQi1PTvvBOhGZ3bHI',
+		y: 'IegOJULyE7SxH_Cd1KCER7lWBvGFHQ-h0xyjzUjEIWE'
+	}
+});
+
+/**
+ * Signed-in users as seedSignedIn makes them, each session bound to a device key, and each
+ * cookie header with the session's credential cookie (valid for an hour), as a DBSC browser
+ * sends them.
+ */
+export async function seedBoundSignedIn(stack: BenchStack, database: Database, count: number): Promise<SignedIn[]> {
+	const unbound = await seedSignedIn(stack, database, count);
+	const credential = credentialCookieName({ prefix: 'latchkey', domain: null, secure: false });
+	const expiresAt = Date.now() + 3600_000;
+	const bound: SignedIn[] = [];
+	for (const { userId, cookie } of unbound) {
+		const { session } = await stack.validator.validateSessionCookie(cookie);
+		await runStatement(database, 'UPDATE session SET device_key = ?, device_bound_at = ? WHERE id = ?', [
+			BENCH_DEVICE_KEY,
+			new Date(),
+			session!.id
+		]);
+		bound.push({ userId, cookie: `${cookie}; ${credential}=${credentialValue(BENCH_SECRET, session!.id, expiresAt)}` });
+	}
+	return bound;
 }
 
 /**

@@ -11,6 +11,11 @@ declare global {
 			 * with a stored reason (validator.ts); the sign-in page shows it and clears the cookie.
 			 */
 			endedReason: string | null;
+			/**
+			 * The session a sign-in created during this request (better-auth.ts): its response
+			 * invites the browser to bind it to its device (device-binding.ts).
+			 */
+			newSessionId?: string;
 			/** Set by handleError when the database could not be used: the answer becomes a 503. */
 			databaseUnavailable?: boolean;
 		}

@@ -2,6 +2,7 @@ import { dev } from '$app/env';
 import { sequence, type HandleServerError, type ServerInit } from '@sveltejs/kit/hooks';
 import {
 	authEndpoints,
+	deviceRegistration,
 	networkWatch,
 	noStoreWhenSignedIn,
 	sessionLocals,
@@ -30,6 +31,8 @@ export const init: ServerInit = async () => {
  * - securityHeaders: nosniff, referrer policy, frame denial, HSTS over https;
  * - databaseFaults: a database that cannot be used answers 503, in the shape the request expects;
  * - clientAddress: the address SvelteKit resolved, stamped for Better Auth (400 when missing);
+ * - deviceRegistration: a response that signed someone in invites the browser to bind the
+ *   session to its device (DEVICE_BOUND_SESSIONS);
  * - authEndpoints: under /api/auth, only the configured providers' OAuth callbacks are served;
  * - respondAtEndOfTurn: the requests read in one event-loop turn go on together at its end, so
  *   their responses are written in one burst (request scheduling; removing this line switches
@@ -43,6 +46,7 @@ export const handle = sequence(
 	securityHeaders,
 	databaseFaults,
 	clientAddress,
+	deviceRegistration,
 	authEndpoints,
 	respondAtEndOfTurn,
 	sessionLocals,

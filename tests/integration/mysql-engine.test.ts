@@ -115,6 +115,8 @@ async function newSession(userId: string, overrides: Partial<typeof session.$inf
 		absoluteExpiresAt: null,
 		knownNetworks: '',
 		persistent: true,
+		deviceKey: null,
+		deviceBoundAt: null,
 		...overrides
 	};
 	await database.db.insert(session).values(row);

@@ -600,17 +600,46 @@ describe.each(ENGINES)('the storage port on $name', (engine) => {
 				refreshSeconds: 567,
 				absoluteExpiresAt: at(6),
 				knownNetworks: '198.51.100.0/24',
-				persistent: true
+				persistent: true,
+				deviceKey: '{"alg":"ES256","jwk":{"kty":"EC"}}',
+				deviceBoundAt: at(7)
 			};
 			await runStatement(
 				storage,
 				`INSERT INTO session (id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent, policy,
-					idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent, device_key, device_bound_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				Object.values(session)
 			);
 
 			expect(await storage.sessions.findByToken(session.token)).toStrictEqual({ session, user });
+		});
+
+		it('binds a session to a device key once: never twice, never a session that is gone', async () => {
+			const userId = await newUser();
+			const { id, token } = await newSession(userId);
+			const unbound = (await storage.sessions.findByToken(token))!.session;
+			expect([unbound.deviceKey, unbound.deviceBoundAt]).toEqual([null, null]);
+			const boundAt = new Date(Date.UTC(2031, 5, 6, 7, 8, 9, 123));
+			expect(await storage.sessions.bindDevice(id, '{"alg":"ES256"}', boundAt)).toBe(true);
+			expect(await storage.sessions.bindDevice(id, '{"alg":"RS256"}', new Date())).toBe(false);
+			const bound = (await storage.sessions.findByToken(token))!.session;
+			expect([bound.deviceKey, bound.deviceBoundAt]).toEqual(['{"alg":"ES256"}', boundAt]);
+			expect((await storage.sessions.listActiveByUser(userId, new Date()))[0]).toMatchObject({
+				deviceKey: '{"alg":"ES256"}',
+				deviceBoundAt: boundAt
+			});
+			await storage.sessions.endById(id);
+			expect(await storage.sessions.bindDevice(id, '{"alg":"ES256"}', boundAt)).toBe(false);
+		});
+
+		it('lets one of concurrent bindings of a session win', async () => {
+			const userId = await newUser();
+			const { id } = await newSession(userId);
+			const won = await Promise.all(
+				Array.from({ length: 6 }, (_, n) => storage.sessions.bindDevice(id, `{"n":${n}}`, new Date()))
+			);
+			expect(won.filter(Boolean)).toHaveLength(1);
 		});
 
 		it('answers lookups made at the same moment each with its own session', async () => {

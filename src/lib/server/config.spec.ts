@@ -12,6 +12,7 @@ import {
 	loadConfig,
 	parseCookieDomain,
 	parseCookiePrefix,
+	parseDeviceBound,
 	parseOrigin,
 	parseSessionLimit,
 	parseSwitch,
@@ -142,6 +143,43 @@ describe('MAX_SESSIONS_PER_USER and SESSION_LIMIT_ACTION', () => {
 			]);
 		expect(configError({ MAX_SESSIONS_PER_USER: '2', SESSION_LIMIT_ACTION: 'kick' }).problems).toEqual([
 			'SESSION_LIMIT_ACTION="kick" is not an action; use end-oldest or refuse'
+		]);
+	});
+});
+
+describe('DEVICE_BOUND_SESSIONS and DEVICE_BOUND_CREDENTIAL_LIFETIME', () => {
+	it('is off by default, with credentials of ten minutes', () => {
+		expect(parseDeviceBound({})).toEqual({ enabled: false, credentialLifetimeSeconds: 600 });
+		expect(loadConfig({}, dataDir).deviceBound).toEqual({ enabled: false, credentialLifetimeSeconds: 600 });
+	});
+
+	it('takes on or off and a duration from a minute to an hour', () => {
+		expect(parseDeviceBound({ DEVICE_BOUND_SESSIONS: ' On ' })).toEqual({
+			enabled: true,
+			credentialLifetimeSeconds: 600
+		});
+		expect(parseDeviceBound({ DEVICE_BOUND_SESSIONS: 'off', DEVICE_BOUND_CREDENTIAL_LIFETIME: '1m' })).toEqual({
+			enabled: false,
+			credentialLifetimeSeconds: 60
+		});
+		expect(parseDeviceBound({ DEVICE_BOUND_SESSIONS: 'on', DEVICE_BOUND_CREDENTIAL_LIFETIME: '1h' })).toEqual({
+			enabled: true,
+			credentialLifetimeSeconds: 3600
+		});
+	});
+
+	it('refuses anything else at startup, naming the value', () => {
+		expect(configError({ DEVICE_BOUND_SESSIONS: 'yes please' }).problems).toEqual([
+			'DEVICE_BOUND_SESSIONS="yes please" must be on or off'
+		]);
+		expect(configError({ DEVICE_BOUND_CREDENTIAL_LIFETIME: '30s' }).problems).toEqual([
+			'DEVICE_BOUND_CREDENTIAL_LIFETIME="30s" is 30s; use a duration from 1m to 1h'
+		]);
+		expect(configError({ DEVICE_BOUND_CREDENTIAL_LIFETIME: '2h' }).problems).toEqual([
+			'DEVICE_BOUND_CREDENTIAL_LIFETIME="2h" is 7200s; use a duration from 1m to 1h'
+		]);
+		expect(configError({ DEVICE_BOUND_CREDENTIAL_LIFETIME: 'soon' }).problems).toEqual([
+			'DEVICE_BOUND_CREDENTIAL_LIFETIME="soon" is not a duration; use seconds (3600) or a number with s, m, h or d (15m, 1h, 30d)'
 		]);
 	});
 });

@@ -41,6 +41,8 @@ export interface AppConfig {
 	reauthWindowSeconds: number;
 	/** End a session used from a new network, instead of only reporting it. */
 	ipChangeRevokes: boolean;
+	/** DEVICE_BOUND_SESSIONS and DEVICE_BOUND_CREDENTIAL_LIFETIME (auth/device-binding.ts). */
+	deviceBound: DeviceBoundSettings;
 	/** IDLE_WARNING in seconds: how long before a session's idle end its pages warn; null for never. */
 	idleWarningSeconds: number | null;
 	signInLimits: SignInLimits;
@@ -63,6 +65,13 @@ export interface SessionLimit {
 	 * no session itself (the user can then sign out everywhere by an emailed link).
 	 */
 	action: SessionLimitAction;
+}
+
+export interface DeviceBoundSettings {
+	/** DEVICE_BOUND_SESSIONS: sign-ins invite DBSC browsers to bind their session to a device key. */
+	enabled: boolean;
+	/** DEVICE_BOUND_CREDENTIAL_LIFETIME in seconds: how long one bound credential cookie is accepted. */
+	credentialLifetimeSeconds: number;
 }
 
 export interface PoolSettings {
@@ -147,6 +156,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 		parseSwitch('IP_CHANGE_REVOKES', env.IP_CHANGE_REVOKES, preset === 'high-security')
 	);
 	const sessionLimit = collect(() => parseSessionLimit(env));
+	const deviceBound = collect(() => parseDeviceBound(env));
 	const idleWarningSeconds =
 		appPolicy && rememberMeOffered !== undefined
 			? collect(() => parseIdleWarning(env.IDLE_WARNING, shortestIdleSeconds(appPolicy, rememberMeOffered)))
@@ -178,6 +188,7 @@ export function loadConfig(env: Env, dataDir = DATA_DIR, runtime: Runtime = 'too
 		sessionLimit: sessionLimit!,
 		reauthWindowSeconds: reauthWindowSeconds!,
 		ipChangeRevokes: ipChangeRevokes!,
+		deviceBound: deviceBound!,
 		idleWarningSeconds: idleWarningSeconds!,
 		signInLimits: signInLimits({ send: sendLimit!, verify: verifyLimit! }),
 		oauth: oauth!,
@@ -286,6 +297,32 @@ export function parseSessionLimit(env: Env): SessionLimit | null {
 
 function isSessionLimitAction(value: string): value is SessionLimitAction {
 	return (SESSION_LIMIT_ACTIONS as readonly string[]).includes(value);
+}
+
+const DEFAULT_CREDENTIAL_LIFETIME_SECONDS = 10 * 60;
+const SHORTEST_CREDENTIAL_LIFETIME_SECONDS = 60;
+const LONGEST_CREDENTIAL_LIFETIME_SECONDS = 60 * 60;
+
+/**
+ * DEVICE_BOUND_SESSIONS (`on` or `off`, off by default) and DEVICE_BOUND_CREDENTIAL_LIFETIME
+ * (a duration, 10m by default). The lifetime is how long a copied session cookie stays useful
+ * off its device: at least a minute, so a browser is not asked for a proof on every page, and at
+ * most an hour, or the binding would protect little.
+ */
+export function parseDeviceBound(env: Env): DeviceBoundSettings {
+	const raw = env.DEVICE_BOUND_SESSIONS?.trim().toLowerCase();
+	if (raw && raw !== 'on' && raw !== 'off')
+		throw new Error(`DEVICE_BOUND_SESSIONS="${env.DEVICE_BOUND_SESSIONS}" must be on or off`);
+	const seconds = durationOr(
+		'DEVICE_BOUND_CREDENTIAL_LIFETIME',
+		env.DEVICE_BOUND_CREDENTIAL_LIFETIME,
+		DEFAULT_CREDENTIAL_LIFETIME_SECONDS
+	);
+	if (seconds < SHORTEST_CREDENTIAL_LIFETIME_SECONDS || seconds > LONGEST_CREDENTIAL_LIFETIME_SECONDS)
+		throw new Error(
+			`DEVICE_BOUND_CREDENTIAL_LIFETIME="${env.DEVICE_BOUND_CREDENTIAL_LIFETIME}" is ${seconds}s; use a duration from 1m to 1h`
+		);
+	return { enabled: raw === 'on', credentialLifetimeSeconds: seconds };
 }
 
 function parseRedisUrl(raw: string | undefined): string | null {

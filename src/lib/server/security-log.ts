@@ -15,7 +15,9 @@ export const SECURITY_EVENT_TYPES = [
 	'REAUTHENTICATED',
 	'SUSPICIOUS_IP_CHANGE',
 	'ACCOUNT_DELETED',
-	'EMAIL_CHANGED'
+	'EMAIL_CHANGED',
+	'DEVICE_BOUND',
+	'DEVICE_PROOF_REFUSED'
 ] as const;
 
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];

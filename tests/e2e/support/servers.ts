@@ -50,7 +50,8 @@ export const ATTACK_APP = server(4180, 'attack');
 
 /**
  * MAX_SESSIONS_PER_USER=2 (end-oldest): a third sign-in, by code or through the OpenID Connect
- * provider, ends the least recently active session.
+ * provider, ends the least recently active session. DEVICE_BOUND_SESSIONS=on: its sign-ins
+ * invite DBSC registration.
  */
 export const LIMIT_APP = server(4182, 'limit');
 

@@ -19,6 +19,11 @@ import { createSessionValidator, type SessionValidator } from '../../../src/lib/
 import { secondaryStorageOf } from '../../../src/lib/server/auth/cached-copies';
 import { sessionRevoker, type SessionServices } from '../../../src/lib/server/auth/sessions';
 import { createSessionEndings } from '../../../src/lib/server/auth/session-endings';
+import {
+	createDeviceBinding,
+	deviceCredentialCheck,
+	type DeviceBinding
+} from '../../../src/lib/server/auth/device-binding';
 import { DevOutbox } from '../../../src/lib/server/mail/outbox';
 import { databaseRateLimiter, MemoryRateLimiter } from '../../../src/lib/server/rate-limit';
 import { createSessionLog, type SessionLog } from '../../../src/lib/server/session-log';
@@ -57,6 +62,8 @@ export interface TestApp {
 	services: SessionServices;
 	auth: Auth;
 	validator: SessionValidator;
+	/** Device-bound sessions as the app builds them (auth/server.ts), on the app's clock and log. */
+	deviceBinding: DeviceBinding;
 	database: Storage;
 	outbox: DevOutbox;
 	origin: string;
@@ -116,9 +123,31 @@ export async function startTestApp(target: DatabaseTarget, options: TestAppOptio
 		log,
 		secret: config.secret,
 		cookies: config.cookies,
+		deviceCredential: deviceCredentialCheck(config.secret, config.cookies),
 		clock
 	});
-	return { config, logLines, log, services, auth, validator, database, outbox, origin: config.origin, clock };
+	const deviceBinding = createDeviceBinding({
+		database,
+		origin: config.origin,
+		secret: config.secret,
+		cookies: config.cookies,
+		settings: config.deviceBound,
+		logError: (line) => logLines.push(line),
+		...(clock ? { clock } : {})
+	});
+	return {
+		config,
+		logLines,
+		log,
+		services,
+		auth,
+		validator,
+		deviceBinding,
+		database,
+		outbox,
+		origin: config.origin,
+		clock
+	};
 }
 
 export interface Visitor {
@@ -192,6 +221,8 @@ export function testRequestEvent(): RequestEvent | undefined {
 /** A form post as the sign-in steps see it, and the Set-Cookie lines its response carries. */
 export interface TestRequest extends SignInRequest {
 	setCookies: string[];
+	/** As SvelteKit's event.locals: a sign-in notes the session it created (better-auth.ts). */
+	locals: Partial<App.Locals>;
 }
 
 /** A form post from `visitor` as the sign-in steps see it, its address stamped as hooks.server.ts does. */
@@ -228,7 +259,7 @@ export function formRequest(app: Pick<TestApp, 'origin'>, visitor: Visitor): Tes
 		serialize: (name, value, options) => serializeCookie(name, value, options),
 		parse: parseSetCookie
 	};
-	return { request, getClientAddress: () => visitor.address, cookies, setCookies };
+	return { request, getClientAddress: () => visitor.address, cookies, setCookies, locals: {} };
 }
 
 /** Runs a sign-in step for `visitor` as SvelteKit runs a form action: inside its request event. */

@@ -51,7 +51,11 @@ const sessionPolicyFields = {
 	idleSeconds: { type: 'number', required: true, input: false },
 	refreshSeconds: { type: 'number', required: true, input: false },
 	absoluteExpiresAt: { type: 'date', required: false, input: false },
-	persistent: { type: 'boolean', required: true, input: false }
+	persistent: { type: 'boolean', required: true, input: false },
+	// Written by the device binding (device-binding.ts), never at creation: Better Auth reads the
+	// session row with them, as the validator does.
+	deviceKey: { type: 'string', required: false, input: false },
+	deviceBoundAt: { type: 'date', required: false, input: false }
 } as const;
 
 /**
@@ -136,6 +140,9 @@ export function createAuth({
 							});
 						}
 						log.session('created', created.id, { user: created.userId, policy: created.policy });
+						// The response to this request invites the browser to bind the new session (handles.ts).
+						const locals = currentRequestEvent()?.locals;
+						if (locals) locals.newSessionId = created.id;
 						await recordSecurityEvent(database, {
 							userId: created.userId,
 							sessionId: created.id,

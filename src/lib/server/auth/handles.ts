@@ -6,7 +6,8 @@ import { getConfig } from '../config';
 import { getStorage } from '../db';
 import { safeErrorMessage } from '../errors';
 import { serviceUnavailable } from '../http/unavailable';
-import { getAuth, getNetworkWatch, getSessionLog } from './server';
+import { getAuth, getDeviceBinding, getNetworkWatch, getSessionLog } from './server';
+import { deviceCredentialCheck } from './device-binding';
 import { loginUrl } from './guards';
 import { configuredProviderIds, type OAuthProviders } from './providers';
 import { createSessionValidator, type CookieAction, type SessionValidator } from './validator';
@@ -38,6 +39,18 @@ export const authEndpoints: Handle = ({ event, resolve }) => {
 	return svelteKitHandler({ event, resolve, auth: getAuth(), building });
 };
 
+/**
+ * A response to a request that signed in (an emailed code, an OAuth callback, a
+ * re-authentication) invites the browser to bind the new session to its device, when
+ * DEVICE_BOUND_SESSIONS is on (device-binding.ts). Before authEndpoints, so that it sees the
+ * OAuth callbacks' answers too.
+ */
+export const deviceRegistration: Handle = async ({ event, resolve }) => {
+	const response = await resolve(event);
+	const sessionId = event.locals.newSessionId;
+	return sessionId ? getDeviceBinding().invite(sessionId, response) : response;
+};
+
 let validator: SessionValidator | undefined;
 
 /**
@@ -55,7 +68,8 @@ export function startSessionValidation(): void {
 		endings: services.endings,
 		log: getSessionLog(),
 		secret,
-		cookies
+		cookies,
+		deviceCredential: deviceCredentialCheck(secret, cookies)
 	});
 }
 

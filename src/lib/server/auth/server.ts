@@ -6,6 +6,7 @@ import { databaseRateLimiter, redisRateLimiter, type RateLimiter } from '../rate
 import { getRedis } from '../redis';
 import type { SessionLog } from '../session-log';
 import { createAuth, type Auth } from './better-auth';
+import { createDeviceBinding, type DeviceBinding } from './device-binding';
 import type { EmailChangeService } from './email-change';
 import { knownDevicesFor } from './known-device';
 import { createNetworkWatch, type NetworkWatch } from './network-watch';
@@ -23,6 +24,7 @@ import { getSessionServices, sessionRevoker } from './sessions';
 
 let auth: Auth | undefined;
 let networkWatch: NetworkWatch | undefined;
+let deviceBinding: DeviceBinding | undefined;
 
 /** Structured session log lines (created, refreshed, revoked, expired) on stdout. */
 export function getSessionLog(): SessionLog {
@@ -46,6 +48,18 @@ export function getNetworkWatch(): NetworkWatch {
 		revokeSession: sessionRevoker(getSessionServices()),
 		database: getStorage(),
 		revokeOnChange: getConfig().ipChangeRevokes
+	}));
+}
+
+/** Device-bound sessions (DEVICE_BOUND_SESSIONS): the invitation, registration and refresh of device-binding.ts. */
+export function getDeviceBinding(): DeviceBinding {
+	const { origin, secret, cookies, deviceBound } = getConfig();
+	return (deviceBinding ??= createDeviceBinding({
+		database: getStorage(),
+		origin,
+		secret,
+		cookies,
+		settings: deviceBound
 	}));
 }
 

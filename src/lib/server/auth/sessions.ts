@@ -73,6 +73,8 @@ export interface Device {
 	expiresAt: Date;
 	policy: string;
 	current: boolean;
+	/** Bound to a key its browser keeps on the device (device-binding.ts): its cookie alone does not sign in elsewhere. */
+	bound: boolean;
 }
 
 /**
@@ -352,6 +354,7 @@ function toDevice(session: SessionRecord, actor: Actor): Device {
 		lastActiveAt: session.updatedAt,
 		expiresAt: session.expiresAt,
 		policy: session.policy,
-		current: session.id === actor.sessionId
+		current: session.id === actor.sessionId,
+		bound: session.deviceKey !== null
 	};
 }

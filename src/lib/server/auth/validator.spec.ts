@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { SessionLogEvent } from '../session-log';
 import { PRESETS } from './policy';
 import { createSessionValidator, type CookieAction } from './validator';
+import { credentialCookieName, credentialValue, deviceCredentialCheck } from './device-binding';
 import { sessionCookieName, signSessionToken } from './cookies';
 import type { StoredSession } from '../db/port';
 import { MemorySessions } from '../../../../tests/support/memory-sessions';
@@ -50,6 +51,8 @@ function storedSession(changes: Partial<Session> = {}): StoredSession {
 		absoluteExpiresAt: at(ABSOLUTE),
 		persistent: true,
 		knownNetworks: '',
+		deviceKey: null,
+		deviceBoundAt: null,
 		...changes
 	};
 	const user = {
@@ -386,5 +389,92 @@ describe('validateSessionCookie', () => {
 		await validator.validateSessionCookie(null).then(() => order.push('no cookie'));
 		expect(order).toEqual(['no cookie']);
 		await nextTurn();
+	});
+});
+
+describe('validateSessionCookie for a session bound to its device', () => {
+	const BOUND: Partial<Session> = { deviceKey: '{"alg":"ES256","jwk":{}}', deviceBoundAt: at(0) };
+	const CREDENTIAL = credentialCookieName(COOKIES);
+	const LIFETIME = 10 * 60 * 1000;
+	const withCredential = (value: string) => `${cookieFor(TOKEN)}; ${CREDENTIAL}=${value}`;
+
+	function boundWorld(session: Partial<Session>, now: number) {
+		const store = new MemorySessions([storedSession(session)]);
+		const asked: string[] = [];
+		const check = deviceCredentialCheck(SECRET, COOKIES);
+		const revoked: string[] = [];
+		const validator = createSessionValidator({
+			store,
+			revokeSession: async (token) => (revoked.push(token), store.end(token)),
+			endings: { record: async () => undefined, find: async () => null },
+			log: { session: () => undefined },
+			secret: SECRET,
+			cookies: COOKIES,
+			deviceCredential: (header, sessionId, at) => (asked.push(sessionId), check(header, sessionId, at)),
+			clock: () => SIGNED_IN_AT + now
+		});
+		return { store, asked, revoked, validator };
+	}
+
+	it('an unbound session never asks for a credential', async () => {
+		const { asked, validator } = boundWorld({}, 1000);
+		expect((await validator.validateSessionCookie(cookieFor(TOKEN))).session?.id).toBe('session-1');
+		expect(asked).toEqual([]);
+	});
+
+	it('with a credential issued for it that has not expired: signed in', async () => {
+		const { asked, validator } = boundWorld(BOUND, 1000);
+		const value = credentialValue(SECRET, 'session-1', SIGNED_IN_AT + LIFETIME);
+		expect((await validator.validateSessionCookie(withCredential(value))).session?.id).toBe('session-1');
+		expect(asked).toEqual(['session-1']);
+	});
+
+	it.each([
+		['no credential', cookieFor(TOKEN)],
+		['an expired credential', withCredential(credentialValue(SECRET, 'session-1', SIGNED_IN_AT + 999))],
+		[
+			'a credential that expires this very millisecond',
+			withCredential(credentialValue(SECRET, 'session-1', SIGNED_IN_AT + 1000))
+		],
+		['a credential of another session', withCredential(credentialValue(SECRET, 'session-2', SIGNED_IN_AT + LIFETIME))],
+		[
+			'a credential under another secret',
+			withCredential(credentialValue('another-secret-0123456789abcdefghijklmn', 'session-1', SIGNED_IN_AT + LIFETIME))
+		],
+		[
+			'a credential with its expiry moved',
+			withCredential(
+				`${SIGNED_IN_AT + LIFETIME * 2}.${credentialValue(SECRET, 'session-1', SIGNED_IN_AT + LIFETIME).split('.')[1]}`
+			)
+		],
+		['a credential that is not one', withCredential('garbage')]
+	])('with %s: refused for this request, the session and its cookie left alone', async (_, cookie) => {
+		const { store, revoked, validator } = boundWorld(BOUND, 1000);
+		const result = await validator.validateSessionCookie(cookie);
+		expect(result).toEqual({ session: null, user: null, cookie: null, endedReason: null });
+		expect(revoked).toEqual([]);
+		expect(store.row(TOKEN)).toBeDefined();
+	});
+
+	it('a refused request never slides the session, even when a refresh is due', async () => {
+		const { store, validator } = boundWorld(BOUND, REFRESH);
+		expect((await validator.extendSessionCookie(cookieFor(TOKEN))).session).toBeNull();
+		expect((await validator.validateSessionCookie(cookieFor(TOKEN))).session).toBeNull();
+		expect(store.extendCalls).toEqual([]);
+	});
+
+	it('without a credential check given, a bound session is always refused', async () => {
+		const store = new MemorySessions([storedSession(BOUND)]);
+		const validator = createSessionValidator({
+			store,
+			revokeSession: async () => false,
+			endings: { record: async () => undefined, find: async () => null },
+			log: { session: () => undefined },
+			secret: SECRET,
+			cookies: COOKIES,
+			clock: () => SIGNED_IN_AT
+		});
+		const value = credentialValue(SECRET, 'session-1', SIGNED_IN_AT + LIFETIME);
+		expect((await validator.validateSessionCookie(withCredential(value))).session).toBeNull();
 	});
 });

@@ -31,6 +31,11 @@ export interface SessionValidatorOptions {
 	log: SessionLog;
 	secret: string;
 	cookies: CookieSettings;
+	/**
+	 * Whether the request carries a valid device credential for this session (device-binding.ts):
+	 * asked only for a session bound to its device. Without it every bound session is refused.
+	 */
+	deviceCredential?: (cookieHeader: string | null, sessionId: string, now: number) => boolean;
 	/** Milliseconds since the epoch; tests move it instead of sleeping. */
 	clock?: () => number;
 }
@@ -50,11 +55,12 @@ export function createSessionValidator({
 	log,
 	secret,
 	cookies,
+	deviceCredential = () => false,
 	clock = Date.now
 }: SessionValidatorOptions) {
 	const cookieName = sessionCookieName(cookies);
 
-	/** Signature → row → absolute lifetime → idle expiry → refresh when due. */
+	/** Signature → row → absolute lifetime → idle expiry → device credential when bound → refresh when due. */
 	function validateSessionCookie(cookieHeader: string | null): Promise<SessionValidationResult> {
 		return validate(cookieHeader, false);
 	}
@@ -97,6 +103,11 @@ export function createSessionValidator({
 			return ended('idle');
 		}
 
+		// A bound session also needs the short-lived credential only its device can renew. Without
+		// it the request is refused, not the session ended: the device itself refreshes the
+		// credential and goes on, and the session cookie is left alone for it.
+		if (session.deviceKey !== null && !deviceCredential(cookieHeader, session.id, now)) return refused();
+
 		if (!slideNow && !refreshDue(session, now)) return { session, user, cookie: null };
 		const expiresAt = slidExpiry(session, now);
 		// At its absolute limit a session has nothing left to extend.
@@ -121,6 +132,11 @@ export type SessionValidator = ReturnType<typeof createSessionValidator>;
 
 function signedOut(hadCookie: boolean): SessionValidationResult {
 	return { session: null, user: null, cookie: hadCookie ? { kind: 'clear' } : null, endedReason: null };
+}
+
+/** Signed out for this request only: a bound session without its device credential. */
+function refused(): SessionValidationResult {
+	return { session: null, user: null, cookie: null, endedReason: null };
 }
 
 /** Signed out for a known reason: the cookie stays until the sign-in page has shown it. */

@@ -22,7 +22,9 @@ describe('rowReader', () => {
 			refresh_seconds: 86400,
 			absolute_expires_at: null,
 			known_networks: '',
-			persistent: 1
+			persistent: 1,
+			device_key: null,
+			device_bound_at: null
 		};
 		const read = rowReader<Record<string, unknown>>(session, names);
 
@@ -40,7 +42,9 @@ describe('rowReader', () => {
 			refreshSeconds: 86400,
 			absoluteExpiresAt: null,
 			knownNetworks: '',
-			persistent: true
+			persistent: true,
+			deviceKey: null,
+			deviceBoundAt: null
 		});
 	});
 

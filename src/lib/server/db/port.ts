@@ -63,6 +63,14 @@ export interface SessionRecord {
 	absoluteExpiresAt: Date | null;
 	knownNetworks: string;
 	persistent: boolean;
+	/**
+	 * The device key a DBSC browser registered for this session, as JSON `{ alg, jwk }`
+	 * (auth/device-binding.ts); null while the session is not bound to its device. Read with the
+	 * session on every lookup, so a bound session costs no second read.
+	 */
+	deviceKey: string | null;
+	/** When the session was bound to its device; null when it is not. */
+	deviceBoundAt: Date | null;
 }
 
 export interface UserRecord {
@@ -111,6 +119,12 @@ export interface SessionRows {
 	 * `now`, and `absoluteExpiresAt` (when set) after it.
 	 */
 	listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]>;
+	/**
+	 * Binds the session to the device key `deviceKey` (JSON `{ alg, jwk }`) unless it is bound
+	 * already or gone: true when this call wrote it. A key is never replaced: a second
+	 * registration for the same session is refused.
+	 */
+	bindDevice(sessionId: string, deviceKey: string, boundAt: Date): Promise<boolean>;
 	/** Sessions not expired at `now`, counted by the policy they were created with (in no particular order). */
 	countActiveByPolicy(now: Date): Promise<Array<{ policy: string; sessions: number }>>;
 	/** Each returns the rows this call deleted: a session already gone is not among them. */

@@ -19,7 +19,7 @@ describe('the per-request lookup on MySQL', () => {
 	});
 
 	it('reads booleans from 0 and 1', () => {
-		const row: unknown[] = Array.from({ length: 21 }, () => 0);
+		const row: unknown[] = Array.from({ length: 23 }, () => 0);
 		row[13] = 1;
 		const stored = readSessionRow(row);
 		expect([stored.session.persistent, stored.user.emailVerified]).toEqual([true, false]);

@@ -31,6 +31,7 @@ import { securityEvent, session } from './schema';
 export const SESSIONS_BY_TOKENS = `
 	SELECT s.id, s.user_id, s.token, s.expires_at, s.created_at, s.updated_at, s.ip_address, s.user_agent,
 		s.policy, s.idle_seconds, s.refresh_seconds, s.absolute_expires_at, s.known_networks, s.persistent,
+		s.device_key, s.device_bound_at,
 		u.id, u.name, u.email, u.email_verified, u.image, u.created_at, u.updated_at
 	FROM session s JOIN \`user\` u ON u.id = s.user_id
 	WHERE s.token IN (?)`;
@@ -55,26 +56,29 @@ export function readSessionRow(row: unknown[]): StoredSession {
 			refreshSeconds: row[10] as number,
 			absoluteExpiresAt: row[11] as Date | null,
 			knownNetworks: row[12] as string,
-			persistent: row[13] === 1
+			persistent: row[13] === 1,
+			deviceKey: row[14] as string | null,
+			deviceBoundAt: row[15] as Date | null
 		},
 		user: {
-			id: row[14] as string,
-			name: row[15] as string,
-			email: row[16] as string,
-			emailVerified: row[17] === 1,
-			image: row[18] as string | null,
-			createdAt: row[19] as Date,
-			updatedAt: row[20] as Date
+			id: row[16] as string,
+			name: row[17] as string,
+			email: row[18] as string,
+			emailVerified: row[19] === 1,
+			image: row[20] as string | null,
+			createdAt: row[21] as Date,
+			updatedAt: row[22] as Date
 		}
 	};
 }
 const SESSION_COLUMNS = `id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
-	policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent`;
+	policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent, device_key, device_bound_at`;
 export const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? AND updated_at = ?';
 export const INSERT_EVENT = `
 	INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 export const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
+export const BIND_DEVICE = 'UPDATE session SET device_key = ?, device_bound_at = ? WHERE id = ? AND device_key IS NULL';
 export const ACTIVE_BY_USER = `
 	SELECT ${SESSION_COLUMNS} FROM session
 	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
@@ -310,6 +314,9 @@ export function mysqlSessionRows(database: MysqlDatabase, options: { batchLoader
 				if (error instanceof AlreadyChanged) return false;
 				throw error;
 			}
+		},
+		async bindDevice(sessionId: string, deviceKey: string, boundAt: Date): Promise<boolean> {
+			return (await affected(database, pool, BIND_DEVICE, [deviceKey, boundAt, sessionId])) === 1;
 		},
 		async listActiveByUser(userId: string, now: Date): Promise<SessionRecord[]> {
 			return wholeRows<SessionRecord>(database, ACTIVE_BY_USER, [userId, now, now], session);

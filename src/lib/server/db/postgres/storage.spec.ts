@@ -20,11 +20,16 @@ describe('the per-request lookup on PostgreSQL', () => {
 	});
 
 	it('reads times from epoch milliseconds, and an absent absolute lifetime as null', () => {
-		const row: unknown[] = Array.from({ length: 21 }, (_, position) => position);
+		const row: unknown[] = Array.from({ length: 23 }, (_, position) => position);
 		row[11] = null;
+		row[15] = null;
 		const stored = readSessionRow(JSON.parse(JSON.stringify(row)) as unknown[]);
 		expect(stored.session.expiresAt).toEqual(new Date(3));
-		expect(stored.user.updatedAt).toEqual(new Date(20));
+		expect(stored.user.updatedAt).toEqual(new Date(22));
 		expect(stored.session.absoluteExpiresAt).toBeNull();
+		expect(stored.session.deviceBoundAt).toBeNull();
+		expect(readSessionRow(JSON.parse(JSON.stringify(row.with(15, 15))) as unknown[]).session.deviceBoundAt).toEqual(
+			new Date(15)
+		);
 	});
 });

@@ -37,7 +37,8 @@ export const SESSIONS_BY_TOKENS = `
 		(extract(epoch from s.updated_at) * 1000)::float8,
 		s.ip_address, s.user_agent, s.policy, s.idle_seconds, s.refresh_seconds,
 		(extract(epoch from s.absolute_expires_at) * 1000)::float8,
-		s.known_networks, s.persistent,
+		s.known_networks, s.persistent, s.device_key,
+		(extract(epoch from s.device_bound_at) * 1000)::float8,
 		u.id, u.name, u.email, u.email_verified, u.image,
 		(extract(epoch from u.created_at) * 1000)::float8,
 		(extract(epoch from u.updated_at) * 1000)::float8
@@ -62,16 +63,18 @@ export function readSessionRow(row: unknown[]): StoredSession {
 			refreshSeconds: row[10] as number,
 			absoluteExpiresAt: row[11] == null ? null : new Date(row[11] as number),
 			knownNetworks: row[12] as string,
-			persistent: row[13] as boolean
+			persistent: row[13] as boolean,
+			deviceKey: row[14] as string | null,
+			deviceBoundAt: row[15] == null ? null : new Date(row[15] as number)
 		},
 		user: {
-			id: row[14] as string,
-			name: row[15] as string,
-			email: row[16] as string,
-			emailVerified: row[17] as boolean,
-			image: row[18] as string | null,
-			createdAt: new Date(row[19] as number),
-			updatedAt: new Date(row[20] as number)
+			id: row[16] as string,
+			name: row[17] as string,
+			email: row[18] as string,
+			emailVerified: row[19] as boolean,
+			image: row[20] as string | null,
+			createdAt: new Date(row[21] as number),
+			updatedAt: new Date(row[22] as number)
 		}
 	};
 }
@@ -80,6 +83,7 @@ const EXTEND = 'UPDATE session SET expires_at = $1, updated_at = $2 WHERE id = $
 const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 const SET_NETWORKS = 'UPDATE session SET known_networks = $1 WHERE id = $2 AND known_networks = $3';
+const BIND_DEVICE = 'UPDATE session SET device_key = $1, device_bound_at = $2 WHERE id = $3 AND device_key IS NULL';
 const ACTIVE_BY_USER = `SELECT * FROM session
 	WHERE user_id = $1 AND expires_at >= $2 AND (absolute_expires_at IS NULL OR absolute_expires_at > $2)`;
 const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= $1 GROUP BY policy';
@@ -238,6 +242,8 @@ export function postgresStorage(
 					throw error;
 				}
 			},
+			bindDevice: async (sessionId, deviceKey, boundAt) =>
+				(await changed(BIND_DEVICE, [deviceKey, boundAt, sessionId])) === 1,
 			listActiveByUser: (userId, now) => wholeRows<SessionRecord>(ACTIVE_BY_USER, [userId, now], session),
 			async countActiveByPolicy(now) {
 				const rows = (await rowsOf(COUNT_BY_POLICY, [now])) as Array<{ policy: string; sessions: string }>;

@@ -34,7 +34,13 @@ export const session = sqliteTable(
 		/** Networks (ip-network.ts) this session was seen from and reported, besides its sign-in address. */
 		knownNetworks: text('known_networks').notNull().default(''),
 		/** false: a browser-session cookie (remember-me declined). */
-		persistent: integer('persistent', { mode: 'boolean' }).notNull()
+		persistent: integer('persistent', { mode: 'boolean' }).notNull(),
+		/**
+		 * The public key a DBSC browser proved it holds for this session (auth/device-binding.ts), as
+		 * JSON `{ alg, jwk }`; null for a session that is not bound to its device.
+		 */
+		deviceKey: text('device_key'),
+		deviceBoundAt: timestamp('device_bound_at')
 	},
 	(table) => [index('session_user_id_idx').on(table.userId), index('session_expires_at_idx').on(table.expiresAt)]
 );

@@ -28,10 +28,13 @@ describe.each([
 
 describe('the per-request lookup on SQLite', () => {
 	it('reads times from epoch milliseconds and booleans from 0 and 1', () => {
-		const row: unknown[] = Array.from({ length: 14 }, (_, position) => position);
+		const row: unknown[] = Array.from({ length: 16 }, (_, position) => position);
 		row[11] = null;
 		row[13] = 1;
+		row[15] = null;
 		const stored = readSessionRow(row);
+		expect(stored.deviceBoundAt).toBeNull();
+		expect(readSessionRow(row.with(15, 15)).deviceBoundAt).toEqual(new Date(15));
 		expect(stored.expiresAt).toEqual(new Date(3));
 		expect(stored.absoluteExpiresAt).toBeNull();
 		expect(stored.persistent).toBe(true);

@@ -35,7 +35,8 @@ const LONGEST_LOCK_WAIT_MS = 5000;
  */
 export const SESSION_BY_TOKEN = `
 	SELECT id, user_id, token, expires_at, created_at, updated_at, ip_address, user_agent,
-		policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent
+		policy, idle_seconds, refresh_seconds, absolute_expires_at, known_networks, persistent,
+		device_key, device_bound_at
 	FROM session WHERE token = ?`;
 export const USER_BY_ID =
 	'SELECT id, name, email, email_verified, image, created_at, updated_at FROM "user" WHERE id = ?';
@@ -56,7 +57,9 @@ export function readSessionRow(row: unknown[]): SessionRecord {
 		refreshSeconds: row[10] as number,
 		absoluteExpiresAt: row[11] == null ? null : new Date(row[11] as number),
 		knownNetworks: row[12] as string,
-		persistent: row[13] === 1
+		persistent: row[13] === 1,
+		deviceKey: row[14] as string | null,
+		deviceBoundAt: row[15] == null ? null : new Date(row[15] as number)
 	};
 }
 
@@ -79,6 +82,7 @@ const EXTEND = 'UPDATE session SET expires_at = ?, updated_at = ? WHERE id = ? A
 const INSERT_EVENT = `INSERT INTO security_event (id, user_id, session_id, type, created_at, ip_address, user_agent, detail)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 const SET_NETWORKS = 'UPDATE session SET known_networks = ? WHERE id = ? AND known_networks = ?';
+const BIND_DEVICE = 'UPDATE session SET device_key = ?, device_bound_at = ? WHERE id = ? AND device_key IS NULL';
 const ACTIVE_BY_USER = `SELECT * FROM session
 	WHERE user_id = ? AND expires_at >= ? AND (absolute_expires_at IS NULL OR absolute_expires_at > ?)`;
 const COUNT_BY_POLICY = 'SELECT policy, count(*) AS sessions FROM session WHERE expires_at >= ? GROUP BY policy';
@@ -177,6 +181,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 		const extend = prepare<[number, number, string, number]>(EXTEND);
 		const insertEvent = prepare<unknown[]>(INSERT_EVENT);
 		const setNetworks = prepare<[string, string, string]>(SET_NETWORKS);
+		const bindDevice = prepare<[string, number, string]>(BIND_DEVICE);
 		const activeByUser = prepare<[string, number, number], Row>(ACTIVE_BY_USER).raw(true);
 		const readActive = rowReader<SessionRecord>(session, names(activeByUser));
 		const countByPolicy = prepare<[number], { policy: string; sessions: number }>(COUNT_BY_POLICY);
@@ -215,6 +220,7 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 			extend,
 			insertEvent,
 			setNetworks,
+			bindDevice,
 			activeByUser,
 			readActive,
 			countByPolicy,
@@ -289,6 +295,8 @@ export function sqliteStorage(database: SqliteDatabase, options: StorageOptions 
 					throw error;
 				}
 			},
+			bindDevice: (sessionId, deviceKey, boundAt) =>
+				write(() => q().bindDevice.run(deviceKey, boundAt.getTime(), sessionId).changes === 1),
 			async listActiveByUser(userId, now) {
 				return q()
 					.activeByUser.all(userId, now.getTime(), now.getTime())
