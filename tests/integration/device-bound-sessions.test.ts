@@ -163,6 +163,30 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		expect((await browser.visit()).session?.id).toBe(session.id);
 	});
 
+	it("accepts the draft's quoted structured-field strings as well as Chromium's bare values", async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		browser.keys = await generateKeys('ES256');
+		const { challenge } = parseRegistration(invitation!);
+		const proof = await browser.proof(challenge, `${suite.app.origin}${REGISTRATION_PATH}`, { withKey: true });
+		const registered = await suite.app.deviceBinding.register(
+			browser.request(REGISTRATION_PATH, { 'secure-session-response': `"${proof}"` }),
+			session,
+			browser.client
+		);
+		expect(registered.status).toBe(200);
+		browser.storeCookies(registered.headers.getSetCookie());
+		const quotedId = { 'sec-secure-session-id': `"${session.id}"` };
+		const asked = await suite.app.deviceBinding.refresh(browser.request(REFRESH_PATH, quotedId), browser.client);
+		const refreshChallenge = parseChallenge(asked.headers.get('secure-session-challenge')!);
+		const refreshProof = await browser.proof(refreshChallenge.value, `${suite.app.origin}${REFRESH_PATH}`);
+		const renewed = await suite.app.deviceBinding.refresh(
+			browser.request(REFRESH_PATH, { ...quotedId, 'secure-session-response': `"${refreshProof}"` }),
+			browser.client
+		);
+		expect(renewed.status).toBe(200);
+		expect(renewed.headers.getSetCookie()).toHaveLength(1);
+	});
+
 	it('RS256 registers and refreshes as ES256 does', async () => {
 		const { browser, session } = await boundBrowser('RS256');
 		clock.advance(LIFETIME_SECONDS + 1);

@@ -354,12 +354,18 @@ function mutable(response: Response): Response {
 }
 
 /**
- * The string of a structured-field string item (`"value"`, parameters ignored as the draft says);
- * null for anything else. Session ids, challenges and JWTs hold no quote or backslash.
+ * The value of `Secure-Session-Response` or `Sec-Secure-Session-Id`: the draft's structured-field
+ * string (`"value"`, parameters ignored), or the bare value Chromium sends (its registration
+ * fetcher sets both headers to the raw JWT and session id, and the web-platform-tests read them
+ * so). Null for anything else. Session ids, challenges and JWTs hold no quote, comma, semicolon,
+ * backslash or space.
  */
 export function sfString(header: string | null): string | null {
-	const match = header === null ? null : /^\s*"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\s*(;.*)?$/.exec(header);
-	return match ? match[1]! : null;
+	if (header === null) return null;
+	const quoted = /^\s*"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\s*(;.*)?$/.exec(header);
+	if (quoted) return quoted[1]!;
+	const bare = /^\s*([\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+)\s*$/.exec(header);
+	return bare ? bare[1]! : null;
 }
 
 interface Proof {
