@@ -96,7 +96,7 @@ test('a sign-in by code invites registration; the bound session needs its creden
 		await page.getByRole('button', { name: 'Sign out' }).first().click();
 		await expect(page).toHaveURL(/\/login/);
 		const ended = await context.request.post(config.refresh_url, { headers: sessionId });
-		expect(await ended.json()).toEqual({ continue: false });
+		expect(await ended.json()).toEqual({ session_identifier: config.session_identifier, continue: false });
 	} finally {
 		await context.close();
 	}

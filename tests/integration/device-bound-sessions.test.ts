@@ -393,7 +393,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				browser.request(REFRESH_PATH, { 'sec-secure-session-id': `"${other.session.id}"` }),
 				browser.client
 			);
-			expect(await mixed.json()).toEqual({ continue: false });
+			expect(await mixed.json()).toEqual({ session_identifier: other.session.id, continue: false });
 			const cookieless = await suite.app.deviceBinding.refresh(
 				new Request(`${suite.app.origin}${REFRESH_PATH}`, {
 					method: 'POST',
@@ -401,7 +401,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				}),
 				browser.client
 			);
-			expect(await cookieless.json()).toEqual({ continue: false });
+			expect(await cookieless.json()).toEqual({ session_identifier: browser.sessionId, continue: false });
 			const unnamed = await suite.app.deviceBinding.refresh(browser.request(REFRESH_PATH), browser.client);
 			expect([unnamed.status, await unnamed.text()]).toEqual([400, 'Missing Sec-Secure-Session-Id.']);
 		});
@@ -484,7 +484,10 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 			const bound = await boundBrowser();
 			await end(suite.app, bound, 'another-session');
 			const answer = await bound.browser.refresh();
-			expect([answer.status, await answer.json()]).toEqual([200, { continue: false }]);
+			expect([answer.status, await answer.json()]).toEqual([
+				200,
+				{ session_identifier: bound.session.id, continue: false }
+			]);
 			expect(answer.headers.getSetCookie()).toEqual([]);
 			expect((await bound.browser.visit()).session).toBeNull();
 		});
@@ -492,7 +495,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		it('a session past its idle time is told to stop too', async () => {
 			const { browser, session } = await boundBrowser();
 			clock.advance(session.idleSeconds + 1);
-			expect(await (await browser.refresh()).json()).toEqual({ continue: false });
+			expect(await (await browser.refresh()).json()).toEqual({ session_identifier: session.id, continue: false });
 		});
 	});
 

@@ -284,7 +284,7 @@ export function createDeviceBinding({
 		 * session cookie comes with the request. Without a proof, or with one that is refused, the
 		 * answer is 403 with a new challenge; a proof signed by the session's key over its
 		 * challenge gets a fresh credential cookie. A session that has ended, or is not bound,
-		 * answers `continue: false`, so the browser stops refreshing it.
+		 * answers `continue: false` for the session id named, so the browser stops refreshing it.
 		 */
 		async refresh(request: Request, client: DeviceClient): Promise<Response> {
 			const sessionId = sfString(request.headers.get('sec-secure-session-id'));
@@ -294,7 +294,12 @@ export function createDeviceBinding({
 			const now = clock();
 			const session = found?.session;
 			if (!session || session.id !== sessionId || !session.deviceKey || !live(session, now)) {
-				return Response.json({ continue: false }, { headers: { 'cache-control': 'no-store' } });
+				// The id the browser named goes back with it: Chromium reads `session_identifier` before
+				// `continue`, and without it ends the session as misconfigured rather than as asked.
+				return Response.json(
+					{ session_identifier: sessionId, continue: false },
+					{ headers: { 'cache-control': 'no-store' } }
+				);
 			}
 			const header = request.headers.get('secure-session-response');
 			if (header !== null) {
