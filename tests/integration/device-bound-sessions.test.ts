@@ -4,6 +4,7 @@ import {
 	CHALLENGE_LIFETIME_MS,
 	createDeviceBinding,
 	REFRESH_PATH,
+	REFUSALS_RECORDED,
 	REGISTRATION_PATH
 } from '../../src/lib/server/auth/device-binding';
 import { sendSignInCode, verifySignInCode } from '../../src/lib/server/auth/otp-sign-in';
@@ -342,6 +343,23 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 			expect(replayed.headers.getSetCookie()).toEqual([]);
 			expect(replayed.headers.get('secure-session-challenge')).toMatch(/^"[\w-]{43}";id="/);
 			expect(await refusals(user.id)).toEqual([{ step: 'refresh', reason: 'unknown-challenge' }]);
+		});
+
+		it('a copied session cookie posting refused proofs fills the security log only up to its cap', async () => {
+			const { browser, session, user } = await boundBrowser();
+			const thief = new DbscBrowser(suite.app, newVisitor());
+			thief.setCookie('latchkey.session_token', browser.cookie('latchkey.session_token').split('=')[1]!);
+			thief.sessionId = session.id;
+			const attempts = REFUSALS_RECORDED.limit + 5;
+			for (let attempt = 0; attempt < attempts; attempt++) {
+				expect((await thief.postRefresh('not.a.jwt')).status).toBe(403);
+			}
+			expect(thief.refreshes).toHaveLength(attempts);
+			expect(await refusals(user.id)).toHaveLength(REFUSALS_RECORDED.limit);
+			// A new window records again.
+			clock.advance(REFUSALS_RECORDED.windowSeconds);
+			expect((await thief.postRefresh('not.a.jwt')).status).toBe(403);
+			expect(await refusals(user.id)).toHaveLength(REFUSALS_RECORDED.limit + 1);
 		});
 
 		it('an expired challenge gets no credential', async () => {

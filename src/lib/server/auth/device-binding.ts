@@ -10,6 +10,7 @@ import {
 import type { CookieSettings, DeviceBoundSettings } from '../config';
 import type { SessionRecord, Storage } from '../db/port';
 import { safeErrorMessage } from '../errors';
+import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../rate-limit';
 import { recordSecurityEvent } from '../security-log';
 import { cookieName, firstCookieValue, sessionCookieName, verifiedSessionToken } from './cookies';
 
@@ -37,6 +38,14 @@ type Algorithm = (typeof ALGORITHMS)[number];
 export const CHALLENGE_LIFETIME_MS = 5 * 60 * 1000;
 /** RSA keys shorter than this are refused. */
 const SHORTEST_RSA_BITS = 2048;
+
+/**
+ * How many refused proofs of one session the security log records in a window. Anyone holding
+ * a copy of the session cookie can post refused proofs as fast as they like; past this the
+ * refusals go on, unrecorded, so the owner's log keeps its other events readable and the
+ * database takes no write per attempt.
+ */
+export const REFUSALS_RECORDED: RateLimitRule = { name: 'device-proof-refused', limit: 10, windowSeconds: 3600 };
 
 const REGISTRATION_HOLDER = 'device-registration';
 const REFRESH_HOLDER = 'device-refresh';
@@ -75,6 +84,11 @@ export interface DeviceBindingOptions {
 	clock?: () => number;
 	/** Where a failure to invite a browser is reported; never given a token. */
 	logError?: (line: string) => void;
+	/**
+	 * Counts the refusals recorded per session (REFUSALS_RECORDED): the shared limiter of the
+	 * deployment, so the cap holds across instances; this process's memory when not given.
+	 */
+	limiter?: RateLimiter;
 }
 
 /** The bound credential cookie's name: `__Host-` whenever cookies are secure, never shared with subdomains. */
@@ -125,7 +139,8 @@ export function createDeviceBinding({
 	cookies,
 	settings,
 	clock = Date.now,
-	logError = (line) => console.error(line)
+	logError = (line) => console.error(line),
+	limiter = new MemoryRateLimiter(clock)
 }: DeviceBindingOptions) {
 	const credentialName = credentialCookieName(cookies);
 	const sessionCookie = sessionCookieName(cookies);
@@ -186,12 +201,14 @@ export function createDeviceBinding({
 		};
 	}
 
+	/** Records a refused proof in the security log, up to REFUSALS_RECORDED per session. */
 	async function refused(
 		session: Pick<SessionRecord, 'id' | 'userId'>,
 		reason: ProofRefusal,
 		step: string,
 		client: DeviceClient
 	) {
+		if (!(await limiter.consume(REFUSALS_RECORDED, session.id)).allowed) return;
 		await recordSecurityEvent(database, {
 			userId: session.userId,
 			sessionId: session.id,
