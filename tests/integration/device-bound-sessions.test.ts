@@ -362,6 +362,24 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 			expect(await refusals(user.id)).toHaveLength(REFUSALS_RECORDED.limit + 1);
 		});
 
+		it('a copied session cookie asking for challenges does not spoil the one the device is signing', async () => {
+			const { browser, session } = await boundBrowser();
+			const thief = new DbscBrowser(suite.app, newVisitor());
+			thief.setCookie('latchkey.session_token', browser.cookie('latchkey.session_token').split('=')[1]!);
+			thief.sessionId = session.id;
+			const asked = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+			for (let request = 0; request < 3; request++) expect((await thief.postRefresh(null)).status).toBe(403);
+			const proof = await browser.proof(asked.value, `${suite.app.origin}${REFRESH_PATH}`);
+			expect((await browser.postRefresh(proof)).status).toBe(200);
+			// Spent by that proof: the next request gets another.
+			const next = parseChallenge((await thief.postRefresh(null)).headers.get('secure-session-challenge')!);
+			expect(next.value).not.toBe(asked.value);
+			// Past half its lifetime, an outstanding challenge is replaced, so none is handed out about to expire.
+			clock.advance(CHALLENGE_LIFETIME_MS / 2000);
+			const late = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+			expect(late.value).not.toBe(next.value);
+		});
+
 		it('an expired challenge gets no credential', async () => {
 			const { browser, user } = await boundBrowser();
 			const challenge = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);

@@ -164,6 +164,23 @@ export function createDeviceBinding({
 	}
 
 	/**
+	 * The session's refresh challenge: the one outstanding while it has more than half its
+	 * lifetime left, else a fresh one. Anyone holding a copy of the session cookie can ask for a
+	 * challenge; were each request to replace it, they could keep spoiling the challenge the
+	 * device is signing until the browser gives up on the session (Chromium ends it after a few
+	 * challenges in one refresh). A challenge handed out again is still spent by one proof only.
+	 */
+	async function refreshChallenge(sessionId: string, now: number): Promise<string> {
+		const stored = await database.codes.find(`${REFRESH_HOLDER}:${sessionId}`);
+		if (stored) {
+			const colon = stored.value.indexOf(':');
+			const expiresAt = Number(stored.value.slice(0, colon));
+			if (expiresAt - now > CHALLENGE_LIFETIME_MS / 2) return stored.value.slice(colon + 1);
+		}
+		return issueChallenge(REFRESH_HOLDER, sessionId, now);
+	}
+
+	/**
 	 * Spends the session's challenge of this purpose when `jti` is it: null (accepted) for the one
 	 * proof that answers it in time, the refusal otherwise. A stale, unknown or already spent
 	 * challenge is refused.
@@ -329,7 +346,7 @@ export function createDeviceBinding({
 				}
 				await refused(session, refusal, 'refresh', client);
 			}
-			const challenge = await issueChallenge(REFRESH_HOLDER, session.id, now);
+			const challenge = await refreshChallenge(session.id, now);
 			return new Response('A proof of the device key is needed.', {
 				status: 403,
 				headers: {
