@@ -330,6 +330,36 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				]);
 			}
 		});
+		it('a bound session whose log row cannot be written still gets its configuration and credential', async () => {
+			const { browser, invitation, session } = await signInBrowser();
+			const fault = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+			const lines: string[] = [];
+			const database = suite.app.database;
+			const binding = createDeviceBinding({
+				database: { ...database, securityEvents: { ...database.securityEvents, record: () => Promise.reject(fault) } },
+				origin: suite.app.origin,
+				secret: suite.app.config.secret,
+				cookies: suite.app.config.cookies,
+				settings: suite.app.config.deviceBound,
+				clock: clock.now,
+				logError: (line) => lines.push(line)
+			});
+			browser.keys = await generateKeys('ES256');
+			const { challenge } = parseRegistration(invitation!);
+			const proof = await browser.proof(challenge, `${suite.app.origin}${REGISTRATION_PATH}`, { withKey: true });
+			const answer = await binding.register(
+				browser.request(REGISTRATION_PATH, { 'secure-session-response': proof }),
+				session,
+				browser.client
+			);
+			expect(answer.status).toBe(200);
+			expect(((await answer.json()) as { session_identifier: string }).session_identifier).toBe(session.id);
+			browser.storeCookies(answer.headers.getSetCookie());
+			expect((await browser.visit()).session?.deviceKey).not.toBeNull();
+			expect(lines).toEqual([
+				'latchkey: could not record a device binding: the database server cannot be reached (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432)'
+			]);
+		});
 	});
 
 	describe('refresh fails closed', () => {

@@ -301,13 +301,20 @@ export function createDeviceBinding({
 			const stored: StoredDeviceKey = { alg: proof.alg!, jwk: publicKey!.export({ format: 'jwk' }) };
 			if (!(await database.sessions.bindDevice(session.id, JSON.stringify(stored), new Date(now))))
 				return plain(409, 'This session is already bound to a device, or has ended.');
-			await recordSecurityEvent(database, {
-				userId: session.userId,
-				sessionId: session.id,
-				type: 'DEVICE_BOUND',
-				...client,
-				detail: { algorithm: stored.alg }
-			});
+			// The session is bound from here on: withholding the configuration and its credential
+			// now would leave the browser without a session to refresh and the owner refused on
+			// every request. A log row that cannot be written is reported, not fatal.
+			try {
+				await recordSecurityEvent(database, {
+					userId: session.userId,
+					sessionId: session.id,
+					type: 'DEVICE_BOUND',
+					...client,
+					detail: { algorithm: stored.alg }
+				});
+			} catch (error) {
+				logError(`latchkey: could not record a device binding: ${safeErrorMessage(error)}`);
+			}
 			return Response.json(sessionConfig(session.id), {
 				headers: { 'cache-control': 'no-store', 'set-cookie': credentialCookie(session.id, now) }
 			});
