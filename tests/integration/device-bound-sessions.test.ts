@@ -111,7 +111,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		const [credential] = response.headers.getSetCookie();
 		expect(credential).toMatch(
 			new RegExp(
-				`^latchkey\\.device_credential=\\d+\\.[\\w-]{43}; Max-Age=${LIFETIME_SECONDS}; Path=/; HttpOnly; SameSite=Lax$`
+				`^latchkey\\.device_credential=\\d+\\.[\\w-]{43}; Max-Age=${LIFETIME_SECONDS - 30}; Path=/; HttpOnly; SameSite=Lax$`
 			)
 		);
 		const stored = (await suite.app.validator.validateSessionCookie(browser.cookieHeader())).session!;
@@ -145,6 +145,22 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		// The thief's cookies, its session cookie included, are left alone: refused, not ended.
 		const thiefAnswer = await suite.app.validator.validateSessionCookie(thief.cookieHeader());
 		expect(thiefAnswer).toEqual({ session: null, user: null, cookie: null, endedReason: null });
+	});
+
+	it('a request sent just before the credential cookie expires is still signed in when it arrives', async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		const registered = await browser.register(invitation!);
+		const maxAge = Number(/Max-Age=(\d+)/.exec(registered.headers.getSetCookie()[0]!)![1]);
+		// The browser drops the cookie at its Max-Age; the last request that carries it leaves a
+		// moment before and is validated a few seconds after.
+		clock.ms += maxAge * 1000 - 1;
+		expect(browser.hasCookie('latchkey.device_credential')).toBe(true);
+		const sent = browser.cookieHeader();
+		clock.advance(5);
+		expect((await suite.app.validator.validateSessionCookie(sent)).session?.id).toBe(session.id);
+		// The credential itself still ends at the configured lifetime from its issue.
+		clock.ms += (LIFETIME_SECONDS - maxAge - 5) * 1000 + 1;
+		expect((await suite.app.validator.validateSessionCookie(sent)).session).toBeNull();
 	});
 
 	it('a copied session cookie cannot renew the credential without the key', async () => {

@@ -145,6 +145,7 @@ export function createDeviceBinding({
 	const credentialName = credentialCookieName(cookies);
 	const sessionCookie = sessionCookieName(cookies);
 	const lifetimeSeconds = settings.credentialLifetimeSeconds;
+	const maxAgeSeconds = lifetimeSeconds - Math.min(30, Math.floor(lifetimeSeconds / 10));
 	const attributes = ['Path=/', ...(cookies.secure ? ['Secure'] : []), 'HttpOnly', 'SameSite=Lax'].join('; ');
 
 	/** A fresh challenge for the session, replacing any earlier one of the same purpose. */
@@ -201,11 +202,18 @@ export function createDeviceBinding({
 		return (await database.codes.spend(stored.id, stored.value)) ? null : 'unknown-challenge';
 	}
 
-	/** The credential cookie for this session, valid for the configured lifetime from `now`. */
+	/**
+	 * The credential cookie for this session, valid for the configured lifetime from `now`. The
+	 * browser is told to drop it a little earlier (a tenth of the lifetime, at most 30 seconds):
+	 * a request it sends just before the cookie expires is validated a moment later, and would
+	 * otherwise find the credential expired and be served signed out (a page sent to sign-in, a
+	 * form's post lost). The browser refreshes when the cookie is gone, so it never sends one
+	 * the server no longer accepts; a copy is accepted no longer than the lifetime.
+	 */
 	function credentialCookie(sessionId: string, now: number): string {
 		const expiresAt = now + lifetimeSeconds * 1000;
 		const value = credentialValue(secret, sessionId, expiresAt);
-		return `${credentialName}=${value}; Max-Age=${lifetimeSeconds}; ${attributes}`;
+		return `${credentialName}=${value}; Max-Age=${maxAgeSeconds}; ${attributes}`;
 	}
 
 	/** The session configuration the draft's registration answer carries. */
