@@ -204,6 +204,31 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		expect(renewed.headers.getSetCookie()).toHaveLength(1);
 	});
 
+	it('registers and refreshes with proofs shaped as Chromium makes them: jti only, no aud or iat', async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		browser.keys = await generateKeys('ES256');
+		const jwk = await crypto.subtle.exportKey('jwk', browser.keys.publicKey);
+		const chromeProof = async (jti: string, header: object) => {
+			const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+			const input = `${encode({ alg: 'ES256', typ: 'dbsc+jwt', ...header })}.${encode({ jti })}`;
+			const signature = await crypto.subtle.sign(
+				{ name: 'ECDSA', hash: 'SHA-256' },
+				browser.keys!.privateKey,
+				new TextEncoder().encode(input)
+			);
+			return `${input}.${Buffer.from(signature).toString('base64url')}`;
+		};
+		const registered = await browser.postRegistration(
+			await chromeProof(parseRegistration(invitation!).challenge, { jwk })
+		);
+		expect(registered.status).toBe(200);
+		browser.sessionId = session.id;
+		const asked = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+		const renewed = await browser.postRefresh(await chromeProof(asked.value, {}));
+		expect(renewed.status).toBe(200);
+		expect(renewed.headers.getSetCookie()).toHaveLength(1);
+	});
+
 	it('RS256 registers and refreshes as ES256 does', async () => {
 		const { browser, session } = await boundBrowser('RS256');
 		clock.advance(LIFETIME_SECONDS + 1);
