@@ -41,7 +41,7 @@ async function register(request: APIRequestContext, invitation: string, keys: Cr
 	return request.post(path!, {
 		headers: {
 			...SAME_ORIGIN,
-			'secure-session-response': `"${await proof(keys, challenge!, `${LIMIT_APP.origin}${path}`, true)}"`
+			'secure-session-response': await proof(keys, challenge!, `${LIMIT_APP.origin}${path}`, true)
 		}
 	});
 }
@@ -77,14 +77,15 @@ test('a sign-in by code invites registration; the bound session needs its creden
 		expect(await names()).toContain(SESSION);
 
 		// The draft's refresh: 403 with a challenge, then a proof over it renews the credential.
-		const sessionId = { ...SAME_ORIGIN, 'sec-secure-session-id': `"${config.session_identifier}"` };
+		// Both headers bare, as Chromium sends them.
+		const sessionId = { ...SAME_ORIGIN, 'sec-secure-session-id': config.session_identifier };
 		const challenged = await context.request.post(config.refresh_url, { headers: sessionId });
 		expect(challenged.status()).toBe(403);
 		const [, challenge] = /^"([^"]+)";id="/.exec(challenged.headers()['secure-session-challenge']!)!;
 		const renewed = await context.request.post(config.refresh_url, {
 			headers: {
 				...sessionId,
-				'secure-session-response': `"${await proof(keys, challenge!, `${LIMIT_APP.origin}${config.refresh_url}`, false)}"`
+				'secure-session-response': await proof(keys, challenge!, `${LIMIT_APP.origin}${config.refresh_url}`, false)
 			}
 		});
 		expect(renewed.status()).toBe(200);
@@ -95,7 +96,7 @@ test('a sign-in by code invites registration; the bound session needs its creden
 		await page.getByRole('button', { name: 'Sign out' }).first().click();
 		await expect(page).toHaveURL(/\/login/);
 		const ended = await context.request.post(config.refresh_url, { headers: sessionId });
-		expect(await ended.json()).toEqual({ continue: false });
+		expect(await ended.json()).toEqual({ session_identifier: config.session_identifier, continue: false });
 	} finally {
 		await context.close();
 	}

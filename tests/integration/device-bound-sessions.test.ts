@@ -4,6 +4,7 @@ import {
 	CHALLENGE_LIFETIME_MS,
 	createDeviceBinding,
 	REFRESH_PATH,
+	REFUSALS_RECORDED,
 	REGISTRATION_PATH
 } from '../../src/lib/server/auth/device-binding';
 import { sendSignInCode, verifySignInCode } from '../../src/lib/server/auth/otp-sign-in';
@@ -110,7 +111,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		const [credential] = response.headers.getSetCookie();
 		expect(credential).toMatch(
 			new RegExp(
-				`^latchkey\\.device_credential=\\d+\\.[\\w-]{43}; Max-Age=${LIFETIME_SECONDS}; Path=/; HttpOnly; SameSite=Lax$`
+				`^latchkey\\.device_credential=\\d+\\.[\\w-]{43}; Max-Age=${LIFETIME_SECONDS - 30}; Path=/; HttpOnly; SameSite=Lax$`
 			)
 		);
 		const stored = (await suite.app.validator.validateSessionCookie(browser.cookieHeader())).session!;
@@ -146,6 +147,22 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		expect(thiefAnswer).toEqual({ session: null, user: null, cookie: null, endedReason: null });
 	});
 
+	it('a request sent just before the credential cookie expires is still signed in when it arrives', async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		const registered = await browser.register(invitation!);
+		const maxAge = Number(/Max-Age=(\d+)/.exec(registered.headers.getSetCookie()[0]!)![1]);
+		// The browser drops the cookie at its Max-Age; the last request that carries it leaves a
+		// moment before and is validated a few seconds after.
+		clock.ms += maxAge * 1000 - 1;
+		expect(browser.hasCookie('latchkey.device_credential')).toBe(true);
+		const sent = browser.cookieHeader();
+		clock.advance(5);
+		expect((await suite.app.validator.validateSessionCookie(sent)).session?.id).toBe(session.id);
+		// The credential itself still ends at the configured lifetime from its issue.
+		clock.ms += (LIFETIME_SECONDS - maxAge - 5) * 1000 + 1;
+		expect((await suite.app.validator.validateSessionCookie(sent)).session).toBeNull();
+	});
+
 	it('a copied session cookie cannot renew the credential without the key', async () => {
 		const { browser, session, user } = await boundBrowser();
 		const thief = new DbscBrowser(suite.app, newVisitor());
@@ -161,6 +178,55 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		// The device itself goes on.
 		clock.advance(LIFETIME_SECONDS + 1);
 		expect((await browser.visit()).session?.id).toBe(session.id);
+	});
+
+	it("accepts the draft's quoted structured-field strings as well as Chromium's bare values", async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		browser.keys = await generateKeys('ES256');
+		const { challenge } = parseRegistration(invitation!);
+		const proof = await browser.proof(challenge, `${suite.app.origin}${REGISTRATION_PATH}`, { withKey: true });
+		const registered = await suite.app.deviceBinding.register(
+			browser.request(REGISTRATION_PATH, { 'secure-session-response': `"${proof}"` }),
+			session,
+			browser.client
+		);
+		expect(registered.status).toBe(200);
+		browser.storeCookies(registered.headers.getSetCookie());
+		const quotedId = { 'sec-secure-session-id': `"${session.id}"` };
+		const asked = await suite.app.deviceBinding.refresh(browser.request(REFRESH_PATH, quotedId), browser.client);
+		const refreshChallenge = parseChallenge(asked.headers.get('secure-session-challenge')!);
+		const refreshProof = await browser.proof(refreshChallenge.value, `${suite.app.origin}${REFRESH_PATH}`);
+		const renewed = await suite.app.deviceBinding.refresh(
+			browser.request(REFRESH_PATH, { ...quotedId, 'secure-session-response': `"${refreshProof}"` }),
+			browser.client
+		);
+		expect(renewed.status).toBe(200);
+		expect(renewed.headers.getSetCookie()).toHaveLength(1);
+	});
+
+	it('registers and refreshes with proofs shaped as Chromium makes them: jti only, no aud or iat', async () => {
+		const { browser, invitation, session } = await signInBrowser();
+		browser.keys = await generateKeys('ES256');
+		const jwk = await crypto.subtle.exportKey('jwk', browser.keys.publicKey);
+		const chromeProof = async (jti: string, header: object) => {
+			const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+			const input = `${encode({ alg: 'ES256', typ: 'dbsc+jwt', ...header })}.${encode({ jti })}`;
+			const signature = await crypto.subtle.sign(
+				{ name: 'ECDSA', hash: 'SHA-256' },
+				browser.keys!.privateKey,
+				new TextEncoder().encode(input)
+			);
+			return `${input}.${Buffer.from(signature).toString('base64url')}`;
+		};
+		const registered = await browser.postRegistration(
+			await chromeProof(parseRegistration(invitation!).challenge, { jwk })
+		);
+		expect(registered.status).toBe(200);
+		browser.sessionId = session.id;
+		const asked = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+		const renewed = await browser.postRefresh(await chromeProof(asked.value, {}));
+		expect(renewed.status).toBe(200);
+		expect(renewed.headers.getSetCookie()).toHaveLength(1);
 	});
 
 	it('RS256 registers and refreshes as ES256 does', async () => {
@@ -305,6 +371,36 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				]);
 			}
 		});
+		it('a bound session whose log row cannot be written still gets its configuration and credential', async () => {
+			const { browser, invitation, session } = await signInBrowser();
+			const fault = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+			const lines: string[] = [];
+			const database = suite.app.database;
+			const binding = createDeviceBinding({
+				database: { ...database, securityEvents: { ...database.securityEvents, record: () => Promise.reject(fault) } },
+				origin: suite.app.origin,
+				secret: suite.app.config.secret,
+				cookies: suite.app.config.cookies,
+				settings: suite.app.config.deviceBound,
+				clock: clock.now,
+				logError: (line) => lines.push(line)
+			});
+			browser.keys = await generateKeys('ES256');
+			const { challenge } = parseRegistration(invitation!);
+			const proof = await browser.proof(challenge, `${suite.app.origin}${REGISTRATION_PATH}`, { withKey: true });
+			const answer = await binding.register(
+				browser.request(REGISTRATION_PATH, { 'secure-session-response': proof }),
+				session,
+				browser.client
+			);
+			expect(answer.status).toBe(200);
+			expect(((await answer.json()) as { session_identifier: string }).session_identifier).toBe(session.id);
+			browser.storeCookies(answer.headers.getSetCookie());
+			expect((await browser.visit()).session?.deviceKey).not.toBeNull();
+			expect(lines).toEqual([
+				'latchkey: could not record a device binding: the database server cannot be reached (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432)'
+			]);
+		});
 	});
 
 	describe('refresh fails closed', () => {
@@ -318,6 +414,41 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 			expect(replayed.headers.getSetCookie()).toEqual([]);
 			expect(replayed.headers.get('secure-session-challenge')).toMatch(/^"[\w-]{43}";id="/);
 			expect(await refusals(user.id)).toEqual([{ step: 'refresh', reason: 'unknown-challenge' }]);
+		});
+
+		it('a copied session cookie posting refused proofs fills the security log only up to its cap', async () => {
+			const { browser, session, user } = await boundBrowser();
+			const thief = new DbscBrowser(suite.app, newVisitor());
+			thief.setCookie('latchkey.session_token', browser.cookie('latchkey.session_token').split('=')[1]!);
+			thief.sessionId = session.id;
+			const attempts = REFUSALS_RECORDED.limit + 5;
+			for (let attempt = 0; attempt < attempts; attempt++) {
+				expect((await thief.postRefresh('not.a.jwt')).status).toBe(403);
+			}
+			expect(thief.refreshes).toHaveLength(attempts);
+			expect(await refusals(user.id)).toHaveLength(REFUSALS_RECORDED.limit);
+			// A new window records again.
+			clock.advance(REFUSALS_RECORDED.windowSeconds);
+			expect((await thief.postRefresh('not.a.jwt')).status).toBe(403);
+			expect(await refusals(user.id)).toHaveLength(REFUSALS_RECORDED.limit + 1);
+		});
+
+		it('a copied session cookie asking for challenges does not spoil the one the device is signing', async () => {
+			const { browser, session } = await boundBrowser();
+			const thief = new DbscBrowser(suite.app, newVisitor());
+			thief.setCookie('latchkey.session_token', browser.cookie('latchkey.session_token').split('=')[1]!);
+			thief.sessionId = session.id;
+			const asked = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+			for (let request = 0; request < 3; request++) expect((await thief.postRefresh(null)).status).toBe(403);
+			const proof = await browser.proof(asked.value, `${suite.app.origin}${REFRESH_PATH}`);
+			expect((await browser.postRefresh(proof)).status).toBe(200);
+			// Spent by that proof: the next request gets another.
+			const next = parseChallenge((await thief.postRefresh(null)).headers.get('secure-session-challenge')!);
+			expect(next.value).not.toBe(asked.value);
+			// Past half its lifetime, an outstanding challenge is replaced, so none is handed out about to expire.
+			clock.advance(CHALLENGE_LIFETIME_MS / 2000);
+			const late = parseChallenge((await browser.postRefresh(null)).headers.get('secure-session-challenge')!);
+			expect(late.value).not.toBe(next.value);
 		});
 
 		it('an expired challenge gets no credential', async () => {
@@ -369,7 +500,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				browser.request(REFRESH_PATH, { 'sec-secure-session-id': `"${other.session.id}"` }),
 				browser.client
 			);
-			expect(await mixed.json()).toEqual({ continue: false });
+			expect(await mixed.json()).toEqual({ session_identifier: other.session.id, continue: false });
 			const cookieless = await suite.app.deviceBinding.refresh(
 				new Request(`${suite.app.origin}${REFRESH_PATH}`, {
 					method: 'POST',
@@ -377,7 +508,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 				}),
 				browser.client
 			);
-			expect(await cookieless.json()).toEqual({ continue: false });
+			expect(await cookieless.json()).toEqual({ session_identifier: browser.sessionId, continue: false });
 			const unnamed = await suite.app.deviceBinding.refresh(browser.request(REFRESH_PATH), browser.client);
 			expect([unnamed.status, await unnamed.text()]).toEqual([400, 'Missing Sec-Secure-Session-Id.']);
 		});
@@ -460,7 +591,10 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 			const bound = await boundBrowser();
 			await end(suite.app, bound, 'another-session');
 			const answer = await bound.browser.refresh();
-			expect([answer.status, await answer.json()]).toEqual([200, { continue: false }]);
+			expect([answer.status, await answer.json()]).toEqual([
+				200,
+				{ session_identifier: bound.session.id, continue: false }
+			]);
 			expect(answer.headers.getSetCookie()).toEqual([]);
 			expect((await bound.browser.visit()).session).toBeNull();
 		});
@@ -468,7 +602,7 @@ describe.each(DIALECTS)('device-bound sessions, on %s', (dialect) => {
 		it('a session past its idle time is told to stop too', async () => {
 			const { browser, session } = await boundBrowser();
 			clock.advance(session.idleSeconds + 1);
-			expect(await (await browser.refresh()).json()).toEqual({ continue: false });
+			expect(await (await browser.refresh()).json()).toEqual({ session_identifier: session.id, continue: false });
 		});
 	});
 

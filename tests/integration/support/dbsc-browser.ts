@@ -105,11 +105,15 @@ export class DbscBrowser {
 		return response;
 	}
 
-	/** Posts a proof to the registration endpoint as the signed-in browser (the hook reads its session cookie). */
+	/**
+	 * Posts a proof to the registration endpoint as the signed-in browser (the hook reads its
+	 * session cookie). The proof goes bare, not as a quoted structured-field string: Chromium's
+	 * registration fetcher sends it so.
+	 */
 	async postRegistration(proof: string): Promise<Response> {
 		const { session } = await this.app.validator.validateSessionCookie(this.cookieHeader() || null);
 		const response = await this.app.deviceBinding.register(
-			this.request(REGISTRATION_PATH, { 'secure-session-response': `"${proof}"` }),
+			this.request(REGISTRATION_PATH, { 'secure-session-response': proof }),
 			session,
 			this.client
 		);
@@ -136,10 +140,10 @@ export class DbscBrowser {
 		return `${input}.${Buffer.from(signature).toString('base64url')}`;
 	}
 
-	/** One refresh request, with a proof or without. */
+	/** One refresh request, with a proof or without; both headers bare, as Chromium sends them. */
 	async postRefresh(proof: string | null): Promise<Response> {
-		const headers: Record<string, string> = { 'sec-secure-session-id': `"${this.sessionId}"` };
-		if (proof !== null) headers['secure-session-response'] = `"${proof}"`;
+		const headers: Record<string, string> = { 'sec-secure-session-id': this.sessionId! };
+		if (proof !== null) headers['secure-session-response'] = proof;
 		const response = await this.app.deviceBinding.refresh(this.request(REFRESH_PATH, headers), this.client);
 		this.refreshes.push(response.status);
 		this.storeCookies(response.headers.getSetCookie());

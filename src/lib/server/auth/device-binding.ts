@@ -10,6 +10,7 @@ import {
 import type { CookieSettings, DeviceBoundSettings } from '../config';
 import type { SessionRecord, Storage } from '../db/port';
 import { safeErrorMessage } from '../errors';
+import { MemoryRateLimiter, type RateLimiter, type RateLimitRule } from '../rate-limit';
 import { recordSecurityEvent } from '../security-log';
 import { cookieName, firstCookieValue, sessionCookieName, verifiedSessionToken } from './cookies';
 
@@ -37,6 +38,14 @@ type Algorithm = (typeof ALGORITHMS)[number];
 export const CHALLENGE_LIFETIME_MS = 5 * 60 * 1000;
 /** RSA keys shorter than this are refused. */
 const SHORTEST_RSA_BITS = 2048;
+
+/**
+ * How many refused proofs of one session the security log records in a window. Anyone holding
+ * a copy of the session cookie can post refused proofs as fast as they like; past this the
+ * refusals go on, unrecorded, so the owner's log keeps its other events readable and the
+ * database takes no write per attempt.
+ */
+export const REFUSALS_RECORDED: RateLimitRule = { name: 'device-proof-refused', limit: 10, windowSeconds: 3600 };
 
 const REGISTRATION_HOLDER = 'device-registration';
 const REFRESH_HOLDER = 'device-refresh';
@@ -75,6 +84,11 @@ export interface DeviceBindingOptions {
 	clock?: () => number;
 	/** Where a failure to invite a browser is reported; never given a token. */
 	logError?: (line: string) => void;
+	/**
+	 * Counts the refusals recorded per session (REFUSALS_RECORDED): the shared limiter of the
+	 * deployment, so the cap holds across instances; this process's memory when not given.
+	 */
+	limiter?: RateLimiter;
 }
 
 /** The bound credential cookie's name: `__Host-` whenever cookies are secure, never shared with subdomains. */
@@ -125,11 +139,13 @@ export function createDeviceBinding({
 	cookies,
 	settings,
 	clock = Date.now,
-	logError = (line) => console.error(line)
+	logError = (line) => console.error(line),
+	limiter = new MemoryRateLimiter(clock)
 }: DeviceBindingOptions) {
 	const credentialName = credentialCookieName(cookies);
 	const sessionCookie = sessionCookieName(cookies);
 	const lifetimeSeconds = settings.credentialLifetimeSeconds;
+	const maxAgeSeconds = lifetimeSeconds - Math.min(30, Math.floor(lifetimeSeconds / 10));
 	const attributes = ['Path=/', ...(cookies.secure ? ['Secure'] : []), 'HttpOnly', 'SameSite=Lax'].join('; ');
 
 	/** A fresh challenge for the session, replacing any earlier one of the same purpose. */
@@ -146,6 +162,23 @@ export function createDeviceBinding({
 			new Date(now)
 		);
 		return challenge;
+	}
+
+	/**
+	 * The session's refresh challenge: the one outstanding while it has more than half its
+	 * lifetime left, else a fresh one. Anyone holding a copy of the session cookie can ask for a
+	 * challenge; were each request to replace it, they could keep spoiling the challenge the
+	 * device is signing until the browser gives up on the session (Chromium ends it after a few
+	 * challenges in one refresh). A challenge handed out again is still spent by one proof only.
+	 */
+	async function refreshChallenge(sessionId: string, now: number): Promise<string> {
+		const stored = await database.codes.find(`${REFRESH_HOLDER}:${sessionId}`);
+		if (stored) {
+			const colon = stored.value.indexOf(':');
+			const expiresAt = Number(stored.value.slice(0, colon));
+			if (expiresAt - now > CHALLENGE_LIFETIME_MS / 2) return stored.value.slice(colon + 1);
+		}
+		return issueChallenge(REFRESH_HOLDER, sessionId, now);
 	}
 
 	/**
@@ -169,11 +202,18 @@ export function createDeviceBinding({
 		return (await database.codes.spend(stored.id, stored.value)) ? null : 'unknown-challenge';
 	}
 
-	/** The credential cookie for this session, valid for the configured lifetime from `now`. */
+	/**
+	 * The credential cookie for this session, valid for the configured lifetime from `now`. The
+	 * browser is told to drop it a little earlier (a tenth of the lifetime, at most 30 seconds):
+	 * a request it sends just before the cookie expires is validated a moment later, and would
+	 * otherwise find the credential expired and be served signed out (a page sent to sign-in, a
+	 * form's post lost). The browser refreshes when the cookie is gone, so it never sends one
+	 * the server no longer accepts; a copy is accepted no longer than the lifetime.
+	 */
 	function credentialCookie(sessionId: string, now: number): string {
 		const expiresAt = now + lifetimeSeconds * 1000;
 		const value = credentialValue(secret, sessionId, expiresAt);
-		return `${credentialName}=${value}; Max-Age=${lifetimeSeconds}; ${attributes}`;
+		return `${credentialName}=${value}; Max-Age=${maxAgeSeconds}; ${attributes}`;
 	}
 
 	/** The session configuration the draft's registration answer carries. */
@@ -186,12 +226,14 @@ export function createDeviceBinding({
 		};
 	}
 
+	/** Records a refused proof in the security log, up to REFUSALS_RECORDED per session. */
 	async function refused(
 		session: Pick<SessionRecord, 'id' | 'userId'>,
 		reason: ProofRefusal,
 		step: string,
 		client: DeviceClient
 	) {
+		if (!(await limiter.consume(REFUSALS_RECORDED, session.id)).allowed) return;
 		await recordSecurityEvent(database, {
 			userId: session.userId,
 			sessionId: session.id,
@@ -267,13 +309,20 @@ export function createDeviceBinding({
 			const stored: StoredDeviceKey = { alg: proof.alg!, jwk: publicKey!.export({ format: 'jwk' }) };
 			if (!(await database.sessions.bindDevice(session.id, JSON.stringify(stored), new Date(now))))
 				return plain(409, 'This session is already bound to a device, or has ended.');
-			await recordSecurityEvent(database, {
-				userId: session.userId,
-				sessionId: session.id,
-				type: 'DEVICE_BOUND',
-				...client,
-				detail: { algorithm: stored.alg }
-			});
+			// The session is bound from here on: withholding the configuration and its credential
+			// now would leave the browser without a session to refresh and the owner refused on
+			// every request. A log row that cannot be written is reported, not fatal.
+			try {
+				await recordSecurityEvent(database, {
+					userId: session.userId,
+					sessionId: session.id,
+					type: 'DEVICE_BOUND',
+					...client,
+					detail: { algorithm: stored.alg }
+				});
+			} catch (error) {
+				logError(`latchkey: could not record a device binding: ${safeErrorMessage(error)}`);
+			}
 			return Response.json(sessionConfig(session.id), {
 				headers: { 'cache-control': 'no-store', 'set-cookie': credentialCookie(session.id, now) }
 			});
@@ -284,7 +333,7 @@ export function createDeviceBinding({
 		 * session cookie comes with the request. Without a proof, or with one that is refused, the
 		 * answer is 403 with a new challenge; a proof signed by the session's key over its
 		 * challenge gets a fresh credential cookie. A session that has ended, or is not bound,
-		 * answers `continue: false`, so the browser stops refreshing it.
+		 * answers `continue: false` for the session id named, so the browser stops refreshing it.
 		 */
 		async refresh(request: Request, client: DeviceClient): Promise<Response> {
 			const sessionId = sfString(request.headers.get('sec-secure-session-id'));
@@ -294,7 +343,12 @@ export function createDeviceBinding({
 			const now = clock();
 			const session = found?.session;
 			if (!session || session.id !== sessionId || !session.deviceKey || !live(session, now)) {
-				return Response.json({ continue: false }, { headers: { 'cache-control': 'no-store' } });
+				// The id the browser named goes back with it: Chromium reads `session_identifier` before
+				// `continue`, and without it ends the session as misconfigured rather than as asked.
+				return Response.json(
+					{ session_identifier: sessionId, continue: false },
+					{ headers: { 'cache-control': 'no-store' } }
+				);
 			}
 			const header = request.headers.get('secure-session-response');
 			if (header !== null) {
@@ -307,7 +361,7 @@ export function createDeviceBinding({
 				}
 				await refused(session, refusal, 'refresh', client);
 			}
-			const challenge = await issueChallenge(REFRESH_HOLDER, session.id, now);
+			const challenge = await refreshChallenge(session.id, now);
 			return new Response('A proof of the device key is needed.', {
 				status: 403,
 				headers: {
@@ -354,12 +408,18 @@ function mutable(response: Response): Response {
 }
 
 /**
- * The string of a structured-field string item (`"value"`, parameters ignored as the draft says);
- * null for anything else. Session ids, challenges and JWTs hold no quote or backslash.
+ * The value of `Secure-Session-Response` or `Sec-Secure-Session-Id`: the draft's structured-field
+ * string (`"value"`, parameters ignored), or the bare value Chromium sends (its registration
+ * fetcher sets both headers to the raw JWT and session id, and the web-platform-tests read them
+ * so). Null for anything else. Session ids, challenges and JWTs hold no quote, comma, semicolon,
+ * backslash or space.
  */
 export function sfString(header: string | null): string | null {
-	const match = header === null ? null : /^\s*"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\s*(;.*)?$/.exec(header);
-	return match ? match[1]! : null;
+	if (header === null) return null;
+	const quoted = /^\s*"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\s*(;.*)?$/.exec(header);
+	if (quoted) return quoted[1]!;
+	const bare = /^\s*([\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]+)\s*$/.exec(header);
+	return bare ? bare[1]! : null;
 }
 
 interface Proof {

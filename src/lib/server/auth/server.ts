@@ -59,7 +59,8 @@ export function getDeviceBinding(): DeviceBinding {
 		origin,
 		secret,
 		cookies,
-		settings: deviceBound
+		settings: deviceBound,
+		limiter: getRateLimiter()
 	}));
 }
 
