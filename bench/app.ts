@@ -164,7 +164,7 @@ async function seedSignedInUsers(database: Database, count: number, refreshDue: 
 	const policy = refreshDue ? { ...PRESETS.standard, refreshSeconds: 0 } : PRESETS.standard;
 	// Last slid a minute ago: a session slid this very millisecond would have nothing to move.
 	const now = Date.now() - 60_000;
-	const tokenOf = await seedSessions(database, {
+	const { tokenOf } = await seedSessions(database, {
 		count,
 		owners: { prefix, users: count },
 		now,
