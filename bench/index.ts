@@ -60,7 +60,7 @@ const DEFAULTS = {
 	only: CASES.join(',')
 };
 /**
- * --quick: under three minutes for the three engines on two quiet cores, a fresh clone's first
+ * --quick: about three minutes for the three engines on two quiet cores, a fresh clone's first
  * builds included. Its 1-second rounds show the picture, not figures to quote.
  */
 const QUICK = { sizes: '20000', seconds: '1', rounds: '3', users: '1000', only: 'pages,refresh,bound,peers' };
