@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PRESETS } from '../src/lib/server/auth/policy';
 import { sessionCookieName, signSessionToken } from '../src/lib/server/auth/cookies';
+import { credentialCookieName, credentialValue } from '../src/lib/server/auth/device-binding';
 import { loadConfig } from '../src/lib/server/config';
 import { migrateDatabase, openDatabase, type Database } from '../src/lib/server/db';
 import { startInstance, type Instance } from '../tests/soak/support/instance';
 import type { Peer } from './peers';
 import { createScratchDatabase, type Dialect, type ScratchDatabase } from './scratch';
-import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
+import { bindToDevice, seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
@@ -26,6 +27,11 @@ export function useNetwork(server: string, client: string): void {
 	network.client = client;
 }
 const SEEDING_POOL = { max: 2, statementTimeoutMs: 10 * 60_000 };
+/**
+ * How long the credential cookies of bound sessions are accepted: longer than any run, since a
+ * credential that expired mid-run would turn the bound case into signed-out pages unnoticed.
+ */
+const BOUND_CREDENTIAL_LIFETIME_MS = 24 * 3600_000;
 
 /** `vite build`, as `npm run build` does. */
 export function buildApp(): Promise<void> {
@@ -65,6 +71,11 @@ export interface BenchApp {
 	/** `count` new signed-in users at once (bulk rows), as signIn makes them one by one. */
 	signInMany(count: number, options?: { refreshDue?: boolean }): Promise<SignedIn[]>;
 	/**
+	 * `count` new signed-in users (as signInMany) whose sessions are bound to a device key, as
+	 * after a DBSC registration: `cookie` carries the credential cookie too, `sessionCookie` not.
+	 */
+	signInBound(count: number): Promise<BoundSignedIn[]>;
+	/**
 	 * The peer build in `buildDir` (see peers.ts) as another server on the same database, with
 	 * the same environment but for its session hook.
 	 */
@@ -83,6 +94,11 @@ export interface SignedIn {
 	userId: string;
 	/** `name=value`, as the browser sends it back. */
 	cookie: string;
+}
+
+export interface BoundSignedIn extends SignedIn {
+	/** The session cookie alone, as a copy taken off the device would be. */
+	sessionCookie: string;
 }
 
 export interface AppOptions {
@@ -116,6 +132,7 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 		const instance = await startInstance(port, serverEnv);
 		const cookieName = sessionCookieName(loadConfig(serverEnv).cookies);
 		const cookieOf = (token: string) => `${cookieName}=${encodeURIComponent(signSessionToken(token, BENCH_SECRET))}`;
+		const credentialName = credentialCookieName(loadConfig(serverEnv).cookies);
 		const peers: Instance[] = [];
 		return {
 			dialect,
@@ -125,6 +142,21 @@ export async function startBenchApp({ dialect, port, seed, env = {} }: AppOption
 			signInMany: async (count, options = {}) => {
 				const users = await seedSignedInUsers(database, count, options.refreshDue ?? false);
 				return users.map(({ userId, token }) => ({ userId, cookie: cookieOf(token) }));
+			},
+			signInBound: async (count) => {
+				const users = await seedSignedInUsers(database, count, false);
+				// The validator checks the credential of a bound row whatever DEVICE_BOUND_SESSIONS says:
+				// that setting only decides whether sign-ins invite browsers to register.
+				await bindToDevice(
+					database,
+					users.map((user) => user.sessionId)
+				);
+				const expiresAt = Date.now() + BOUND_CREDENTIAL_LIFETIME_MS;
+				return users.map(({ userId, token, sessionId }) => {
+					const sessionCookie = cookieOf(token);
+					const credential = `${credentialName}=${credentialValue(BENCH_SECRET, sessionId, expiresAt)}`;
+					return { userId, sessionCookie, cookie: `${sessionCookie}; ${credential}` };
+				});
 			},
 			signIn: async (options = {}) => {
 				const [user] = await seedSignedInUsers(database, 1, options.refreshDue ?? false);
@@ -164,7 +196,7 @@ async function seedSignedInUsers(database: Database, count: number, refreshDue: 
 	const policy = refreshDue ? { ...PRESETS.standard, refreshSeconds: 0 } : PRESETS.standard;
 	// Last slid a minute ago: a session slid this very millisecond would have nothing to move.
 	const now = Date.now() - 60_000;
-	const tokenOf = await seedSessions(database, {
+	const { tokenOf, idOf } = await seedSessions(database, {
 		count,
 		owners: { prefix, users: count },
 		now,
@@ -172,7 +204,11 @@ async function seedSignedInUsers(database: Database, count: number, refreshDue: 
 		policy,
 		ipAddress: network.client
 	});
-	return Array.from({ length: count }, (_, index) => ({ userId: userIdOf(prefix, index), token: tokenOf(index) }));
+	return Array.from({ length: count }, (_, index) => ({
+		userId: userIdOf(prefix, index),
+		token: tokenOf(index),
+		sessionId: idOf(index)
+	}));
 }
 
 async function stopApp(instance: Instance, database: Database, scratch: ScratchDatabase): Promise<void> {

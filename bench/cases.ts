@@ -33,7 +33,7 @@ export interface Check {
 	/** null: reported for information, no target. */
 	pass: boolean | null;
 	/** The case (--only) the line belongs to, when more than one case makes lines together. */
-	group?: 'pages' | 'refresh' | 'peers';
+	group?: 'pages' | 'refresh' | 'peers' | 'bound';
 	/** The raw figures behind the line, for bench/results/latest.json. */
 	figures: Record<string, unknown>;
 }
@@ -71,6 +71,8 @@ export interface PageSettings {
 	sizes: number[];
 	/** The session due a refresh on every request joins the rotation. */
 	refreshDue: boolean;
+	/** Signed-in / and /account with sessions bound to a device join the rotation. */
+	bound: boolean;
 	/** The peers' build (peers.ts), loaded beside the app at the largest size; null: not measured. */
 	peers: PeerBuild | null;
 }
@@ -98,6 +100,8 @@ const CASE_NAMES = {
 	signedIn: 'signed-in /',
 	account: 'signed-in /account',
 	refreshDue: 'refresh-due /',
+	boundSignedIn: 'bound signed-in /',
+	boundAccount: 'bound signed-in /account',
 	'no-session': 'no session work /',
 	'no-session-end-of-turn': 'no session work, end of turn /',
 	'no-end-of-turn': 'signed-in /, no end of turn',
@@ -111,8 +115,10 @@ const CASE_NAMES = {
  * difference is what being signed in costs: the session check, plus the signed-in navigation —
  * and the protected page (/account), whose own content adds more rendering. With `refreshDue`,
  * a session that slides on every request (on the smallest database) joins the rotation; with
- * `peers`, the same page signed in on the peers' servers (no session work, stock Better Auth
- * with and without its cookie cache) at the largest size, with the same users' cookies.
+ * `bound`, both pages signed in with sessions bound to a device, each request with its
+ * credential cookie (on the smallest database, beside its unbound pages); with `peers`, the
+ * same page signed in on the peers' servers (no session work, stock Better Auth with and
+ * without its cookie cache) at the largest size, with the same users' cookies.
  */
 export async function comparePages(
 	dialect: Dialect,
@@ -133,7 +139,10 @@ export async function comparePages(
 		const servers = pages.peers ? await startPeers(apps[largest]!, pages.peers) : null;
 		const peers = servers ? await peerTargets(servers, pages.sizes[largest]!, signedIn[largest]!) : [];
 		const worstCase = pages.refreshDue ? await refreshDueTarget(apps[0]!, pages.sizes[0]!, settings.users) : null;
-		const rotation = [...targets.flat(), ...peers, ...(worstCase ? [worstCase] : [])];
+		const bound = pages.bound ? await boundTargets(apps[0]!, pages.sizes[0]!, settings.users) : [];
+		// The bound pages next to the unbound ones they are compared with.
+		const [smallest, ...larger] = targets;
+		const rotation = [...smallest!, ...bound, ...larger.flat(), ...peers, ...(worstCase ? [worstCase] : [])];
 		settings.progress(
 			`${dialect}: ${rotation.length} targets × ${settings.rounds} rounds × ${settings.seconds} s, alternating`
 		);
@@ -158,6 +167,7 @@ function pagesChecks(dialect: Dialect, pages: PageSettings, byName: SeriesByName
 	if (sizes.length > 1) checks.push(...inGroup('pages', [sizeDriftCheck(dialect, sizes, ratios)]));
 	if (pages.peers) checks.push(...inGroup('peers', peerChecks(dialect, Math.max(...sizes), ratios)));
 	if (pages.refreshDue) checks.push(...inGroup('refresh', [refreshDueCheck(dialect, sizes[0]!, byName, ratios)]));
+	if (pages.bound) checks.push(...inGroup('bound', boundChecks(dialect, sizes[0]!, byName, ratios)));
 	return checks;
 }
 
@@ -258,6 +268,34 @@ async function refreshDueTarget(app: BenchApp, size: number, users: number): Pro
 	return targetOn(app.instance, key('refreshDue', size), app.publicUrl, cookies);
 }
 
+/**
+ * Signed-in / and /account of users whose sessions are bound to a device, each request with
+ * the session's credential cookie. Checked both ways first: with the credential the pages are
+ * signed in, and the same session cookie without it is not, so the case cannot measure
+ * signed-out pages while it seems to measure bound ones.
+ */
+async function boundTargets(app: BenchApp, size: number, users: number): Promise<Target[]> {
+	const bound = await app.signInBound(users);
+	const cookies = bound.map((user) => user.cookie);
+	await expectPages(app.protectedUrl, cookies, SIGNED_IN).catch(explained('a bound session with its credential'));
+	await expectPages(
+		app.protectedUrl,
+		bound.map((user) => user.sessionCookie),
+		{ signedIn: false, reissued: false }
+	).catch(explained('a bound session cookie without its credential'));
+	return [
+		targetOn(app.instance, key('boundSignedIn', size), app.publicUrl, cookies),
+		targetOn(app.instance, key('boundAccount', size), app.protectedUrl, cookies)
+	];
+}
+
+/** Rethrows a failed check with what was checked. */
+function explained(what: string): (error: unknown) => never {
+	return (error) => {
+		throw new Error(`${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+	};
+}
+
 /** A page of a server to load; the server's CPU time is read around every run. */
 function targetOn(instance: Instance, name: string, url: string, cookies?: string[]): Target {
 	return { name, url, cookies, appCpuMicros: instance.cpuMicros };
@@ -339,6 +377,27 @@ function pageRatios(pages: PageSettings, byName: SeriesByName): Ratios {
 			(run) => run.p99
 		);
 		add(`refresh-due / vs anonymous / @${size}`, key('refreshDue', size), key('anonymous', size), size);
+		add(`bound signed-in / vs signed-in / @${size}`, key('boundSignedIn', size), key('signedIn', size), size);
+		add(
+			`p99 bound signed-in / vs signed-in / @${size}`,
+			key('boundSignedIn', size),
+			key('signedIn', size),
+			size,
+			(run) => run.p99
+		);
+		add(
+			`bound signed-in /account vs signed-in /account @${size}`,
+			key('boundAccount', size),
+			key('account', size),
+			size
+		);
+		add(
+			`p99 bound signed-in /account vs signed-in /account @${size}`,
+			key('boundAccount', size),
+			key('account', size),
+			size,
+			(run) => run.p99
+		);
 	}
 	const largest = Math.max(...pages.sizes);
 	add('signed-in / vs no session work /', key('signedIn', largest), key('no-session', largest), largest);
@@ -441,6 +500,26 @@ function refreshDueCheck(dialect: Dialect, size: number, byName: SeriesByName, r
 		pass: null,
 		figures: { size, refreshDue: worstCase, ratio }
 	};
+}
+
+/** Reported, not judged: what binding sessions to a device costs each page, in req/s and in p99. */
+function boundChecks(dialect: Dialect, size: number, byName: SeriesByName, ratios: Ratios): Check[] {
+	const line = (page: '/' | '/account', bound: LoadSeries, unbound: LoadSeries): Check => {
+		const throughput = ratios[`bound signed-in ${page} vs signed-in ${page} @${size}`]!;
+		const p99 = ratios[`p99 bound signed-in ${page} vs signed-in ${page} @${size}`]!;
+		return {
+			dialect,
+			line: `req/s and p99 bound signed-in ${page} vs signed-in ${page}, ${formatCount(size)} sessions`,
+			result: `${ratioText(throughput)}; p99 ${ratioText(p99)}× (${rate(bound)} vs ${rate(unbound)} req/s; p99 ${bound.p99} vs ${unbound.p99} ms; app CPU ${cpu(bound)} vs ${cpu(unbound)} µs/req)`,
+			target: 'none: reported',
+			pass: null,
+			figures: { size, bound, unbound, ratio: throughput, p99Ratio: p99 }
+		};
+	};
+	return [
+		line('/', byName.get(key('boundSignedIn', size))!, byName.get(key('signedIn', size))!),
+		line('/account', byName.get(key('boundAccount', size))!, byName.get(key('account', size))!)
+	];
 }
 
 /**

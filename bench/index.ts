@@ -43,7 +43,7 @@ import {
 } from './peers';
 import type { Dialect } from './scratch';
 
-const CASES = ['pages', 'refresh', 'peers', 'signout', 'purge'] as const;
+const CASES = ['pages', 'refresh', 'bound', 'peers', 'signout', 'purge'] as const;
 type CaseName = (typeof CASES)[number];
 /**
  * Signed-in users whose cookies rotate: as many as a busy deployment has active, so that no
@@ -60,10 +60,10 @@ const DEFAULTS = {
 	only: CASES.join(',')
 };
 /**
- * --quick: under three minutes for the three engines on two quiet cores, a fresh clone's first
+ * --quick: about three minutes for the three engines on two quiet cores, a fresh clone's first
  * builds included. Its 1-second rounds show the picture, not figures to quote.
  */
-const QUICK = { sizes: '20000', seconds: '1', rounds: '3', users: '1000', only: 'pages,refresh,peers' };
+const QUICK = { sizes: '20000', seconds: '1', rounds: '3', users: '1000', only: 'pages,refresh,bound,peers' };
 /** Aborted by the first Ctrl-C (see stopOnSignals). */
 const interrupted = new AbortController();
 /** The veth pair's addresses bench/netns.sh sets up: the server's side and the client namespace's. */
@@ -84,6 +84,9 @@ Cases (--only, comma-separated; default all):
            req/s, p50, p99, ratios to anonymous /
   refresh  / with a session due a refresh on every request (worst case; loaded in the
            same rotation as pages)
+  bound    / and /account signed in with sessions bound to a device (DBSC), each request
+           with its credential cookie, at the smallest size in the same rotation as pages:
+           req/s and p99 ratios to the same pages of unbound sessions (reported, no target)
   peers    the same signed-in / on the app built with its session hook replaced: no
            session work (the limit for the page), the same with Latchkey's response
            scheduling (respondAtEndOfTurn), Latchkey's own hook without that scheduling,
@@ -230,10 +233,10 @@ async function benchDialect(
 	};
 	const has = (name: CaseName) => options.cases.includes(name);
 	let pages: PagesReport | null = null;
-	if (has('pages') || has('refresh') || has('peers')) {
+	if (has('pages') || has('refresh') || has('bound') || has('peers')) {
 		// Without the pages case, one size: the ratios need their anonymous and signed-in lines all the same.
 		const sizes = has('pages') ? options.sizes : [Math.max(...options.sizes)];
-		pages = await comparePages(dialect, { sizes, refreshDue: has('refresh'), peers }, settings);
+		pages = await comparePages(dialect, { sizes, refreshDue: has('refresh'), bound: has('bound'), peers }, settings);
 		checks.push(...pages.checks.filter((check) => has(check.group ?? 'pages') || check.pass === null));
 	}
 	if (has('signout')) checks.push(...(await signOutEverywhere(dialect, settings)));

@@ -89,7 +89,7 @@ async function seeded(dialect: Dialect): Promise<{ database: Database; tokens: s
 	const prefix = uniquePrefix();
 	await seedUsers(database, prefix, USERS);
 	const now = Date.now() - 60_000;
-	const tokenOf = await seedSessions(database, {
+	const { tokenOf } = await seedSessions(database, {
 		count: USERS,
 		owners: { prefix, users: USERS },
 		now,

@@ -42,10 +42,17 @@ export interface SessionRows {
 	now?: number;
 }
 
-/** Sessions as the app creates them, policy columns set; returns the token of the row numbered `index`. */
-export async function seedSessions(database: Database, rows: SessionRows): Promise<(index: number) => string> {
+/** The rows one seedSessions call made, by their number. */
+export interface SeededSessions {
+	tokenOf(index: number): string;
+	idOf(index: number): string;
+}
+
+/** Sessions as the app creates them, policy columns set. */
+export async function seedSessions(database: Database, rows: SessionRows): Promise<SeededSessions> {
 	const now = rows.now ?? Date.now();
 	const policy = rows.policy ?? PRESETS.standard;
+	const idPrefix = uniquePrefix();
 	const tokenPrefix = uniquePrefix();
 	const { dialect } = database;
 	const owner =
@@ -66,7 +73,7 @@ export async function seedSessions(database: Database, rows: SessionRows): Promi
 		),
 		[
 			rows.count,
-			uniquePrefix(),
+			idPrefix,
 			...owner.values,
 			tokenPrefix,
 			new Date(rows.expiresAt),
@@ -79,7 +86,36 @@ export async function seedSessions(database: Database, rows: SessionRows): Promi
 			false
 		]
 	);
-	return (index) => `${tokenPrefix}${index}`;
+	return { tokenOf: (index) => `${tokenPrefix}${index}`, idOf: (index) => `${idPrefix}${index}` };
+}
+
+/** A P-256 public key as a device registration stores it (auth/device-binding.ts); the benches never sign with it. */
+export const BENCH_DEVICE_KEY = JSON.stringify({
+	alg: 'ES256',
+	jwk: {
+		kty: 'EC',
+		crv: 'P-256',
+		x: '6_GB2voQ0qroMh6OlDFCFS_SJriQi1PTvvBOhGZ3bHI',
+		y: 'IegOJULyE7SxH_Cd1KCER7lWBvGFHQ-h0xyjzUjEIWE'
+	}
+});
+
+/** Ids per UPDATE: well under every engine's limit on placeholders in one statement. */
+const BIND_BATCH = 500;
+
+/**
+ * Binds the sessions `ids` to BENCH_DEVICE_KEY as a registration does, by updating the rows a
+ * sign-in inserted: bound rows are then what a browser that registered leaves behind.
+ */
+export async function bindToDevice(database: Database, ids: string[], boundAt = new Date()): Promise<void> {
+	for (let start = 0; start < ids.length; start += BIND_BATCH) {
+		const batch = ids.slice(start, start + BIND_BATCH);
+		await runStatement(
+			database,
+			`UPDATE session SET device_key = ?, device_bound_at = ? WHERE id IN (${batch.map(() => '?').join(', ')})`,
+			[BENCH_DEVICE_KEY, boundAt, ...batch]
+		);
+	}
 }
 
 /** Users and their live sessions (two each, as most people sign in from more than one device). */

@@ -10,8 +10,7 @@ import { loadConfig } from '../src/lib/server/config';
 import { storageOf, type Database } from '../src/lib/server/db';
 import type { DatabaseTarget } from '../src/lib/server/db/target';
 import { createSessionLog } from '../src/lib/server/session-log';
-import { runStatement } from '../tests/integration/support/rows';
-import { seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
+import { bindToDevice, seedSessions, seedUsers, uniquePrefix, userIdOf } from './seed';
 
 export const BENCH_ORIGIN = 'http://localhost:5173';
 const BENCH_SECRET = 'latchkey-bench-secret-0123456789abcdef';
@@ -62,7 +61,7 @@ export interface SignedIn {
 export async function seedSignedIn(stack: BenchStack, database: Database, count: number): Promise<SignedIn[]> {
 	const prefix = uniquePrefix();
 	await seedUsers(database, prefix, count);
-	const tokenOf = await seedSessions(database, {
+	const { tokenOf } = await seedSessions(database, {
 		count,
 		owners: { prefix, users: count },
 		expiresAt: Date.now() + PRESETS.standard.idleSeconds * 1000
@@ -73,17 +72,6 @@ export async function seedSignedIn(stack: BenchStack, database: Database, count:
 	}));
 }
 
-/** A P-256 public key as a registration stores it; the bench never signs with it. */
-const BENCH_DEVICE_KEY = JSON.stringify({
-	alg: 'ES256',
-	jwk: {
-		kty: 'EC',
-		crv: 'P-256',
-		x: '6_GB2voQ0qroMh6OlDFCFS_SJriQi1PTvvBOhGZ3bHI',
-		y: 'IegOJULyE7SxH_Cd1KCER7lWBvGFHQ-h0xyjzUjEIWE'
-	}
-});
-
 /**
  * Signed-in users as seedSignedIn makes them, each session bound to a device key, and each
  * cookie header with the session's credential cookie (valid for an hour), as a DBSC browser
@@ -93,17 +81,13 @@ export async function seedBoundSignedIn(stack: BenchStack, database: Database, c
 	const unbound = await seedSignedIn(stack, database, count);
 	const credential = credentialCookieName({ prefix: 'latchkey', domain: null, secure: false });
 	const expiresAt = Date.now() + 3600_000;
-	const bound: SignedIn[] = [];
-	for (const { userId, cookie } of unbound) {
-		const { session } = await stack.validator.validateSessionCookie(cookie);
-		await runStatement(database, 'UPDATE session SET device_key = ?, device_bound_at = ? WHERE id = ?', [
-			BENCH_DEVICE_KEY,
-			new Date(),
-			session!.id
-		]);
-		bound.push({ userId, cookie: `${cookie}; ${credential}=${credentialValue(BENCH_SECRET, session!.id, expiresAt)}` });
-	}
-	return bound;
+	const sessionIds: string[] = [];
+	for (const { cookie } of unbound) sessionIds.push((await stack.validator.validateSessionCookie(cookie)).session!.id);
+	await bindToDevice(database, sessionIds);
+	return unbound.map(({ userId, cookie }, index) => ({
+		userId,
+		cookie: `${cookie}; ${credential}=${credentialValue(BENCH_SECRET, sessionIds[index]!, expiresAt)}`
+	}));
 }
 
 /**
