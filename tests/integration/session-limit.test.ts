@@ -291,6 +291,19 @@ describe.each(DIALECTS)('the concurrent-session limit, refusing, on %s', (dialec
 		expect(await signedIn(first)).toBeNull();
 	});
 
+	it('a link the mail server refuses is a 503 and is not logged as sent', async () => {
+		const { refused, userId } = await atTheLimit(`refuse-smtp-${dialect}@example.com`);
+		const service = {
+			...signOutLinkService(suite.app, clock),
+			mailer: { send: () => Promise.reject(new Error('the mail server is away')) }
+		};
+
+		const sent = await sendSignOutLink(service, refusedCookieFrom(refused), requester);
+
+		expect(sent.refusal).toEqual({ status: 503, message: expect.stringMatching(/could not send the email/) });
+		expect(await eventsOf(userId, 'SIGN_OUT_LINK_SENT')).toEqual([]);
+	});
+
 	it('a link is sent only to a browser with a valid, unexpired refused-sign-in cookie, within its limits', async () => {
 		const email = `refuse-ask-${dialect}@example.com`;
 		const { refused, userId } = await atTheLimit(email);

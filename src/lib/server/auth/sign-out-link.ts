@@ -109,13 +109,6 @@ export async function sendSignOutLink(
 		if (!user) return { refusal: NOT_REFUSED };
 		email = user.email;
 		url = await issueLink(service, userId, now);
-		await recordSecurityEvent(service.sessions.database, {
-			userId,
-			ipAddress: who.ipAddress,
-			userAgent: who.userAgent,
-			type: 'SIGN_OUT_LINK_SENT',
-			detail: {}
-		});
 	} catch (error) {
 		if (!databaseFault(error)) throw error;
 		console.error(`latchkey: could not store a sign-out link: ${safeErrorMessage(error)}`);
@@ -126,6 +119,19 @@ export async function sendSignOutLink(
 	} catch (error) {
 		console.error(`latchkey: could not mail a sign-out link: ${safeErrorMessage(error)}`);
 		return { refusal: MAIL_UNAVAILABLE };
+	}
+	// Recorded once the mail is out, so the log never claims a link that did not leave; the link
+	// stands even when the record cannot be written.
+	try {
+		await recordSecurityEvent(service.sessions.database, {
+			userId,
+			ipAddress: who.ipAddress,
+			userAgent: who.userAgent,
+			type: 'SIGN_OUT_LINK_SENT',
+			detail: {}
+		});
+	} catch (error) {
+		console.error(`latchkey: could not record a sent sign-out link: ${safeErrorMessage(error)}`);
 	}
 	return { refusal: null, sentTo: maskEmail(email) };
 }
