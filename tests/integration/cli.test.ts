@@ -132,6 +132,7 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 		device: string;
 		policy: string;
 		ipAddress: string;
+		bound: boolean;
 	}
 	const active: Seeded[] = [];
 	const expired: string[] = [];
@@ -147,7 +148,8 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 			userId: session!.userId,
 			device,
 			policy: rememberMe ? 'remember-me' : 'standard',
-			ipAddress: visitor.address
+			ipAddress: visitor.address,
+			bound: false
 		};
 	}
 
@@ -170,6 +172,10 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 			await seed(bob, FIREFOX_WINDOWS, 'Firefox 133 on Windows')
 		);
 		userIds.set(alice, active[0]!.userId).set(bob, active[3]!.userId);
+		// One of Alice's sessions bound to a device key (the key itself is not what the CLI shows).
+		const deviceKey = JSON.stringify({ alg: 'ES256', jwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } });
+		expect(await app.database.sessions.bindDevice(active[1]!.id, deviceKey, new Date())).toBe(true);
+		active[1]!.bound = true;
 		// Signed in, then left alone past their expiry: rows the purge is for.
 		for (const email of [alice, bob, bob]) {
 			const { id } = await seed(email, CHROME_MAC, 'Chrome 131 on macOS');
@@ -199,13 +205,13 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 			}
 
 			const lines = table.stdout.trimEnd().split('\n');
-			expect(lines[0]).toMatch(/^ID +DEVICE +IP +CREATED +LAST ACTIVE +EXPIRES +POLICY$/);
+			expect(lines[0]).toMatch(/^ID +DEVICE +IP +CREATED +LAST ACTIVE +EXPIRES +POLICY +BOUND$/);
 			for (const session of sessionsOf(alice)) {
 				const row = lines.find((line) => line.startsWith(`${session.id} `));
 				expect(row, session.id).toBeDefined();
 				expect(row).toContain(`  ${session.device}  `);
 				expect(row).toContain(`  ${session.ipAddress}  `);
-				expect(row).toMatch(new RegExp(` ${session.policy}$`));
+				expect(row).toMatch(new RegExp(` ${session.policy} +${session.bound ? 'yes' : 'no'}$`));
 			}
 			expect(lines.at(-1)).toBe(`3 active sessions for ${alice}.`);
 			for (const id of [...expired, ...sessionsOf(bob).map((session) => session.id)]) {
@@ -220,10 +226,15 @@ describe.each(DIALECTS)('sessions CLI on %s', (dialect) => {
 			);
 			for (const session of listed) {
 				expect(Object.keys(session).sort()).toEqual(
-					['createdAt', 'device', 'expiresAt', 'id', 'ipAddress', 'lastActiveAt', 'policy'].sort()
+					['boundToDevice', 'createdAt', 'device', 'expiresAt', 'id', 'ipAddress', 'lastActiveAt', 'policy'].sort()
 				);
 				const seeded = sessionsOf(alice).find((candidate) => candidate.id === session.id)!;
-				expect(session).toMatchObject({ device: seeded.device, policy: seeded.policy, ipAddress: seeded.ipAddress });
+				expect(session).toMatchObject({
+					device: seeded.device,
+					policy: seeded.policy,
+					ipAddress: seeded.ipAddress,
+					boundToDevice: seeded.bound
+				});
 				expect(new Date(session.expiresAt!).toISOString()).toBe(session.expiresAt);
 				expect(new Date(session.expiresAt!).getTime()).toBeGreaterThan(Date.now());
 			}

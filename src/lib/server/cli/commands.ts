@@ -118,7 +118,8 @@ function toSummary(session: SessionRecord): SessionSummary {
 		// Activity is written at most once per refresh interval: updatedAt is the last refresh.
 		lastActiveAt: session.updatedAt,
 		expiresAt: session.expiresAt,
-		policy: session.policy
+		policy: session.policy,
+		boundToDevice: session.deviceKey !== null
 	};
 }
 

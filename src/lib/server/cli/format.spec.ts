@@ -18,7 +18,8 @@ const LAPTOP: SessionSummary = {
 	createdAt: new Date('2026-03-01T08:00:00.123Z'),
 	lastActiveAt: new Date('2026-03-14T09:30:00.000Z'),
 	expiresAt: new Date('2026-03-21T09:30:00.000Z'),
-	policy: 'standard'
+	policy: 'standard',
+	boundToDevice: true
 };
 
 const PHONE: SessionSummary = {
@@ -28,7 +29,8 @@ const PHONE: SessionSummary = {
 	createdAt: new Date('2026-03-10T12:00:00.000Z'),
 	lastActiveAt: new Date('2026-03-10T12:00:00.000Z'),
 	expiresAt: new Date('2026-04-09T12:00:00.000Z'),
-	policy: 'remember-me'
+	policy: 'remember-me',
+	boundToDevice: false
 };
 
 describe('formatTime', () => {
@@ -63,14 +65,17 @@ describe('formatSessionTable', () => {
 	it('shows one aligned row per session and a count', () => {
 		const text = formatSessionTable('ada@example.com', [LAPTOP, PHONE]);
 		const lines = text.split('\n');
-		expect(lines[0]).toMatch(/^ID +DEVICE +IP +CREATED +LAST ACTIVE +EXPIRES +POLICY$/);
+		expect(lines[0]).toMatch(/^ID +DEVICE +IP +CREATED +LAST ACTIVE +EXPIRES +POLICY +BOUND$/);
 		expect(lines[1]).toMatch(
-			/^sess-laptop +Chrome 131 on macOS +203\.0\.113\.7 +2026-03-01T08:00:00Z +2026-03-14T09:30:00Z +2026-03-21T09:30:00Z +standard$/
+			/^sess-laptop +Chrome 131 on macOS +203\.0\.113\.7 +2026-03-01T08:00:00Z +2026-03-14T09:30:00Z +2026-03-21T09:30:00Z +standard +yes$/
 		);
-		expect(lines[2]).toMatch(/^sess-phone-with-a-longer-id +Safari on iPhone +- +2026-03-10T12:00:00Z/);
+		expect(lines[2]).toMatch(
+			/^sess-phone-with-a-longer-id +Safari on iPhone +- +2026-03-10T12:00:00Z.* remember-me +no$/
+		);
 		// Aligned: every column starts at the same offset on every line.
 		expect(lines[1]!.indexOf('Chrome')).toBe(lines[0]!.indexOf('DEVICE'));
 		expect(lines[2]!.indexOf('remember-me')).toBe(lines[0]!.indexOf('POLICY'));
+		expect(lines[1]!.lastIndexOf('yes')).toBe(lines[0]!.indexOf('BOUND'));
 		expect(lines.at(-1)).toBe('2 active sessions for ada@example.com.');
 	});
 
@@ -89,7 +94,8 @@ describe('formatSessionJson', () => {
 				createdAt: '2026-03-01T08:00:00.123Z',
 				lastActiveAt: '2026-03-14T09:30:00.000Z',
 				expiresAt: '2026-03-21T09:30:00.000Z',
-				policy: 'standard'
+				policy: 'standard',
+				boundToDevice: true
 			}
 		]);
 		expect(JSON.parse(formatSessionJson([]))).toEqual([]);

@@ -12,6 +12,8 @@ export interface SessionSummary {
 	lastActiveAt: Date;
 	expiresAt: Date;
 	policy: string;
+	/** Bound to a key on its device (DEVICE_BOUND_SESSIONS): a copy of its cookie works nowhere else. */
+	boundToDevice: boolean;
 }
 
 export interface PolicyCount {
@@ -48,7 +50,7 @@ export function plural(count: number, singular: string, pluralForm = `${singular
 export function formatSessionTable(email: string, sessions: readonly SessionSummary[]): string {
 	if (sessions.length === 0) return `No active sessions for ${email}.`;
 	const table = formatTable(
-		['ID', 'DEVICE', 'IP', 'CREATED', 'LAST ACTIVE', 'EXPIRES', 'POLICY'],
+		['ID', 'DEVICE', 'IP', 'CREATED', 'LAST ACTIVE', 'EXPIRES', 'POLICY', 'BOUND'],
 		sessions.map((session) => [
 			session.id,
 			session.device,
@@ -56,7 +58,8 @@ export function formatSessionTable(email: string, sessions: readonly SessionSumm
 			formatTime(session.createdAt),
 			formatTime(session.lastActiveAt),
 			formatTime(session.expiresAt),
-			session.policy
+			session.policy,
+			session.boundToDevice ? 'yes' : 'no'
 		])
 	);
 	return `${table}\n\n${plural(sessions.length, 'active session')} for ${email}.`;
