@@ -130,9 +130,9 @@ export function createAuth({
 								created.userId,
 								clock()
 							);
-							// A form action answers with the request event's cookies; an OAuth callback
-							// answers with Better Auth's own response, which carries the endpoint's.
-							currentRequestEvent()?.cookies.set(refused.name, refused.value, refused.attributes);
+							// Set on the endpoint, not the SvelteKit event: an OAuth callback answers with
+							// Better Auth's own response, and sveltekitCookies copies the endpoint's cookies
+							// into a form action's, refused sign-in or not.
 							context?.setCookie(refused.name, refused.value, refused.attributes);
 							throw new APIError('FORBIDDEN', {
 								code: SIGN_IN_REFUSED,
