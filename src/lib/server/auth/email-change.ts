@@ -4,7 +4,14 @@ import type { RateLimiter, RateLimitRule } from '../rate-limit';
 import type { EmailChangeSendLimits, ReauthLimits } from '../rate-limit-rules';
 import { forgetCachedUser } from './cached-copies';
 import { CODE_LIFETIME_SECONDS, CODE_PATTERN, emailChangeHolder, issueCode, tryCode, type CodeBook } from './codes';
-import { MALFORMED_CODE, normalizeEmail, REFUSALS, withinLimits, type SignInRefusal } from './otp-sign-in';
+import {
+	MAIL_UNAVAILABLE,
+	MALFORMED_CODE,
+	normalizeEmail,
+	REFUSALS,
+	withinLimits,
+	type SignInRefusal
+} from './otp-sign-in';
 import { revokeOtherSessionsFor, type Actor, type SessionServices } from './sessions';
 
 /**
@@ -46,11 +53,6 @@ const UNAVAILABLE: SignInRefusal = {
 	status: 503,
 	message: 'Your address cannot be changed just now. Please try again in a minute.'
 };
-const MAIL_UNAVAILABLE: SignInRefusal = {
-	status: 503,
-	message: 'We could not send the code just now. Please try again in a minute.'
-};
-
 export type EmailChangeRequest = { refusal: SignInRefusal; email?: undefined } | { refusal: null; email: string };
 
 /** Sends a code to the new address (or, when it is taken, a notice to its owner): the same answer either way. */

@@ -54,7 +54,9 @@ const SIGN_IN_UNAVAILABLE: SignInRefusal = {
 	status: 503,
 	message: 'Sign-in is briefly unavailable. Please try again in a minute.'
 };
-const MAIL_UNAVAILABLE: SignInRefusal = {
+
+/** A code that could not be mailed: sign-in's and the email change's alike. */
+export const MAIL_UNAVAILABLE: SignInRefusal = {
 	status: 503,
 	message: 'We could not send the code just now. Please try again in a minute.'
 };
